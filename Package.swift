@@ -1,0 +1,68 @@
+// swift-tools-version:6.0
+// berth: a container engine for Linux in five layers (berth → berth-engine → berth-supervisor →
+// berth-shim → berth-runtime). This manifest holds the libraries the layers share; each issue that
+// builds an executable adds it here as a thin target over its library. See docs/architecture.md.
+import PackageDescription
+
+let package = Package(
+    name: "berth",
+    platforms: [.macOS(.v15)],  // Linux only in practice; the floor only satisfies NIO's availability checks.
+    products: [
+        .library(name: "RPC", targets: ["RPC"]),
+        .library(name: "RPCNIO", targets: ["RPCNIO"]),
+        .library(name: "API", targets: ["API"]),
+        .library(name: "Sys", targets: ["Sys"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: [
+        // --- C: only what Swift cannot do safely (syscalls Glibc hides, variadic calls, CMSG, fork/exec).
+        .target(name: "CLinux", path: "Sources/CLinux"),
+        // --- System libraries from Debian (pkg-config names; apt providers for a clear error).
+        .systemLibrary(name: "CSeccomp", path: "Sources/CSeccomp", pkgConfig: "libseccomp",
+                       providers: [.apt(["libseccomp-dev"])]),
+        .systemLibrary(name: "CCap", path: "Sources/CCap", pkgConfig: "libcap",
+                       providers: [.apt(["libcap-dev"])]),
+        .systemLibrary(name: "CSystemd", path: "Sources/CSystemd", pkgConfig: "libsystemd",
+                       providers: [.apt(["libsystemd-dev"])]),
+
+        // --- Shared Swift libraries.
+        /// The one error model that crosses every process boundary (gRPC codes, containerd errdefs).
+        .target(name: "Errdefs"),
+        /// Owning file descriptors, unix sockets with SCM_RIGHTS, async-signal-safe spawn, syscalls.
+        .target(name: "Sys", dependencies: ["CLinux", "Errdefs"]),
+        /// libseccomp, libcap and libsystemd (sd_notify, sd_listen_fds) behind small Swift types.
+        .target(name: "LinuxSecurity", dependencies: ["CSeccomp", "CCap", "Errdefs"]),
+        .target(name: "Systemd", dependencies: ["CSystemd", "Errdefs"]),
+        /// ttrpc: frame codec, stream state and dispatch with no I/O, so any transport can carry it.
+        .target(name: "RPC", dependencies: [
+            "Errdefs", .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+        ], exclude: ["Generated/README.md"]),
+        /// The swift-nio transport for ttrpc over unix sockets, used by the daemons and clients.
+        .target(name: "RPCNIO", dependencies: [
+            .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            "RPC", "Errdefs",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        /// Messages and service descriptors generated from Protocols/ (containerd shim v2, events,
+        /// berth.supervisor.v1, berth.engine.v1), plus typed clients over RPC.
+        .target(name: "API", dependencies: [
+            "RPC", "Errdefs", .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+        ], exclude: ["Generated/README.md"]),
+
+        // --- Fuzzing: scripts/fuzz-rpc.sh builds this with libFuzzer (-sanitize=fuzzer -DBERTH_FUZZ);
+        // a normal build makes it a replayer of saved inputs (regression cases).
+        .executableTarget(name: "berth-fuzz-rpc", dependencies: ["RPC"], path: "Sources/Fuzz/RPCFuzz"),
+
+        // --- Tests.
+        .testTarget(name: "RPCTests", dependencies: ["RPC", "RPCNIO", "API", "Errdefs"]),
+        .testTarget(name: "SysTests", dependencies: ["Sys", "LinuxSecurity", "Systemd", "Errdefs"]),
+        .testTarget(name: "InteropTests", dependencies: ["RPC", "RPCNIO", "API", "Sys", "Errdefs"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

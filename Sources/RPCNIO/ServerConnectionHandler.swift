@@ -1,0 +1,150 @@
+// ServerConnectionHandler: runs one accepted connection. Bytes go through the ServerConnection
+// state machine on the event loop; each call runs as its own task and hops back to the loop to
+// send its final frame. Client-streamed messages are buffered per stream (64 messages, like
+// containerd/ttrpc) so that one slow handler never stalls the connection's read loop.
+import Errdefs
+import Logging
+import NIOCore
+import RPC
+
+final class ServerConnectionHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    /// How many client-streamed messages wait for a handler before its stream is failed.
+    static let streamBufferLimit = 64
+
+    private struct Call {
+        var task: Task<Void, Never>?
+        var inbound: InboundMessages.Continuation?
+        /// Set once an error already ended the stream on the wire; the handler's result is dropped.
+        var answered = false
+    }
+
+    private var machine: ServerConnection
+    private let logger: Logger
+    private var calls: [UInt32: Call] = [:]
+    private var context: ChannelHandlerContext?
+
+    init(machine: ServerConnection, logger: Logger) {
+        self.machine = machine
+        self.logger = logger
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) { self.context = context }
+    func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let buffer = unwrapInboundIn(data)
+        let actions = machine.receive(buffer.readableBytesView)
+        for action in actions { perform(action, context: context) }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        for (_, call) in calls {
+            call.task?.cancel()
+            call.inbound?.finish(throwing: CoreError(.canceled, "ttrpc: connection closed"))
+        }
+        calls = [:]
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        logger.debug("connection error", metadata: ["error": "\(error)"])
+        context.close(promise: nil)
+    }
+
+    private func perform(_ action: ServerAction, context: ChannelHandlerContext) {
+        switch action {
+        case .send(let bytes):
+            context.writeAndFlush(wrapOutboundOut(ByteBuffer(bytes: bytes)), promise: nil)
+        case .close(let reason):
+            logger.warning("closing connection", metadata: ["reason": "\(reason)"])
+            context.close(promise: nil)
+        case .invoke(let invocation):
+            start(invocation, context: context)
+        case .deliver(let sid, let payload):
+            guard let inbound = calls[sid]?.inbound else { return }
+            if case .dropped = inbound.yield(payload) {
+                fail(sid, CoreError(.invalidArgument, "data handling error: ttrpc: stream buffer full"), context: context)
+            }
+        case .endInbound(let sid):
+            calls[sid]?.inbound?.finish()
+        }
+    }
+
+    /// Ends a stream with an error now; the handler is cancelled and its result dropped.
+    private func fail(_ sid: UInt32, _ error: CoreError, context: ChannelHandlerContext) {
+        guard var call = calls[sid], !call.answered else { return }
+        call.answered = true
+        call.task?.cancel()
+        call.inbound?.finish(throwing: error)
+        calls[sid] = call
+        context.writeAndFlush(wrapOutboundOut(ByteBuffer(bytes: ServerConnection.response(streamID: sid, .failure(error)))), promise: nil)
+    }
+
+    /// Called on the loop when a call's task has its final frame ready.
+    private func complete(_ sid: UInt32, final: [UInt8]) {
+        if let call = calls.removeValue(forKey: sid), !call.answered, let context {
+            context.writeAndFlush(wrapOutboundOut(ByteBuffer(bytes: final)), promise: nil)
+        }
+        machine.finished(streamID: sid)
+    }
+
+    private func start(_ invocation: Invocation, context: ChannelHandlerContext) {
+        let sid = invocation.streamID
+        let channel = context.channel
+        let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
+        let (inbound, continuation) = Self.inboundStream(for: invocation)
+        let writer = ResponseWriter { payload in
+            let bytes = try ServerConnection.data(streamID: sid, payload, last: false)
+            try await channel.writeAndFlush(ByteBuffer(bytes: bytes)).get()
+        }
+        let task = Self.launch(invocation, inbound: inbound, writer: writer, channel: channel, handler: bound)
+        calls[sid] = Call(task: task, inbound: continuation)
+    }
+
+    /// Runs the call off the loop, then hands its final frame back to the loop.
+    private static func launch(_ invocation: Invocation, inbound: InboundMessages?, writer: ResponseWriter,
+                               channel: any Channel, handler: NIOLoopBound<ServerConnectionHandler>) -> Task<Void, Never> {
+        Task {
+            let final = await run(invocation, inbound: inbound, writer: writer)
+            channel.eventLoop.execute { handler.value.complete(invocation.streamID, final: final) }
+        }
+    }
+
+    /// The buffered message stream of a client-streaming call, primed with the Request's payload.
+    private static func inboundStream(for invocation: Invocation) -> (InboundMessages?, InboundMessages.Continuation?) {
+        guard invocation.handler.kind.clientStreams else { return (nil, nil) }
+        let (stream, continuation) = InboundMessages.makeStream(bufferingPolicy: .bufferingOldest(streamBufferLimit))
+        if let first = invocation.payload { continuation.yield(first) }
+        return (stream, continuation)
+    }
+
+    /// Runs a handler to completion and returns the frame that ends its stream.
+    private static func run(_ invocation: Invocation, inbound: InboundMessages?, writer: ResponseWriter) async -> [UInt8] {
+        let sid = invocation.streamID
+        let context = invocation.context
+        let payload = invocation.payload ?? []
+        do {
+            switch invocation.handler {
+            case .unary(let body):
+                let reply = try await withDeadline(context.deadline) { try await body(payload, context) }
+                return ServerConnection.response(streamID: sid, .success(reply))
+            case .serverStreaming(let body):
+                try await withDeadline(context.deadline) { try await body(payload, context, writer) }
+                return try ServerConnection.data(streamID: sid, nil, last: true)
+            case .clientStreaming(let body):
+                let messages = inbound ?? InboundMessages { $0.finish() }
+                let reply = try await withDeadline(context.deadline) { try await body(messages, context) }
+                return ServerConnection.response(streamID: sid, .success(reply))
+            case .bidirectional(let body):
+                let messages = inbound ?? InboundMessages { $0.finish() }
+                try await withDeadline(context.deadline) { try await body(messages, context, writer) }
+                return try ServerConnection.data(streamID: sid, nil, last: true)
+            }
+        } catch {
+            return ServerConnection.response(streamID: sid, .failure(CoreError.classify(error)))
+        }
+    }
+}

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Fails if tests left anything behind on this machine: mounts of a test rootfs or bundle, berth
+# processes or test shims, runtime state of test namespaces, network namespaces. Run after tests.
+set -uo pipefail
+problems=()
+mounts=$(grep -E 'berth|/tmp/.*(rootfs|bundle)' /proc/self/mountinfo || true)
+[ -n "$mounts" ] && problems+=("mounts left: $mounts")
+procs=$(pgrep -fa 'berth-(engine|supervisor|shim|runtime)|containerd-shim-runc-v2 -namespace berth-' | grep -v pgrep || true)
+[ -n "$procs" ] && problems+=("processes left: $procs")
+state=$(ls -d /run/containerd/runc/berth-* /run/berth-runtime/* 2>/dev/null || true)
+[ -n "$state" ] && problems+=("runtime state left: $state")
+netns=$(ip netns list 2>/dev/null || true)
+[ -n "$netns" ] && problems+=("network namespaces left: $netns")
+tmp=$(ls -d /tmp/berth-rpc-* /tmp/berth-interop-* /tmp/berth-run-* 2>/dev/null || true)
+[ -n "$tmp" ] && problems+=("temporary files left: $tmp")
+if [ ${#problems[@]} -gt 0 ]; then
+  printf 'check-leftovers: %s\n' "${problems[@]}" >&2
+  exit 1
+fi
+echo "check-leftovers: nothing left behind"

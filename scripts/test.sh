@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# The README's test command: installs what the build and tests need (Debian packages), builds
+# berth with its tests, makes the busybox test image, runs every test, replays the fuzzers'
+# regression inputs, and fails if a test left a container, mount, shim or socket behind.
+# Exits non-zero on any failure. Tests run as root: they start real containers.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/install-deps.sh
+
+image=${BERTH_TEST_IMAGE:-$PWD/.build-test-image}
+scripts/make-test-image.sh "$image" >/dev/null
+export BERTH_TEST_IMAGE=$image
+
+swift build --build-tests
+swift test --skip-build
+
+# Every input that once crashed a fuzzer stays a regression case.
+shopt -s nullglob
+cases=(Tests/Fixtures/fuzz-rpc/*)
+if [ ${#cases[@]} -gt 0 ]; then
+  "$(swift build --show-bin-path)/berth-fuzz-rpc" "${cases[@]}" >/dev/null
+  echo "fuzz-rpc regression inputs: ${#cases[@]} replayed"
+fi
+
+scripts/check-leftovers.sh
