@@ -22,4 +22,26 @@ extern int memfd_create(const char *name, unsigned int flags);
 /** A close-on-exec memfd to receive seccomp_export_bpf output (MFD_CLOEXEC is 1). */
 static inline int berth_seccomp_memfd(void) { return memfd_create("berth-seccomp-bpf", 1U); }
 
+/* The seccomp(2) system call, which glibc does not wrap (and `syscall` is variadic, so Swift
+ * cannot call it). <sys/syscall.h> and <unistd.h> belong to glibc; <linux/filter.h> is left out
+ * on purpose so that no other module's copy of `struct sock_fprog` can clash with this one. */
+#include <sys/syscall.h>
+#include <unistd.h>
+
+/** `struct sock_fprog` of <linux/filter.h>: an instruction count and the 8-byte instructions. */
+struct berth_sock_fprog {
+    unsigned short len;
+    const void *filter;
+};
+
+/**
+ * seccomp(SECCOMP_SET_MODE_FILTER, flags, &prog) for `count` classic BPF instructions (8 bytes
+ * each) at `instructions`. Returns 0, or -1 with errno (EACCES: neither no_new_privs nor
+ * CAP_SYS_ADMIN; EINVAL: a bad program or flag).
+ */
+static inline int berth_seccomp_set_mode_filter(unsigned int flags, const void *instructions, unsigned short count) {
+    struct berth_sock_fprog prog = { count, instructions };
+    return (int)syscall(SYS_seccomp, 1 /* SECCOMP_SET_MODE_FILTER */, flags, &prog);
+}
+
 #endif /* BERTH_CSECCOMP_SHIM_H */

@@ -7,7 +7,8 @@ import Glibc
 /// A seccomp filter under construction. Non-copyable: it owns the libseccomp context and
 /// releases it exactly once. Not thread-safe (libseccomp contexts are not).
 public struct SeccompFilter: ~Copyable {
-    private let context: scmp_filter_ctx
+    /// Internal, not private: SeccompFilter+Rules.swift adds conditional rules and attributes to it.
+    let context: scmp_filter_ctx
 
     /// A filter applying `defaultAction` to every call no rule matches, for the native
     /// architecture. By default `load()` also sets no_new_privs; see `setNoNewPrivileges(_:)`.

@@ -42,6 +42,12 @@ extension Linux {
         _ = try prctl("prctl(PR_SET_KEEPCAPS)", PR_SET_KEEPCAPS, enabled ? 1 : 0)
     }
 
+    /// Sets whether the process is dumpable (PR_SET_DUMPABLE). A uid change clears it, which
+    /// makes /proc/self/fd unreachable to the process itself; execve sets it again by its own rules.
+    public static func setDumpable(_ enabled: Bool) throws(CoreError) {
+        _ = try prctl("prctl(PR_SET_DUMPABLE)", 4, enabled ? 1 : 0)
+    }
+
     /// Names the calling thread (PR_SET_NAME; the kernel keeps 15 bytes), as shown by ps and top.
     public static func setThreadName(_ name: String) throws(CoreError) {
         _ = try name.withCString { cName in

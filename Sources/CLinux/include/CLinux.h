@@ -10,5 +10,6 @@
 #include "berth_syscalls.h"
 #include "berth_cmsg.h"
 #include "berth_spawn.h"
+#include "berth_bpf.h"
 
 #endif /* CLINUX_H */

@@ -1,0 +1,65 @@
+// Spec+Load: reading `<bundle>/config.json` and writing a config back out. The file is read with
+// open/read rather than Foundation's FileManager so that berth-runtime stays FoundationEssentials
+// only (static binary size; see style.md §4).
+import Errdefs
+import FoundationEssentials
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+extension Spec {
+    /// Largest config.json accepted; real ones with a full seccomp profile are well under 1 MiB.
+    static let maxConfigSize = 16 << 20
+
+    /// Reads and decodes `<bundle>/config.json`; call `validate()` before acting on it.
+    ///
+    /// A missing file is `.notFound`; malformed JSON or a field of the wrong type is
+    /// `.invalidArgument` with the JSON path in the message.
+    public static func load(bundle: String) throws(CoreError) -> Spec {
+        var dir = bundle
+        while dir.count > 1, dir.hasSuffix("/") { dir.removeLast() }
+        let path = dir.isEmpty ? "config.json" : (dir == "/" ? "/config.json" : "\(dir)/config.json")
+        return try decode(from: readFile(path))
+    }
+
+    /// Decodes config.json bytes (from a file, stdin or a test).
+    public static func decode(from data: Data) throws(CoreError) -> Spec {
+        try JSONCoding.decode(Spec.self, from: data, file: "config.json")
+    }
+
+    /// Indented JSON with sorted keys, like `runc spec` writes.
+    public func encodedPretty() throws(CoreError) -> Data {
+        try JSONCoding.encode(self, pretty: true, what: "config.json")
+    }
+
+    /// Compact JSON with sorted keys, for passing a config between processes.
+    public func encoded() throws(CoreError) -> Data {
+        try JSONCoding.encode(self, pretty: false, what: "config.json")
+    }
+
+    /// The whole file at `path`, retrying EINTR; errors carry the failed call and errno.
+    static func readFile(_ path: String) throws(CoreError) -> Data {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        if fd < 0 {
+            throw CoreError(SystemCallFailure(call: "open", path: path, errno: errno), context: "config.json")
+        }
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if count == 0 { break }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw CoreError(SystemCallFailure(call: "read", path: path, errno: errno), context: "config.json")
+            }
+            bytes.append(contentsOf: chunk[0..<count])
+            if bytes.count > maxConfigSize {
+                throw CoreError(.invalidArgument, "config.json: \(path) is larger than \(maxConfigSize >> 20) MiB")
+            }
+        }
+        return Data(bytes)
+    }
+}
