@@ -12,11 +12,13 @@ let package = Package(
         .library(name: "RPCNIO", targets: ["RPCNIO"]),
         .library(name: "API", targets: ["API"]),
         .library(name: "Sys", targets: ["Sys"]),
+        .executable(name: "berth-runtime", targets: ["berth-runtime"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     ],
     targets: [
         // --- C: only what Swift cannot do safely (syscalls Glibc hides, variadic calls, CMSG, fork/exec).
@@ -55,6 +57,21 @@ let package = Package(
             "RPC", "Errdefs", .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         ], exclude: ["Generated/README.md"]),
 
+        /// OCI runtime-spec and image-spec models (config.json, state.json), validation, defaults.
+        .target(name: "OCI", dependencies: ["Errdefs"]),
+        /// cgroup v1, v2 and hybrid managers behind one CgroupManager interface.
+        .target(name: "Cgroups", dependencies: ["OCI", "Errdefs", "Sys"]),
+
+        /// berth-runtime's logic: container lifecycle, the re-exec'd init (namespaces, rootfs,
+        /// pivot_root, capabilities, seccomp), state, the parent/init sync protocol.
+        .target(name: "RuntimeCore", dependencies: ["OCI", "Cgroups", "Sys", "LinuxSecurity", "Errdefs"]),
+
+        /// berth-runtime's command line (runc's verbs and flags) over RuntimeCore.
+        .target(name: "RuntimeCLI", dependencies: [
+            "RuntimeCore", "OCI", "Errdefs", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "berth-runtime", dependencies: ["RuntimeCLI"]),
+
         // --- Fuzzing: scripts/fuzz-rpc.sh builds this with libFuzzer (-sanitize=fuzzer -DBERTH_FUZZ);
         // a normal build makes it a replayer of saved inputs (regression cases).
         .executableTarget(name: "berth-fuzz-rpc", dependencies: ["RPC"], path: "Sources/Fuzz/RPCFuzz"),
@@ -62,6 +79,10 @@ let package = Package(
         // --- Tests.
         .testTarget(name: "RPCTests", dependencies: ["RPC", "RPCNIO", "API", "Errdefs"]),
         .testTarget(name: "SysTests", dependencies: ["Sys", "LinuxSecurity", "Systemd", "Errdefs"]),
+        .testTarget(name: "OCITests", dependencies: ["OCI", "Errdefs"]),
+        .testTarget(name: "CgroupsTests", dependencies: ["Cgroups", "OCI", "Errdefs", "Sys"]),
+        .testTarget(name: "RuntimeCoreTests", dependencies: ["RuntimeCore", "OCI", "Sys", "Errdefs"]),
+        .testTarget(name: "RuntimeTests", dependencies: ["OCI", "Sys", "Errdefs"]),
         .testTarget(name: "InteropTests", dependencies: ["RPC", "RPCNIO", "API", "Sys", "Errdefs"]),
     ],
     swiftLanguageModes: [.v6]

@@ -11,7 +11,9 @@ state=$(ls -d /run/containerd/runc/berth-* /run/berth-runtime/* 2>/dev/null || t
 [ -n "$state" ] && problems+=("runtime state left: $state")
 netns=$(ip netns list 2>/dev/null || true)
 [ -n "$netns" ] && problems+=("network namespaces left: $netns")
-tmp=$(ls -d /tmp/berth-rpc-* /tmp/berth-interop-* /tmp/berth-run-* 2>/dev/null || true)
+cgroups=$(find /sys/fs/cgroup -mindepth 1 -maxdepth 2 -type d \( -name 'berth-test*' -o -name 'berth-dbg*' -o -name 'c-????????' \) 2>/dev/null || true)
+[ -n "$cgroups" ] && problems+=("cgroups left: $cgroups")
+tmp=$(ls -d /tmp/berth-rpc-* /tmp/berth-interop-* /tmp/berth-run-* /tmp/berth-rt-* /tmp/berth-out-* 2>/dev/null || true)
 [ -n "$tmp" ] && problems+=("temporary files left: $tmp")
 if [ ${#problems[@]} -gt 0 ]; then
   printf 'check-leftovers: %s\n' "${problems[@]}" >&2

@@ -56,7 +56,25 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     return 0
 }
 
-#if !BERTH_FUZZ
+#if BERTH_FUZZ
+/// libFuzzer's driver, exported by its runtime for programs that have their own `main`.
+@_silgen_name("LLVMFuzzerRunDriver")
+func LLVMFuzzerRunDriver(
+    _ argc: UnsafeMutablePointer<CInt>,
+    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
+    _ callback: @convention(c) (UnsafePointer<UInt8>, Int) -> CInt
+) -> CInt
+
+/// SwiftPM renames an executable's entry point and links `main` to it; hand control to libFuzzer.
+@main
+enum RPCFuzzDriver {
+    static func main() {
+        var argc = CommandLine.argc
+        var argv = CommandLine.unsafeArgv as UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?
+        exit(LLVMFuzzerRunDriver(&argc, &argv) { data, size in fuzz(data, size) })
+    }
+}
+#else
 /// Without libFuzzer (a normal build), the target replays inputs given as files, so a crash the
 /// fuzzer found can be re-run as a plain program and kept as a regression case.
 @main

@@ -1,0 +1,34 @@
+// InitOptions: what `berth-runtime create` tells the re-exec'd `berth-runtime init` on its
+// command line: where its descriptors are and which bundle to build.
+
+/// Arguments of the hidden `init` command.
+public struct InitOptions: Sendable, Equatable {
+    /// The init's end of the SOCK_SEQPACKET sync socketpair.
+    public var syncFD: Int32
+    /// exec.fifo opened O_PATH; reopened for writing right before execve (blocks until `start`).
+    public var fifoFD: Int32
+    /// The caller's --console-socket, connected, when process.terminal is true.
+    public var consoleFD: Int32?
+    public var bundle: String
+    public var noPivot: Bool
+    /// Descriptors 3..<3+preserveFDs are handed to the container process unchanged.
+    public var preserveFDs: Int32
+
+    public init(syncFD: Int32, fifoFD: Int32, consoleFD: Int32?, bundle: String, noPivot: Bool, preserveFDs: Int32) {
+        self.syncFD = syncFD
+        self.fifoFD = fifoFD
+        self.consoleFD = consoleFD
+        self.bundle = bundle
+        self.noPivot = noPivot
+        self.preserveFDs = preserveFDs
+    }
+
+    /// The argument vector for `init`, after the program name.
+    var arguments: [String] {
+        var args = ["init", "--sync-fd", String(syncFD), "--fifo-fd", String(fifoFD), "--bundle", bundle,
+                    "--preserve-fds", String(preserveFDs)]
+        if let consoleFD { args += ["--console-fd", String(consoleFD)] }
+        if noPivot { args.append("--no-pivot") }
+        return args
+    }
+}

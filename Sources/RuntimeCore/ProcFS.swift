@@ -1,0 +1,38 @@
+// ProcFS: the few /proc reads the runtime needs: a process's start time (to tell a live container
+// from a recycled pid), its state, and whether it is still there.
+#if canImport(Glibc)
+import Glibc
+#endif
+
+enum ProcFS {
+    /// Reads a small file whole; nil if it cannot be read.
+    static func read(_ path: String) -> String? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var out: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let n = Glibc.read(fd, &buffer, buffer.count)
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { break }
+            out += buffer[..<n]
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Field 22 of /proc/PID/stat (start time in clock ticks since boot), and field 3 (state).
+    static func stat(_ pid: Int32) -> (startTime: UInt64, state: Character)? {
+        guard let text = read("/proc/\(pid)/stat"), let close = text.lastIndex(of: ")") else { return nil }
+        // Fields after the command name (which may hold spaces and parentheses) start at field 3.
+        let fields = text[text.index(after: close)...].split(separator: " ")
+        guard fields.count > 19, let start = UInt64(fields[19]), let state = fields[0].first else { return nil }
+        return (start, state)
+    }
+
+    /// True while the process with this pid is the one that started at `startTime` and is not a zombie.
+    static func isAlive(_ pid: Int32, startTime: UInt64) -> Bool {
+        guard pid > 0, let s = stat(pid) else { return false }
+        return s.startTime == startTime && s.state != "Z" && s.state != "X"
+    }
+}
