@@ -5,7 +5,8 @@ set -uo pipefail
 problems=()
 mounts=$(grep -E 'berth|/tmp/.*(rootfs|bundle)' /proc/self/mountinfo || true)
 [ -n "$mounts" ] && problems+=("mounts left: $mounts")
-procs=$(pgrep -fa 'berth-(engine|supervisor|shim|runtime)|containerd-shim-runc-v2 -namespace berth-' | grep -v pgrep || true)
+# By process name, which the kernel cuts to 15 bytes (not arguments: a build command mentioning berth-runtime is not a leftover).
+procs=$( { ps -eo pid=,comm= | grep -E ' berth-(engine|superviso|shim|runtime)$'; pgrep -af '^/usr/bin/containerd-shim-runc-v2 -namespace berth-'; } || true)
 [ -n "$procs" ] && problems+=("processes left: $procs")
 state=$(ls -d /run/containerd/runc/berth-* /run/berth-runtime/* 2>/dev/null || true)
 [ -n "$state" ] && problems+=("runtime state left: $state")

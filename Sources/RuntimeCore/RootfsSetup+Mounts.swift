@@ -210,14 +210,16 @@ extension RootfsSetup {
     }
 
     /// The MS_* flags of the mount holding `path`, from statvfs(2) (runc's statfsToMountFlags).
-    /// The ST_* bits for these flags have the MS_* values, except ST_NOSYMFOLLOW.
+    /// The ST_* bits for most flags have the MS_* values; ST_RELATIME (0x1000, which is MS_BIND's
+    /// value) and ST_NOSYMFOLLOW (0x2000) do not and are translated.
     static func statvfsMountFlags(_ path: String) -> UInt? {
         var info = statvfs()
         guard statvfs(path, &info) == 0 else { return nil }
         let same = UInt(MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_SYNCHRONOUS | MS_MANDLOCK
-            | MS_NOATIME | MS_NODIRATIME | MS_RELATIME)
+            | MS_NOATIME | MS_NODIRATIME)
         var flags = info.f_flag & same
-        let stNoSymfollow: UInt = 0x2000
+        let stRelatime: UInt = 0x1000, stNoSymfollow: UInt = 0x2000
+        if info.f_flag & stRelatime != 0 { flags |= UInt(MS_RELATIME) }
         if info.f_flag & stNoSymfollow != 0 { flags |= UInt(MS_NOSYMFOLLOW) }
         // MS_STRICTATIME is not stored on the mount: a mount with neither noatime nor relatime is one.
         if flags & UInt(MS_NOATIME | MS_RELATIME) == 0 { flags |= UInt(MS_STRICTATIME) }

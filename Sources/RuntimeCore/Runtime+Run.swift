@@ -15,7 +15,10 @@ extension Runtime {
         var forwarded = sigset_t()
         sigemptyset(&forwarded)
         for s in Self.forwardedSignals { sigaddset(&forwarded, s) }
-        if !detach { sigprocmask(SIG_BLOCK, &forwarded, nil) }
+        // SIGCHLD is waited for too (never forwarded): the container's exit wakes the loop at once.
+        var waited = forwarded
+        sigaddset(&waited, SIGCHLD)
+        if !detach { sigprocmask(SIG_BLOCK, &waited, nil) }
         let pid = try create(id: id, options)
         do { try start(id: id) } catch {
             try? delete(id: id, force: true)
@@ -36,8 +39,8 @@ extension Runtime {
                 try? delete(id: id, force: true)
                 return 255
             }
-            let signal = sigtimedwait(&forwarded, nil, &timeout)
-            if signal > 0 { Glibc.kill(pid, signal) }
+            let signal = sigtimedwait(&waited, nil, &timeout)
+            if signal > 0 && signal != SIGCHLD { Glibc.kill(pid, signal) }
         }
     }
 
