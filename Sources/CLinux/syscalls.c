@@ -57,6 +57,10 @@ int berth_prctl(int option, unsigned long arg2, unsigned long arg3, unsigned lon
 
 int berth_memfd_create(const char *name, unsigned int flags) { return memfd_create(name, flags); }
 
+long berth_join_session_keyring(const char *name) {
+    return syscall(SYS_keyctl, 1 /* KEYCTL_JOIN_SESSION_KEYRING */, name);
+}
+
 pid_t berth_gettid(void) { return (pid_t)syscall(SYS_gettid); }
 
 int berth_dup3(int oldfd, int newfd, int flags) { return dup3(oldfd, newfd, flags); }

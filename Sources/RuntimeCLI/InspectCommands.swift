@@ -109,9 +109,10 @@ struct Init: ParsableCommand {
     @Option var bundle: String
     @Option(name: .customLong("preserve-fds")) var preserveFDs: Int32 = 0
     @Flag(name: .customLong("no-pivot")) var noPivot = false
+    @Option var keyring: String?
 
     func run() throws {
         ContainerInit.run(InitOptions(syncFD: syncFD, fifoFD: fifoFD, consoleFD: consoleFD, bundle: bundle,
-                                      noPivot: noPivot, preserveFDs: preserveFDs))
+                                      noPivot: noPivot, preserveFDs: preserveFDs, keyringName: keyring))
     }
 }

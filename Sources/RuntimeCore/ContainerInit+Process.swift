@@ -60,6 +60,12 @@ extension ContainerInit {
         }
         // A session of our own, like runc's init: the container does not share the caller's terminal.
         _ = setsid()
+        // Its own session keyring too, unless --no-new-keyring (kernels without keyrings: ENOSYS).
+        if let name = options.keyringName {
+            do { try Linux.joinSessionKeyring(name: name) } catch where error.cause?.errno != ENOSYS {
+                throw ChildFailure(stage: "keyctl", path: "", errno: error.cause?.errno ?? 0, message: "join session keyring \(name)")
+            } catch {}
+        }
 
         let rootPath = spec.root?.path ?? "rootfs"
         let rootfs = try realPath(rootPath.hasPrefix("/") ? rootPath : "\(options.bundle)/\(rootPath)")

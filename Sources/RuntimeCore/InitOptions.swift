@@ -13,8 +13,12 @@ public struct InitOptions: Sendable, Equatable {
     public var noPivot: Bool
     /// Descriptors 3..<3+preserveFDs are handed to the container process unchanged.
     public var preserveFDs: Int32
+    /// The container id (names its session keyring); nil with --no-new-keyring.
+    public var keyringName: String?
 
-    public init(syncFD: Int32, fifoFD: Int32, consoleFD: Int32?, bundle: String, noPivot: Bool, preserveFDs: Int32) {
+    public init(syncFD: Int32, fifoFD: Int32, consoleFD: Int32?, bundle: String, noPivot: Bool, preserveFDs: Int32,
+                keyringName: String? = nil) {
+        self.keyringName = keyringName
         self.syncFD = syncFD
         self.fifoFD = fifoFD
         self.consoleFD = consoleFD
@@ -29,6 +33,7 @@ public struct InitOptions: Sendable, Equatable {
                     "--preserve-fds", String(preserveFDs)]
         if let consoleFD { args += ["--console-fd", String(consoleFD)] }
         if noPivot { args.append("--no-pivot") }
+        if let keyringName { args += ["--keyring", keyringName] }
         return args
     }
 }

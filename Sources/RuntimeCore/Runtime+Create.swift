@@ -62,7 +62,8 @@ extension Runtime {
             fds += [childEnd.rawValue, fifoFD.rawValue]
             if let console { fds.append(console.rawValue) }
             let initOptions = InitOptions(syncFD: base, fifoFD: base + 1, consoleFD: console == nil ? nil : base + 2,
-                                          bundle: bundle, noPivot: options.noPivot, preserveFDs: options.preserveFDs)
+                                          bundle: bundle, noPivot: options.noPivot, preserveFDs: options.preserveFDs,
+                                          keyringName: options.noNewKeyring ? nil : "_ses.\(id)")
             var spawn = Spawn(executable: "/proc/self/exe", arguments: initOptions.arguments,
                               environment: ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"])
             spawn.argv0 = "berth-runtime"

@@ -89,10 +89,11 @@ public struct Runtime: Sendable {
     public func delete(id: String, force: Bool = false) throws(CoreError) {
         let record: ContainerRecord
         do { record = try store.load(id) } catch {
-            // A half-created container (no state yet) still owns its directory.
-            if error.code == .notFound, force, (try? StateStore.validate(id: id)) != nil {
-                store.remove(id)
-            }
+            // An aborted create may have left the directory without state.json: remove it. As
+            // with runc, --force makes a missing container a success.
+            guard error.code == .notFound else { throw error }
+            store.remove(id)
+            if force { return }
             throw error
         }
         switch status(of: record) {

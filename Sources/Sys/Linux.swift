@@ -37,6 +37,15 @@ public enum Linux {
         return FileDescriptor(adopting: try checked("memfd_create", path: name) { berth_memfd_create(name, flags) })
     }
 
+    /// Joins a new session keyring called `name` (keyctl KEYCTL_JOIN_SESSION_KEYRING), as runc
+    /// gives each container its own, so it cannot read the keys of whoever started it.
+    @discardableResult
+    public static func joinSessionKeyring(name: String) throws(CoreError) -> Int {
+        let serial = name.withCString { berth_join_session_keyring($0) }
+        guard serial >= 0 else { throw CoreError(SystemCallFailure(call: "keyctl(JOIN_SESSION_KEYRING)", path: name, errno: errno)) }
+        return serial
+    }
+
     /// The calling thread's kernel thread id.
     public static func gettid() -> pid_t {
         berth_gettid()

@@ -109,6 +109,8 @@ import Glibc
             #expect(dup.status == 1 && dup.stderr.contains("already exists"))
             #expect(try rt.runtime(["delete", "--force", id]).status == 0)
 
+            #expect(try rt.runtime(["delete", "no-such-container"]).status == 1)
+            #expect(try rt.runtime(["delete", "--force", "no-such-container"]).status == 0)
             let unknown = try rt.runtime(["kill", "no-such-container", "KILL"])
             #expect(unknown.status == 1 && unknown.stderr.contains("does not exist"))
             let badSignal = try rt.runtime(["kill", id, "NOPE"])

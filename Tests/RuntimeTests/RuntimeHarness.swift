@@ -62,8 +62,8 @@ final class RuntimeHarness: @unchecked Sendable {
 
     /// `berth-runtime --root ROOT ARGS…`.
     @discardableResult
-    func runtime(_ args: [String], stdin: Int32? = nil, timeout: Duration = .seconds(30)) throws -> Result2 {
-        try runProgram(binary, ["--root", root] + args, stdin: stdin, timeout: timeout)
+    func runtime(_ args: [String], stdin: Int32? = nil, extraFDs: [Int32] = [], timeout: Duration = .seconds(30)) throws -> Result2 {
+        try runProgram(binary, ["--root", root] + args, stdin: stdin, extraFDs: extraFDs, timeout: timeout)
     }
 
     func cleanup() {
@@ -79,7 +79,7 @@ struct HarnessError: Error, CustomStringConvertible {
 
 /// Runs a program with stdout and stderr captured in files (never pipes: a container that
 /// outlives the call would hold a pipe open), killed after `timeout`.
-func runProgram(_ executable: String, _ arguments: [String], stdin: Int32? = nil,
+func runProgram(_ executable: String, _ arguments: [String], stdin: Int32? = nil, extraFDs: [Int32] = [],
                 timeout: Duration = .seconds(30)) throws -> Result2 {
     let base = NSTemporaryDirectory() + "berth-out-\(UUID().uuidString)"
     let out = open(base + ".out", O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
@@ -91,7 +91,7 @@ func runProgram(_ executable: String, _ arguments: [String], stdin: Int32? = nil
     }
     var spawn = Spawn(executable: executable, arguments: arguments,
                       environment: ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"])
-    spawn.fileDescriptors = [stdin ?? null, out, err]
+    spawn.fileDescriptors = [stdin ?? null, out, err] + extraFDs
     let pid = try spawn.start()
     let deadline = ContinuousClock.now + timeout
     var status: Int32 = 0

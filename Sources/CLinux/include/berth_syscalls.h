@@ -37,6 +37,10 @@ int berth_prctl(int option, unsigned long arg2, unsigned long arg3, unsigned lon
 /** memfd_create(2): an anonymous memory-backed file (pass MFD_CLOEXEC). */
 int berth_memfd_create(const char *name, unsigned int flags);
 
+/* keyctl(KEYCTL_JOIN_SESSION_KEYRING, name): join a new session keyring (a container must not
+ * share the caller's keys). Returns the keyring serial; glibc has no wrapper. */
+long berth_join_session_keyring(const char *name);
+
 /** gettid(2): the calling thread's kernel id. Never fails. */
 pid_t berth_gettid(void);
 
