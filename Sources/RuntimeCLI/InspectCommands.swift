@@ -110,9 +110,14 @@ struct Init: ParsableCommand {
     @Option(name: .customLong("preserve-fds")) var preserveFDs: Int32 = 0
     @Flag(name: .customLong("no-pivot")) var noPivot = false
     @Option var keyring: String?
+    @Option(name: .customLong("exec-target")) var execTarget: Int32?
+    @Option var process: String?
 
     func run() throws {
-        ContainerInit.run(InitOptions(syncFD: syncFD, fifoFD: fifoFD, consoleFD: consoleFD, bundle: bundle,
-                                      noPivot: noPivot, preserveFDs: preserveFDs, keyringName: keyring))
+        var options = InitOptions(syncFD: syncFD, fifoFD: fifoFD, consoleFD: consoleFD, bundle: bundle,
+                                  noPivot: noPivot, preserveFDs: preserveFDs, keyringName: keyring)
+        options.execTarget = execTarget
+        options.processFile = process
+        ContainerInit.run(options)
     }
 }

@@ -9,7 +9,8 @@ public struct RuntimeCommand: ParsableCommand {
         commandName: "berth-runtime",
         abstract: "berth's OCI runtime: creates and runs containers from OCI bundles, with runc's command line.",
         version: "berth-runtime 0.1.0\nspec: 1.2.0",
-        subcommands: [Create.self, Start.self, Run.self, State.self, Kill.self, Delete.self, List.self, SpecCommand.self,
+        subcommands: [Create.self, Start.self, Run.self, Exec.self, State.self, Kill.self, Delete.self, List.self, Ps.self,
+                      Pause.self, Resume.self, Features.self, SpecCommand.self,
                       Init.self])
 
     @OptionGroup public var global: GlobalOptions

@@ -4,6 +4,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Errdefs
 
 enum CgroupProcesses {
     /// Every pid in any of the container's cgroups, without duplicates.
@@ -15,6 +16,29 @@ enum CgroupProcesses {
             }
         }
         return seen.sorted()
+    }
+
+    /// Freezes the container and waits (up to 5 s) until the kernel reports it frozen.
+    static func freeze(_ paths: [String: String]) throws(CoreError) {
+        if let freezer = paths["freezer"] {
+            write(freezer + "/freezer.state", "FROZEN")
+            for _ in 0..<500 {
+                if ProcFS.read(freezer + "/freezer.state")?.hasPrefix("FROZEN") == true { return }
+                usleep(10_000)
+            }
+            write(freezer + "/freezer.state", "THAWED")
+            throw CoreError(.deadlineExceeded, "cannot freeze: \(freezer) did not reach FROZEN in 5 s")
+        }
+        if let unified = paths["unified"], access(unified + "/cgroup.freeze", F_OK) == 0 {
+            write(unified + "/cgroup.freeze", "1")
+            for _ in 0..<500 {
+                if ProcFS.read(unified + "/cgroup.events")?.contains("frozen 1") == true { return }
+                usleep(10_000)
+            }
+            write(unified + "/cgroup.freeze", "0")
+            throw CoreError(.deadlineExceeded, "cannot freeze: \(unified) did not report frozen in 5 s")
+        }
+        throw CoreError(.failedPrecondition, "no freezer cgroup for this container")
     }
 
     /// Thaws a frozen container so that signals reach it.

@@ -33,11 +33,6 @@ extension ContainerInit {
         }
     }
 
-    private static func report(_ failure: ChildFailure, on sync: SyncChannel) -> Never {
-        try? sync.send(.error(failure))
-        _exit(127)
-    }
-
     struct Prepared {
         var executable: String
         var setup: ProcessSetup
@@ -115,7 +110,27 @@ extension ContainerInit {
 
     /// After "ready": credentials, then the wait for `start`, then execve.
     static func finish(_ spec: Spec, _ options: InitOptions, _ prepared: Prepared) throws(ChildFailure) -> Never {
-        let setup = prepared.setup
+        try applyCredentials(prepared.setup)
+        // The create/start split: opening the fifo for writing blocks until `start` opens it for
+        // reading. Reopen through /proc/self/fd: after pivot_root the fifo's path is not ours.
+        // The uid switch left us non-dumpable, which hides /proc/self/fd from ourselves.
+        try? Linux.setDumpable(true)
+        let fifo = open("/proc/self/fd/\(options.fifoFD)", O_WRONLY | O_CLOEXEC)
+        if fifo < 0 { throw ChildFailure(stage: "open exec fifo", path: "", errno: errno, message: "") }
+        var zero: UInt8 = 0x30
+        _ = Glibc.write(fifo, &zero, 1)
+        close(fifo)
+        try execute(spec, options, prepared)
+    }
+
+    /// `exec`'s tail: credentials, then execve at once.
+    static func finishWithoutFifo(_ spec: Spec, _ options: InitOptions, _ prepared: Prepared) throws(ChildFailure) -> Never {
+        try applyCredentials(prepared.setup)
+        try execute(spec, options, prepared)
+    }
+
+    /// Capabilities, uid last, no_new_privs, seccomp last (early only when it must be).
+    static func applyCredentials(_ setup: ProcessSetup) throws(ChildFailure) {
         _ = try setup.prepareSeccomp()
         for warning in setup.warnings {
             let text = "berth-runtime init: warning: \(warning)\n"
@@ -128,17 +143,10 @@ extension ContainerInit {
         try setup.setNoNewPrivileges()
         if !setup.needsEarlySeccomp { try setup.loadSeccomp() }
         setup.applyUmask()
+    }
 
-        // The create/start split: opening the fifo for writing blocks until `start` opens it for
-        // reading. Reopen through /proc/self/fd: after pivot_root the fifo's path is not ours.
-        // The uid switch left us non-dumpable, which hides /proc/self/fd from ourselves.
-        try? Linux.setDumpable(true)
-        let fifo = open("/proc/self/fd/\(options.fifoFD)", O_WRONLY | O_CLOEXEC)
-        if fifo < 0 { throw ChildFailure(stage: "open exec fifo", path: "", errno: errno, message: "") }
-        var zero: UInt8 = 0x30
-        _ = Glibc.write(fifo, &zero, 1)
-        close(fifo)
-
+    /// Closes what is not the container's and becomes its program.
+    static func execute(_ spec: Spec, _ options: InitOptions, _ prepared: Prepared) throws(ChildFailure) -> Never {
         // Nothing of ours may reach the container's program (CVE-2024-21626: a leaked host fd or
         // cwd lets it escape): everything above the preserved descriptors closes at exec.
         do { try Linux.closeRange(from: UInt32(3 + options.preserveFDs)) } catch {

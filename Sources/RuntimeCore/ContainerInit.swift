@@ -14,6 +14,9 @@ import Sys
 public enum ContainerInit {
     /// Runs the init; never returns on success (the process becomes the container's program).
     public static func run(_ options: InitOptions) -> Never {
+        if let target = options.execTarget, let file = options.processFile {
+            runExec(options, target: target, processFile: file)
+        }
         let sync = SyncChannel(fd: options.syncFD)
         do {
             let spec = try Spec.load(bundle: options.bundle)
@@ -34,7 +37,7 @@ public enum ContainerInit {
         }
     }
 
-    private static func report(_ failure: ChildFailure, on sync: SyncChannel) -> Never {
+    static func report(_ failure: ChildFailure, on sync: SyncChannel) -> Never {
         try? sync.send(.error(failure))
         _exit(1)
     }

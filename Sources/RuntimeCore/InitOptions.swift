@@ -15,6 +15,10 @@ public struct InitOptions: Sendable, Equatable {
     public var preserveFDs: Int32
     /// The container id (names its session keyring); nil with --no-new-keyring.
     public var keyringName: String?
+    /// For `exec`: the container's init, whose namespaces the new process joins.
+    public var execTarget: Int32?
+    /// For `exec`: the OCI Process (JSON) to run.
+    public var processFile: String?
 
     public init(syncFD: Int32, fifoFD: Int32, consoleFD: Int32?, bundle: String, noPivot: Bool, preserveFDs: Int32,
                 keyringName: String? = nil) {
@@ -34,6 +38,8 @@ public struct InitOptions: Sendable, Equatable {
         if let consoleFD { args += ["--console-fd", String(consoleFD)] }
         if noPivot { args.append("--no-pivot") }
         if let keyringName { args += ["--keyring", keyringName] }
+        if let execTarget { args += ["--exec-target", String(execTarget)] }
+        if let processFile { args += ["--process", processFile] }
         return args
     }
 }

@@ -1,0 +1,92 @@
+// Runtime.exec: runs another process in a running container — in all its namespaces and
+// cgroups, with the process's own capabilities, user, rlimits and the container's seccomp
+// profile — through the same re-exec'd init and sync protocol as create.
+#if canImport(Glibc)
+import Glibc
+#endif
+import Errdefs
+import FoundationEssentials
+import OCI
+import Sys
+
+/// Options of `exec` (runc's flags that are not part of the process itself).
+public struct ExecOptions: Sendable {
+    public var consoleSocket: String?
+    public var pidFile: String?
+    public var detach = false
+    public var preserveFDs: Int32 = 0
+    public init() {}
+}
+
+extension Runtime {
+    /// The container's own process, as the base for `exec` flags (env, user, caps, cwd).
+    public func process(of id: String) throws(CoreError) -> OCI.Process {
+        let record = try store.load(id)
+        guard let process = try Spec.load(bundle: record.bundle).process else {
+            throw CoreError(.invalidArgument, "config.json of \(id) has no process")
+        }
+        return process
+    }
+
+    /// Runs `process` in the container; returns its exit code, or 0 with `detach`.
+    public func exec(id: String, process: OCI.Process, _ options: ExecOptions) throws(CoreError) -> Int32 {
+        let record = try store.load(id)
+        switch status(of: record) {
+        case .running, .created: break
+        case .paused: throw CoreError(.failedPrecondition, "cannot exec in a paused container")
+        default: throw CoreError(.failedPrecondition, "cannot exec in a stopped container")
+        }
+        if process.terminal == true && options.consoleSocket == nil {
+            throw CoreError(.invalidArgument, "a terminal (--tty) needs --console-socket")
+        }
+        guard let first = process.args?.first, !first.isEmpty else { throw CoreError(.invalidArgument, "exec: no command given") }
+        let processFile = "\(store.directory(id))/exec-\(getpid()).json"
+        let json: Data
+        do { json = try JSONEncoder().encode(process) } catch { throw CoreError(.internal, "encode process: \(error)") }
+        try writeFile(processFile, String(decoding: json, as: UTF8.self), create: true)
+        defer { unlink(processFile) }
+
+        var foreground = options.detach ? nil : try ForegroundWait()
+        let (parentEnd, childEnd) = try UnixSocket.socketPair(.seqpacket)
+        let console = try options.consoleSocket.map { (path) throws(CoreError) in try UnixSocket.connect(path: path) }
+        let base = 3 + options.preserveFDs
+        // Same layout as create; exec has no fifo, so its slot repeats the sync socket.
+        var fds: [Int32] = [0, 1, 2] + (0..<options.preserveFDs).map { 3 + $0 } + [childEnd.rawValue, childEnd.rawValue]
+        if let console { fds.append(console.rawValue) }
+        var initOptions = InitOptions(syncFD: base, fifoFD: base + 1, consoleFD: console == nil ? nil : base + 2,
+                                      bundle: record.bundle, noPivot: false, preserveFDs: options.preserveFDs)
+        initOptions.execTarget = record.pid
+        initOptions.processFile = processFile
+        var spawn = Spawn(executable: "/proc/self/exe", arguments: initOptions.arguments,
+                          environment: ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"])
+        spawn.argv0 = "berth-runtime"
+        spawn.fileDescriptors = fds
+        let stage1 = try spawn.start()
+        try? childEnd.close()
+        try? console?.close()
+        var pid: Int32 = 0
+        do throws(CoreError) {
+            // Into the container's cgroups before anything forks.
+            for dir in Set(record.cgroupPaths.values) { try writeFile(dir + "/cgroup.procs", String(stage1)) }
+            let sync = SyncChannel(fd: parentEnd.rawValue)
+            try sync.send(.go)
+            switch try sync.receive() {
+            case .pid(let p)?: pid = p
+            case .error(let failure)?: throw failure.coreError
+            default: throw CoreError(.internal, "exec: init exited before reporting a pid")
+            }
+            reap(stage1)
+            try sync.expect(.ready, during: "exec setup")
+        } catch {
+            if pid > 0 { Glibc.kill(pid, SIGKILL) }
+            reap(stage1)
+            throw error
+        }
+        if let pidFile = options.pidFile {
+            try writeFile(pidFile + ".tmp", String(pid), create: true)
+            guard rename(pidFile + ".tmp", pidFile) == 0 else { throw CoreError(SystemCallFailure(call: "rename", path: pidFile, errno: errno)) }
+        }
+        guard foreground != nil else { return 0 }
+        return foreground!.wait(for: pid)
+    }
+}
