@@ -10,7 +10,7 @@ public struct RuntimeCommand: ParsableCommand {
         abstract: "berth's OCI runtime: creates and runs containers from OCI bundles, with runc's command line.",
         version: "berth-runtime 0.1.0\nspec: 1.2.0",
         subcommands: [Create.self, Start.self, Run.self, Exec.self, State.self, Kill.self, Delete.self, List.self, Ps.self,
-                      Pause.self, Resume.self, Features.self, SpecCommand.self,
+                      Pause.self, Resume.self, Update.self, Events.self, Features.self, SpecCommand.self,
                       Init.self])
 
     @OptionGroup public var global: GlobalOptions

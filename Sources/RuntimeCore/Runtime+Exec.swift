@@ -67,7 +67,7 @@ extension Runtime {
         var pid: Int32 = 0
         do throws(CoreError) {
             // Into the container's cgroups before anything forks.
-            for dir in Set(record.cgroupPaths.values) { try writeFile(dir + "/cgroup.procs", String(stage1)) }
+            try CgroupProcesses(record.cgroupPaths).apply(pid: stage1)
             let sync = SyncChannel(fd: parentEnd.rawValue)
             try sync.send(.go)
             switch try sync.receive() {

@@ -13,20 +13,20 @@ extension Runtime {
         case .paused: throw CoreError(.failedPrecondition, "container \(id) is already paused")
         default: throw CoreError(.failedPrecondition, "container not running")
         }
-        try CgroupProcesses.freeze(record.cgroupPaths)
+        try CgroupProcesses(record.cgroupPaths).freeze()
     }
 
     public func resume(id: String) throws(CoreError) {
         let record = try store.load(id)
         guard status(of: record) == .paused else { throw CoreError(.failedPrecondition, "container not paused") }
-        CgroupProcesses.thaw(record.cgroupPaths)
+        CgroupProcesses(record.cgroupPaths).thaw()
     }
 
     /// Every pid in the container's cgroups (the init first).
     public func processes(id: String) throws(CoreError) -> [Int32] {
         let record = try store.load(id)
         guard status(of: record) != .stopped else { return [] }
-        let pids = CgroupProcesses.list(record.cgroupPaths)
+        let pids = CgroupProcesses(record.cgroupPaths).list()
         return pids.contains(record.pid) ? [record.pid] + pids.filter { $0 != record.pid } : pids
     }
 }

@@ -78,7 +78,7 @@ public struct Runtime: Sendable {
         let status = status(of: record)
         guard status != .stopped else { throw CoreError(.failedPrecondition, "container not running") }
         if all || !record.ownPidNamespace {
-            for pid in CgroupProcesses.list(record.cgroupPaths) { Glibc.kill(pid, signal) }
+            for pid in CgroupProcesses(record.cgroupPaths).list() { Glibc.kill(pid, signal) }
         }
         if Glibc.kill(record.pid, signal) != 0 && errno != ESRCH {
             throw CoreError(SystemCallFailure(call: "kill", path: "pid \(record.pid)", errno: errno))
@@ -106,15 +106,16 @@ public struct Runtime: Sendable {
             }
             try killAndWait(record)
         }
-        CgroupProcesses.destroy(record.cgroupPaths)
+        CgroupProcesses(record.cgroupPaths).destroy()
         store.remove(id)
     }
 
     /// SIGKILL to everything in the container (thawed first, or a frozen task never dies), then
     /// waits up to 10 s for the init to be gone.
     func killAndWait(_ record: ContainerRecord) throws(CoreError) {
-        CgroupProcesses.thaw(record.cgroupPaths)
-        for pid in CgroupProcesses.list(record.cgroupPaths) { Glibc.kill(pid, SIGKILL) }
+        let cgroups = CgroupProcesses(record.cgroupPaths)
+        cgroups.thaw()
+        for pid in cgroups.list() { Glibc.kill(pid, SIGKILL) }
         Glibc.kill(record.pid, SIGKILL)
         for _ in 0..<1000 {
             // A child of ours (run, a test) must be reaped to disappear.
