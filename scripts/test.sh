@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The README's test command: installs what the build and tests need (Debian packages), builds
-# berth with its tests, makes the busybox test image, runs every test, replays the fuzzers'
-# regression inputs, and fails if a test left a container, mount, shim or socket behind.
+# berth with its tests, makes the busybox test image, runs every test and the interop scripts
+# (real containerd driving berth-runtime), replays the fuzzers' regression inputs, and fails if
+# a test left a container, mount, shim or socket behind.
 # Exits non-zero on any failure. Tests run as root: they start real containers.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,6 +15,9 @@ export BERTH_TEST_IMAGE=$image
 
 swift build --build-tests
 swift test --skip-build
+
+# Real containerd 1.6 (its own runc shim) drives berth-runtime through a container's life.
+scripts/interop/containerd.sh "$(swift build --show-bin-path)/berth-runtime" "$image"
 
 # Every input that once crashed a fuzzer stays a regression case.
 shopt -s nullglob
