@@ -11,6 +11,8 @@ packages=(
   # tests: busybox for the test image (scripts/make-test-image.sh), the reference runtime and
   # daemon, ip for network namespaces, GNU time for peak RSS, jq for JSON checks
   busybox-static containerd runc iproute2 time jq
+  # tests: real dockerd driving berth-runtime (scripts/interop/dockerd.sh)
+  docker.io
   # tests: TLS roots, so anything fetched over https can be verified
   ca-certificates
 )

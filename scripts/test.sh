@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The README's test command: installs what the build and tests need (Debian packages), builds
 # berth with its tests, makes the busybox test image, runs every test and the interop scripts
-# (real containerd driving berth-runtime), replays the fuzzers' regression inputs, and fails if
+# (real containerd and dockerd driving berth-runtime), replays the fuzzers' regression inputs, and fails if
 # a test left a container, mount, shim or socket behind.
 # Exits non-zero on any failure. Tests run as root: they start real containers.
 set -euo pipefail
@@ -18,6 +18,8 @@ swift test --skip-build
 
 # Real containerd 1.6 (its own runc shim) drives berth-runtime through a container's life.
 scripts/interop/containerd.sh "$(swift build --show-bin-path)/berth-runtime" "$image"
+# Real dockerd runs containers with --runtime berth.
+scripts/interop/dockerd.sh "$(swift build --show-bin-path)/berth-runtime" "$image"
 
 # Every input that once crashed a fuzzer stays a regression case.
 shopt -s nullglob
