@@ -5,7 +5,7 @@ enum FeaturesDocument {
     {
       "ociVersionMin": "1.0.0",
       "ociVersionMax": "1.2.1",
-      "hooks": [],
+      "hooks": ["prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"],
       "mountOptions": ["async", "atime", "bind", "defaults", "dev", "diratime", "dirsync", "exec", "iversion", "lazytime", "loud", "mand", "noatime", "nodev", "nodiratime", "noexec", "noiversion", "nolazytime", "nomand", "norelatime", "nostrictatime", "nosuid", "nosymfollow", "private", "rbind", "relatime", "remount", "ro", "rprivate", "rshared", "rslave", "runbindable", "rw", "shared", "silent", "slave", "strictatime", "suid", "symfollow", "sync", "tmpcopyup", "unbindable"],
       "linux": {
         "namespaces": ["cgroup", "ipc", "mount", "network", "pid", "user", "uts"],

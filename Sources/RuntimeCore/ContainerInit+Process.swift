@@ -13,7 +13,7 @@ extension ContainerInit {
     static func containerProcess(_ spec: Spec, _ options: InitOptions, sync: SyncChannel) -> Never {
         let prepared: Prepared
         do {
-            prepared = try prepare(spec, options)
+            prepared = try prepare(spec, options, sync: sync)
             try sync.send(.ready)
         } catch let failure as ChildFailure {
             report(failure, on: sync)
@@ -36,10 +36,12 @@ extension ContainerInit {
     struct Prepared {
         var executable: String
         var setup: ProcessSetup
+        /// Our pid as the runtime sees it, for the state hooks receive.
+        var hostPID: Int32 = 0
     }
 
     /// Everything up to "ready": failures here are reported to `create`.
-    static func prepare(_ spec: Spec, _ options: InitOptions) throws(ChildFailure) -> Prepared {
+    static func prepare(_ spec: Spec, _ options: InitOptions, sync: SyncChannel) throws(ChildFailure) -> Prepared {
         guard let process = spec.process, let args = process.args, let program = args.first else {
             throw ChildFailure(stage: "config", path: "config.json", errno: 0, message: "process.args must not be empty")
         }
@@ -65,8 +67,22 @@ extension ContainerInit {
         let rootPath = spec.root?.path ?? "rootfs"
         let rootfs = try realPath(rootPath.hasPrefix("/") ? rootPath : "\(options.bundle)/\(rootPath)")
         let rootfsSetup = RootfsSetup(spec: spec, rootfs: rootfs, noPivot: options.noPivot)
+        // Before pivot_root the host's /proc is still ours to read: our pid as the runtime sees it.
+        let hostPID = Int32(readLink("/proc/self") ?? "") ?? 0
         if has(.mount) != nil {
             try rootfsSetup.prepare()
+        }
+        // Hooks: prestart and createRuntime run in the runtime's namespaces (the parent runs them),
+        // createContainer here, in the container's, all before pivot_root (OCI runtime spec).
+        let hooks = spec.hooks
+        if !(hooks?.prestart ?? []).isEmpty || !(hooks?.createRuntime ?? []).isEmpty {
+            do {
+                try sync.send(.hooksRequest)
+                try sync.expect(.hooksDone, during: "prestart/createRuntime hooks")
+            } catch { throw ChildFailure(stage: "hooks", path: "", errno: 0, message: error.message) }
+        }
+        if let createContainer = hooks?.createContainer, !createContainer.isEmpty {
+            try runHooks(createContainer, stage: "createContainer", spec: spec, options: options, status: .creating, pid: hostPID)
         }
         if process.terminal == true {
             guard let consoleFD = options.consoleFD else {
@@ -105,7 +121,25 @@ extension ContainerInit {
         guard let executable = ProcessSetup.lookPath(program, env: env) else {
             throw ChildFailure(stage: "exec", path: program, errno: ENOENT, message: "executable file not found in $PATH")
         }
-        return Prepared(executable: executable, setup: setup)
+        return Prepared(executable: executable, setup: setup, hostPID: hostPID)
+    }
+
+    /// Runs hooks from the init; a failure fails the container's setup.
+    static func runHooks(_ hooks: [Hook], stage: String, spec: Spec, options: InitOptions, status: ContainerStatus,
+                         pid: Int32) throws(ChildFailure) {
+        let id = options.keyringName.map { String($0.dropFirst("_ses.".count)) } ?? ""
+        let state = ContainerState(id: id, status: status, pid: Int(pid), bundle: options.bundle,
+                                   annotations: spec.annotations)
+        do { try HookRunner.run(hooks, stage: stage, state: state) } catch {
+            throw ChildFailure(stage: stage + " hook", path: "", errno: error.cause?.errno ?? 0, message: error.message)
+        }
+    }
+
+    static func readLink(_ path: String) -> String? {
+        var buffer = [CChar](repeating: 0, count: 256)
+        let n = readlink(path, &buffer, buffer.count - 1)
+        guard n > 0 else { return nil }
+        return String(decoding: buffer[..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     /// After "ready": credentials, then the wait for `start`, then execve.
@@ -120,6 +154,10 @@ extension ContainerInit {
         var zero: UInt8 = 0x30
         _ = Glibc.write(fifo, &zero, 1)
         close(fifo)
+        // startContainer hooks: in the container, after `start`, right before the program.
+        if let startContainer = spec.hooks?.startContainer, !startContainer.isEmpty {
+            try runHooks(startContainer, stage: "startContainer", spec: spec, options: options, status: .created, pid: prepared.hostPID)
+        }
         try execute(spec, options, prepared)
     }
 

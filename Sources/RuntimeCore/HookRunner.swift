@@ -1,7 +1,7 @@
 // HookRunner: runs the OCI lifecycle hooks of one stage (config.md "POSIX-platform Hooks"), in
 // order, each with the container's state JSON on stdin, and turns the first failure into the error
 // that fails the stage (runtime.md "Lifecycle"). Single-threaded like the rest of berth-runtime:
-// stdio goes through unlinked temp files, never pipes, and the wait is a waitpid(WNOHANG) poll,
+// stdio goes through memory files (memfd), never pipes or /tmp, and the wait is a waitpid(WNOHANG) poll,
 // so neither a hook that never reads nor a background child it leaves behind can stall us.
 #if canImport(Glibc)
 import Glibc
@@ -17,7 +17,7 @@ import Sys
 /// - executes `hook.path`, which must be absolute (it is never looked up in PATH), with argv
 ///   `hook.args` (whose first element is argv[0], as with execv) or `[hook.path]` when `args` is
 ///   nil or empty, and exactly the environment `hook.env` (none when nil);
-/// - in working directory "/", in a new process group, with stdin a read-only temp file holding
+/// - in working directory "/", in a new process group, with stdin a memory file holding
 ///   `state.encoded()` and stdout and stderr captured to temp files (unlinked at once; the stage
 ///   error quotes stderr, or stdout when stderr is empty);
 /// - waits for the hook itself to exit. Processes it leaves behind are not waited for and not
@@ -115,45 +115,25 @@ struct HookRunner {
         }
     }
 
-    /// A read-only descriptor for an unlinked temp file holding `bytes`. A file rather than a
-    /// pipe: the hook reads it at its own pace or not at all, and we never block writing it.
+    /// A memory file holding `bytes`, rewound, for the hook's stdin. A file rather than a pipe:
+    /// the hook reads it at its own pace or not at all, and we never block writing it. Memory
+    /// rather than /tmp: startContainer hooks run inside the container, whose root may be read-only.
     private static func stateFile(_ bytes: [UInt8], name: String) throws(CoreError) -> FileDescriptor {
-        let (writer, path) = try createTempFile(name: name)
-        defer {
-            unlink(path)
-            try? writer.close()
-        }
         do {
-            try writer.write(bytes)
-            return try FileDescriptor.open(path, flags: O_RDONLY | O_NOFOLLOW)
+            let fd = try Linux.memfdCreate(name: "berth-hook-state")
+            try fd.write(bytes)
+            try fd.seek(to: 0)
+            return fd
         } catch {
             throw CoreError(error.code, "\(name): state for stdin: \(error.message)", cause: error.cause)
         }
     }
 
-    /// A read-write descriptor for an empty, already unlinked temp file, for stdout or stderr.
-    /// Nothing remains on disk whatever happens next; the space goes once every holder (the
+    /// An empty memory file for stdout or stderr: nothing on disk, gone once every holder (the
     /// hook, anything it left behind, us) has closed it.
     private static func scratchFile(name: String) throws(CoreError) -> FileDescriptor {
-        let (fd, path) = try createTempFile(name: name)
-        unlink(path)
-        return fd
-    }
-
-    /// Creates /tmp/berth-hook-<pid>-<random> with O_EXCL (so never through a planted symlink),
-    /// mode 0600 and O_CLOEXEC — mkostemp, which Swift's Glibc module does not export.
-    private static func createTempFile(name: String) throws(CoreError) -> (FileDescriptor, String) {
-        var attempts = 0
-        while true {
-            let path = "/tmp/berth-hook-\(getpid())-\(String(UInt64.random(in: 0...UInt64.max), radix: 36))"
-            do {
-                let fd = try FileDescriptor.open(path, flags: O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW, mode: 0o600)
-                return (fd, path)
-            } catch {
-                attempts += 1
-                if error.code == .alreadyExists && attempts < 100 { continue }
-                throw CoreError(error.code, "\(name): temp file: \(error.message)", cause: error.cause)
-            }
+        do { return try Linux.memfdCreate(name: "berth-hook-output") } catch {
+            throw CoreError(error.code, "\(name): output file: \(error.message)", cause: error.cause)
         }
     }
 

@@ -78,7 +78,7 @@ extension Runtime {
             let sync = SyncChannel(fd: parentEnd.rawValue)
             try sync.send(.go)
             containerPID = try drive(sync, stage1: stage1, spec: spec)
-            try sync.expect(.ready, during: "container setup")
+            try awaitReady(sync, id: id, pid: containerPID, bundle: bundle, spec: spec)
 
             guard let started = ProcFS.stat(containerPID) else {
                 throw CoreError(.internal, "container init \(containerPID) vanished after setup")
@@ -117,6 +117,28 @@ extension Runtime {
                 throw CoreError(.internal, "container init exited before reporting its pid")
             case let other?:
                 throw CoreError(.internal, "sync: unexpected \(other) before the container pid")
+            }
+        }
+    }
+
+    /// Waits for "ready", running prestart and createRuntime hooks when the init asks (its
+    /// mounts are made, pivot_root not yet) — in the runtime's namespaces, as the spec says.
+    private func awaitReady(_ sync: SyncChannel, id: String, pid: Int32, bundle: String, spec: Spec) throws(CoreError) {
+        while true {
+            switch try sync.receive() {
+            case .ready?:
+                return
+            case .hooksRequest?:
+                let state = ContainerState(id: id, status: .creating, pid: Int(pid), bundle: bundle, annotations: spec.annotations)
+                try HookRunner.run(spec.hooks?.prestart ?? [], stage: "prestart", state: state)
+                try HookRunner.run(spec.hooks?.createRuntime ?? [], stage: "createRuntime", state: state)
+                try sync.send(.hooksDone)
+            case .error(let failure)?:
+                throw failure.coreError
+            case nil:
+                throw CoreError(.internal, "container init exited during container setup without reporting an error")
+            case let other?:
+                throw CoreError(.internal, "sync: unexpected \(other) during container setup")
             }
         }
     }

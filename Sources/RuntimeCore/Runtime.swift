@@ -70,6 +70,23 @@ public struct Runtime: Sendable {
             _ = poll(&pfd, 1, 50)
         }
         unlink(path)
+        // poststart: after the program was let go; a failure is a warning (OCI runtime spec).
+        if let hooks = try? Spec.load(bundle: record.bundle).hooks?.poststart, !hooks.isEmpty {
+            runWarningHooks(hooks, stage: "poststart", record: record, status: .running)
+        }
+    }
+
+    /// Runs hooks whose failure must not stop the lifecycle (poststart, poststop): each is tried,
+    /// failures are reported on stderr as warnings.
+    func runWarningHooks(_ hooks: [Hook], stage: String, record: ContainerRecord, status: ContainerStatus) {
+        let state = ContainerState(id: record.id, status: status, pid: Int(record.pid), bundle: record.bundle,
+                                   annotations: record.annotations)
+        for hook in hooks {
+            do { try HookRunner.run([hook], stage: stage, state: state) } catch {
+                let text = "time=\"\(rfc3339Now())\" level=warning msg=\"\(error.message)\"\n"
+                _ = text.withCString { Glibc.write(2, $0, strlen($0)) }
+            }
+        }
     }
 
     /// Sends a signal to the container's init, or with `all` to every process in its cgroup.
@@ -108,6 +125,10 @@ public struct Runtime: Sendable {
         }
         CgroupProcesses(record.cgroupPaths).destroy()
         store.remove(id)
+        // poststop: after the container is gone; failures are warnings (OCI runtime spec).
+        if let hooks = try? Spec.load(bundle: record.bundle).hooks?.poststop, !hooks.isEmpty {
+            runWarningHooks(hooks, stage: "poststop", record: record, status: .stopped)
+        }
     }
 
     /// SIGKILL to everything in the container (thawed first, or a frozen task never dies), then

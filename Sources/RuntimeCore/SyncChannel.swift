@@ -9,8 +9,12 @@
 //   writes uid_map/gid_map                                  │
 //   ── idMapDone ─────────────────────────▶ setns/unshare the rest, fork ──▶ (born in the new pid ns)
 //   ◀──────────────────────────── pid(N) ── exits (reaped by the parent)
-//                                                          mounts, pivot_root, hostname, sysctl,
-//                                                          console, paths, checks args[0]
+//                                                          mounts
+//   ◀─────────────────────────────────────────── hooksRequest (only with prestart/createRuntime hooks)
+//   runs prestart, createRuntime hooks
+//   ── hooksDone ─────────────────────────────────────────────────────▶ createContainer hooks, console,
+//                                                          pivot_root, hostname, sysctl, paths,
+//                                                          checks args[0]
 //   ◀────────────────────────────────────────────────────────────── ready
 //   writes state.json, pid file; exits                     caps, uid/gid, NNP, seccomp,
 //                                                          blocks opening exec.fifo until `start`
@@ -29,6 +33,9 @@ enum SyncMessage: Equatable, Sendable {
     case pid(Int32)
     case ready
     case error(ChildFailure)
+    /// The mounts are made: run prestart and createRuntime hooks (in the runtime's namespaces).
+    case hooksRequest
+    case hooksDone
 }
 
 /// A failure inside the init process, carried back to the caller of create.
@@ -60,6 +67,8 @@ struct SyncChannel {
         case .idMapDone: bytes = [3]
         case .pid(let pid): bytes = [4] + withUnsafeBytes(of: pid.littleEndian, Array.init)
         case .ready: bytes = [5]
+        case .hooksRequest: bytes = [7]
+        case .hooksDone: bytes = [8]
         case .error(let f):
             bytes = [6] + Array("\(f.stage)\u{0}\(f.path)\u{0}\(f.errno)\u{0}\(f.message)".utf8)
         }
@@ -88,6 +97,8 @@ struct SyncChannel {
         case 4 where body.count == 4:
             return .pid(body.withUnsafeBytes { Int32(littleEndian: $0.loadUnaligned(as: Int32.self)) })
         case 5: return .ready
+        case 7: return .hooksRequest
+        case 8: return .hooksDone
         case 6:
             let parts = body.split(separator: 0, maxSplits: 3, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
             guard parts.count == 4 else { break }

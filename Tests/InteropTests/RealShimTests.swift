@@ -55,6 +55,10 @@ actor EventLog {
             if shimPID > 0 { kill(shimPID, SIGKILL) }
             _ = try? run("/usr/sbin/runc", ["--root", "/run/containerd/runc/\(namespace)", "delete", "--force", id])
             try? FileManager.default.removeItem(atPath: "/run/containerd/runc/\(namespace)")
+            // runc removes the container's cgroup leaf; an empty parent named after the namespace is ours.
+            for controller in (try? FileManager.default.contentsOfDirectory(atPath: "/sys/fs/cgroup")) ?? [] {
+                rmdir("/sys/fs/cgroup/\(controller)/\(namespace)")
+            }
             if !shimSocket.isEmpty { unlink(shimSocket) }
             logFifo.close(); stdout.close(); stderr.close()
             try? FileManager.default.removeItem(atPath: work)

@@ -26,6 +26,8 @@ cleanup() {
   "$runtime" --root "/run/containerd/runc/$ns" list -q 2>/dev/null | xargs -r -n1 "$runtime" --root "/run/containerd/runc/$ns" delete --force
   findmnt -rn -o TARGET | grep "^$R/" | sort -r | xargs -r -n1 umount -l
   rm -rf "$R" "/run/containerd/runc/$ns"
+  # ctr puts containers at /<namespace>/<id>; runc removes the leaf, the empty parents are ours.
+  find /sys/fs/cgroup -mindepth 2 -maxdepth 3 -depth -type d -path "*/$ns*" -exec rmdir {} \; 2>/dev/null
 }
 trap cleanup EXIT
 

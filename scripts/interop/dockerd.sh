@@ -9,6 +9,8 @@ runtime=$(readlink -f "$1")
 image=$(readlink -f "$2")
 R=$(mktemp -d /tmp/berth-dockerd.XXXXXX)
 made_run_docker=0
+made_docker_cgroup=0
+[ -d /sys/fs/cgroup/pids/docker ] || made_docker_cgroup=1
 [ -d /run/docker ] || made_run_docker=1
 pass=0
 fail=0
@@ -32,6 +34,8 @@ cleanup() {
   findmnt -rn -o TARGET | grep "^$R" | sort -r | xargs -r -n1 umount -l
   rm -rf "$R"
   rmdir /run/containerd/runc/moby 2>/dev/null
+  # dockerd puts containers under /docker/<id>; the empty parent is ours if we made it.
+  [ "$made_docker_cgroup" = 1 ] && find /sys/fs/cgroup -mindepth 2 -maxdepth 2 -type d -name docker -exec rmdir {} \; 2>/dev/null
   [ "$made_run_docker" = 1 ] && rm -rf /run/docker
 }
 trap cleanup EXIT
