@@ -82,7 +82,7 @@ let package = Package(
         .testTarget(name: "OCITests", dependencies: ["OCI", "Errdefs"]),
         .testTarget(name: "CgroupsTests", dependencies: ["Cgroups", "OCI", "Errdefs", "Sys"]),
         .testTarget(name: "RuntimeCoreTests", dependencies: ["RuntimeCore", "OCI", "Sys", "Errdefs"]),
-        .testTarget(name: "RuntimeTests", dependencies: ["OCI", "Sys", "Errdefs"]),
+        .testTarget(name: "RuntimeTests", dependencies: ["RuntimeCLI", "RuntimeCore", "OCI", "Sys", "Errdefs"]),
         .testTarget(name: "InteropTests", dependencies: ["RPC", "RPCNIO", "API", "Sys", "Errdefs"]),
     ],
     swiftLanguageModes: [.v6]

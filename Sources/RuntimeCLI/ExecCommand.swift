@@ -8,7 +8,7 @@ import OCI
 import RuntimeCore
 
 struct Exec: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Run a new process inside a running container.")
+    static let configuration = CommandConfiguration(commandName: "exec", abstract: "Run a new process inside a running container.")
     @OptionGroup var global: GlobalOptions
     @Option(name: [.short, .long], help: "OCI Process JSON file describing the process (replaces the other flags).") var process: String?
     @Flag(name: [.short, .long], help: "Allocate a pseudo-TTY (needs --console-socket).") var tty = false

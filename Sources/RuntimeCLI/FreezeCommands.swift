@@ -8,21 +8,21 @@ import Glibc
 #endif
 
 struct Pause: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Freeze every process of a container.")
+    static let configuration = CommandConfiguration(commandName: "pause", abstract: "Freeze every process of a container.")
     @OptionGroup var global: GlobalOptions
     @Argument(help: "The container id.") var id: String
     func run() throws { try reporting(global) { () throws(CoreError) in try global.runtime.pause(id: id) } }
 }
 
 struct Resume: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Thaw a paused container.")
+    static let configuration = CommandConfiguration(commandName: "resume", abstract: "Thaw a paused container.")
     @OptionGroup var global: GlobalOptions
     @Argument(help: "The container id.") var id: String
     func run() throws { try reporting(global) { () throws(CoreError) in try global.runtime.resume(id: id) } }
 }
 
 struct Ps: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "List the processes of a container.")
+    static let configuration = CommandConfiguration(commandName: "ps", abstract: "List the processes of a container.")
     @OptionGroup var global: GlobalOptions
     @Option(name: [.short, .long], help: "table or json (a list of pids, like runc).") var format: Format = .table
     @Argument(help: "The container id.") var id: String
@@ -45,7 +45,7 @@ struct Ps: ParsableCommand {
 }
 
 struct Features: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Print the features this runtime supports, as JSON.")
+    static let configuration = CommandConfiguration(commandName: "features", abstract: "Print the features this runtime supports, as JSON.")
     func run() throws {
         print(FeaturesDocument.json)
     }

@@ -9,7 +9,7 @@ import Glibc
 #endif
 
 struct State: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Print the OCI state of a container as JSON.")
+    static let configuration = CommandConfiguration(commandName: "state", abstract: "Print the OCI state of a container as JSON.")
     @OptionGroup var global: GlobalOptions
     @Argument(help: "The container id.") var id: String
 
@@ -56,7 +56,7 @@ struct List: ParsableCommand {
 }
 
 struct Kill: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Send a signal (default SIGTERM) to a container's init.")
+    static let configuration = CommandConfiguration(commandName: "kill", abstract: "Send a signal (default SIGTERM) to a container's init.")
     @OptionGroup var global: GlobalOptions
     @Flag(name: [.short, .long], help: "Signal every process in the container.") var all = false
     @Argument(help: "The container id.") var id: String
@@ -71,7 +71,7 @@ struct Kill: ParsableCommand {
 }
 
 struct Delete: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Delete a container and everything the runtime made for it.")
+    static let configuration = CommandConfiguration(commandName: "delete", abstract: "Delete a container and everything the runtime made for it.")
     @OptionGroup var global: GlobalOptions
     @Flag(name: [.short, .long], help: "Kill the container first if it is running.") var force = false
     @Argument(help: "The container id.") var id: String
@@ -102,7 +102,7 @@ struct SpecCommand: ParsableCommand {
 }
 
 struct Init: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Internal: the container's init (run by create).", shouldDisplay: false)
+    static let configuration = CommandConfiguration(commandName: "init", abstract: "Internal: the container's init (run by create).", shouldDisplay: false)
     @Option(name: .customLong("sync-fd")) var syncFD: Int32
     @Option(name: .customLong("fifo-fd")) var fifoFD: Int32
     @Option(name: .customLong("console-fd")) var consoleFD: Int32?

@@ -60,7 +60,7 @@ struct CreateFlags: ParsableArguments {
 }
 
 struct Create: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Create a container; its process waits until `start`.")
+    static let configuration = CommandConfiguration(commandName: "create", abstract: "Create a container; its process waits until `start`.")
     @OptionGroup var global: GlobalOptions
     @OptionGroup var flags: CreateFlags
     @Argument(help: "The container id.") var id: String
@@ -74,7 +74,7 @@ struct Create: ParsableCommand {
 }
 
 struct Start: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Run the program of a created container.")
+    static let configuration = CommandConfiguration(commandName: "start", abstract: "Run the program of a created container.")
     @OptionGroup var global: GlobalOptions
     @Argument(help: "The container id.") var id: String
 
@@ -84,7 +84,7 @@ struct Start: ParsableCommand {
 }
 
 struct Run: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Create and start a container; wait for it unless --detach.")
+    static let configuration = CommandConfiguration(commandName: "run", abstract: "Create and start a container; wait for it unless --detach.")
     @OptionGroup var global: GlobalOptions
     @OptionGroup var flags: CreateFlags
     @Flag(name: [.short, .long], help: "Detach from the container's process.") var detach = false

@@ -10,7 +10,7 @@ import Glibc
 #endif
 
 struct Update: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Update a container's resource limits.")
+    static let configuration = CommandConfiguration(commandName: "update", abstract: "Update a container's resource limits.")
     @OptionGroup var global: GlobalOptions
     @Option(name: [.short, .long], help: "LinuxResources JSON file, or - for stdin.") var resources: String?
     @Option(name: .long, help: "Memory limit (bytes, or with k/m/g).") var memory: String?
@@ -72,7 +72,7 @@ enum Bytes {
 }
 
 struct Events: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Print a container's resource usage as JSON events.")
+    static let configuration = CommandConfiguration(commandName: "events", abstract: "Print a container's resource usage as JSON events.")
     @OptionGroup var global: GlobalOptions
     @Flag(help: "Print the stats once and exit.") var stats = false
     @Option(help: "Seconds between stats events.") var interval: UInt32 = 5

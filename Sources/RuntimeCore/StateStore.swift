@@ -1,6 +1,6 @@
 // StateStore: the runtime's --root directory (default /run/berth-runtime): one directory per
 // container holding state.json and, until `start`, exec.fifo. Creating the directory is the lock
-// that makes a duplicate id fail; state.json is replaced atomically (temp file, fsync, rename).
+// that makes a duplicate id fail; state.json is replaced atomically (temp file, rename).
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -51,10 +51,11 @@ struct StateStore {
         let temp = final + ".tmp"
         let fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw CoreError(SystemCallFailure(call: "open", path: temp, errno: errno)) }
+        // No fsync: the root is under /run, a tmpfs that a power loss empties anyway (runc does
+        // not sync either); the rename alone keeps readers from ever seeing a partial file.
         let written = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-        let synced = fsync(fd)
         close(fd)
-        guard written == bytes.count, synced == 0 else {
+        guard written == bytes.count else {
             throw CoreError(SystemCallFailure(call: "write", path: temp, errno: errno))
         }
         guard rename(temp, final) == 0 else { throw CoreError(SystemCallFailure(call: "rename", path: final, errno: errno)) }

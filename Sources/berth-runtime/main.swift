@@ -2,4 +2,4 @@
 // RuntimeCore; this file only hands over the process.
 import RuntimeCLI
 
-RuntimeCommand.main()
+RuntimeMain.main()
