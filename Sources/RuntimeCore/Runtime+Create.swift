@@ -56,19 +56,11 @@ extension Runtime {
             if let socketPath = options.consoleSocket {
                 console = try UnixSocket.connect(path: socketPath)
             }
-            // Layout in the init: 0-2 stdio, 3..<3+N preserved, then sync, fifo, console.
-            let base = 3 + options.preserveFDs
-            var fds: [Int32] = [0, 1, 2] + (0..<options.preserveFDs).map { 3 + $0 }
-            fds += [childEnd.rawValue, fifoFD.rawValue]
-            if let console { fds.append(console.rawValue) }
-            let initOptions = InitOptions(syncFD: base, fifoFD: base + 1, consoleFD: console == nil ? nil : base + 2,
-                                          bundle: bundle, noPivot: options.noPivot, preserveFDs: options.preserveFDs,
-                                          keyringName: options.noNewKeyring ? nil : "_ses.\(id)")
-            var spawn = Spawn(executable: "/proc/self/exe", arguments: initOptions.arguments,
-                              environment: ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"])
-            spawn.argv0 = "berth-runtime"
-            spawn.fileDescriptors = fds
-            let stage1 = try spawn.start()
+            let stage1 = try InitLauncher.start(preserveFDs: options.preserveFDs, sync: childEnd, fifo: fifoFD,
+                                                console: console, bundle: bundle) {
+                $0.noPivot = options.noPivot
+                $0.keyringName = options.noNewKeyring ? nil : "_ses.\(id)"
+            }
             try? childEnd.close()
             try? console?.close()
             defer { reap(stage1) }

@@ -49,19 +49,12 @@ extension Runtime {
         var foreground = options.detach ? nil : try ForegroundWait()
         let (parentEnd, childEnd) = try UnixSocket.socketPair(.seqpacket)
         let console = try options.consoleSocket.map { (path) throws(CoreError) in try UnixSocket.connect(path: path) }
-        let base = 3 + options.preserveFDs
-        // Same layout as create; exec has no fifo, so its slot repeats the sync socket.
-        var fds: [Int32] = [0, 1, 2] + (0..<options.preserveFDs).map { 3 + $0 } + [childEnd.rawValue, childEnd.rawValue]
-        if let console { fds.append(console.rawValue) }
-        var initOptions = InitOptions(syncFD: base, fifoFD: base + 1, consoleFD: console == nil ? nil : base + 2,
-                                      bundle: record.bundle, noPivot: false, preserveFDs: options.preserveFDs)
-        initOptions.execTarget = record.pid
-        initOptions.processFile = processFile
-        var spawn = Spawn(executable: "/proc/self/exe", arguments: initOptions.arguments,
-                          environment: ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"])
-        spawn.argv0 = "berth-runtime"
-        spawn.fileDescriptors = fds
-        let stage1 = try spawn.start()
+        // exec has no fifo: its slot repeats the sync socket.
+        let stage1 = try InitLauncher.start(preserveFDs: options.preserveFDs, sync: childEnd, fifo: childEnd,
+                                            console: console, bundle: record.bundle) {
+            $0.execTarget = record.pid
+            $0.processFile = processFile
+        }
         try? childEnd.close()
         try? console?.close()
         var pid: Int32 = 0
