@@ -19,11 +19,12 @@ public enum RuntimeMain {
     static func parseInit(_ args: [String]) -> InitOptions? {
         var values: [String: String] = [:]
         var noPivot = false
+        var newKeyring = false
         var i = 0
         while i < args.count {
             let flag = args[i]
-            if flag == "--no-pivot" {
-                noPivot = true
+            if flag == "--no-pivot" || flag == "--new-keyring" {
+                if flag == "--no-pivot" { noPivot = true } else { newKeyring = true }
                 i += 1
                 continue
             }
@@ -31,14 +32,14 @@ public enum RuntimeMain {
             values[String(flag.dropFirst(2))] = args[i + 1]
             i += 2
         }
-        let known: Set = ["sync-fd", "fifo-fd", "console-fd", "bundle", "preserve-fds", "keyring", "exec-target", "process"]
+        let known: Set = ["sync-fd", "fifo-fd", "console-fd", "bundle", "preserve-fds", "id", "exec-target", "process"]
         guard Set(values.keys).isSubset(of: known),
               let sync = values["sync-fd"].flatMap({ Int32($0) }), let fifo = values["fifo-fd"].flatMap({ Int32($0) }),
-              let bundle = values["bundle"] else { return nil }
+              let bundle = values["bundle"], let id = values["id"] else { return nil }
         var options = InitOptions(syncFD: sync, fifoFD: fifo, consoleFD: values["console-fd"].flatMap { Int32($0) },
                                   bundle: bundle, noPivot: noPivot,
                                   preserveFDs: values["preserve-fds"].flatMap { Int32($0) } ?? 0,
-                                  keyringName: values["keyring"])
+                                  containerID: id, newKeyring: newKeyring)
         options.execTarget = values["exec-target"].flatMap { Int32($0) }
         options.processFile = values["process"]
         return options

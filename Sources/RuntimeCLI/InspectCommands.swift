@@ -109,13 +109,14 @@ struct Init: ParsableCommand {
     @Option var bundle: String
     @Option(name: .customLong("preserve-fds")) var preserveFDs: Int32 = 0
     @Flag(name: .customLong("no-pivot")) var noPivot = false
-    @Option var keyring: String?
+    @Option var id: String
+    @Flag(name: .customLong("new-keyring")) var newKeyring = false
     @Option(name: .customLong("exec-target")) var execTarget: Int32?
     @Option var process: String?
 
     func run() throws {
         var options = InitOptions(syncFD: syncFD, fifoFD: fifoFD, consoleFD: consoleFD, bundle: bundle,
-                                  noPivot: noPivot, preserveFDs: preserveFDs, keyringName: keyring)
+                                  noPivot: noPivot, preserveFDs: preserveFDs, containerID: id, newKeyring: newKeyring)
         options.execTarget = execTarget
         options.processFile = process
         ContainerInit.run(options)

@@ -58,7 +58,8 @@ extension ContainerInit {
         // A session of our own, like runc's init: the container does not share the caller's terminal.
         _ = setsid()
         // Its own session keyring too, unless --no-new-keyring (kernels without keyrings: ENOSYS).
-        if let name = options.keyringName {
+        if options.newKeyring {
+            let name = "_ses.\(options.containerID)"
             do { try Linux.joinSessionKeyring(name: name) } catch where error.cause?.errno != ENOSYS {
                 throw ChildFailure(stage: "keyctl", path: "", errno: error.cause?.errno ?? 0, message: "join session keyring \(name)")
             } catch {}
@@ -127,8 +128,7 @@ extension ContainerInit {
     /// Runs hooks from the init; a failure fails the container's setup.
     static func runHooks(_ hooks: [Hook], stage: String, spec: Spec, options: InitOptions, status: ContainerStatus,
                          pid: Int32) throws(ChildFailure) {
-        let id = options.keyringName.map { String($0.dropFirst("_ses.".count)) } ?? ""
-        let state = ContainerState(id: id, status: status, pid: Int(pid), bundle: options.bundle,
+        let state = ContainerState(id: options.containerID, status: status, pid: Int(pid), bundle: options.bundle,
                                    annotations: spec.annotations)
         do { try HookRunner.run(hooks, stage: stage, state: state) } catch {
             throw ChildFailure(stage: stage + " hook", path: "", errno: error.cause?.errno ?? 0, message: error.message)

@@ -7,12 +7,12 @@ import Sys
 enum InitLauncher {
     /// Spawns the init; `configure` fills in what the layout does not decide (bundle, exec target…).
     static func start(preserveFDs: Int32, sync: FileDescriptor, fifo: FileDescriptor, console: FileDescriptor?,
-                      bundle: String, configure: (inout InitOptions) -> Void = { _ in }) throws(CoreError) -> Int32 {
+                      bundle: String, containerID: String, configure: (inout InitOptions) -> Void = { _ in }) throws(CoreError) -> Int32 {
         let base = 3 + preserveFDs
         var fds: [Int32] = [0, 1, 2] + (0..<preserveFDs).map { 3 + $0 } + [sync.rawValue, fifo.rawValue]
         if let console { fds.append(console.rawValue) }
         var options = InitOptions(syncFD: base, fifoFD: base + 1, consoleFD: console == nil ? nil : base + 2,
-                                  bundle: bundle, noPivot: false, preserveFDs: preserveFDs)
+                                  bundle: bundle, noPivot: false, preserveFDs: preserveFDs, containerID: containerID)
         configure(&options)
         var spawn = Spawn(executable: "/proc/self/exe", arguments: options.arguments,
                           environment: ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"])

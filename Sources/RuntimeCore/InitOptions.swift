@@ -13,16 +13,19 @@ public struct InitOptions: Sendable, Equatable {
     public var noPivot: Bool
     /// Descriptors 3..<3+preserveFDs are handed to the container process unchanged.
     public var preserveFDs: Int32
-    /// The container id (names its session keyring); nil with --no-new-keyring.
-    public var keyringName: String?
+    /// The container's id, for the state hooks receive and the name of its session keyring.
+    public var containerID: String
+    /// Join a new session keyring `_ses.<id>` (false with --no-new-keyring, and for exec).
+    public var newKeyring: Bool
     /// For `exec`: the container's init, whose namespaces the new process joins.
     public var execTarget: Int32?
     /// For `exec`: the OCI Process (JSON) to run.
     public var processFile: String?
 
     public init(syncFD: Int32, fifoFD: Int32, consoleFD: Int32?, bundle: String, noPivot: Bool, preserveFDs: Int32,
-                keyringName: String? = nil) {
-        self.keyringName = keyringName
+                containerID: String, newKeyring: Bool = false) {
+        self.containerID = containerID
+        self.newKeyring = newKeyring
         self.syncFD = syncFD
         self.fifoFD = fifoFD
         self.consoleFD = consoleFD
@@ -37,7 +40,8 @@ public struct InitOptions: Sendable, Equatable {
                     "--preserve-fds", String(preserveFDs)]
         if let consoleFD { args += ["--console-fd", String(consoleFD)] }
         if noPivot { args.append("--no-pivot") }
-        if let keyringName { args += ["--keyring", keyringName] }
+        args += ["--id", containerID]
+        if newKeyring { args.append("--new-keyring") }
         if let execTarget { args += ["--exec-target", String(execTarget)] }
         if let processFile { args += ["--process", processFile] }
         return args

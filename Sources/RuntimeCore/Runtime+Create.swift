@@ -57,9 +57,9 @@ extension Runtime {
                 console = try UnixSocket.connect(path: socketPath)
             }
             let stage1 = try InitLauncher.start(preserveFDs: options.preserveFDs, sync: childEnd, fifo: fifoFD,
-                                                console: console, bundle: bundle) {
+                                                console: console, bundle: bundle, containerID: id) {
                 $0.noPivot = options.noPivot
-                $0.keyringName = options.noNewKeyring ? nil : "_ses.\(id)"
+                $0.newKeyring = !options.noNewKeyring
             }
             try? childEnd.close()
             try? console?.close()
@@ -145,7 +145,7 @@ extension Runtime {
         try writeFile("/proc/\(pid)/gid_map", text(spec.linux?.gidMappings))
     }
 
-    private func writePidFile(_ path: String, _ pid: Int32) throws(CoreError) {
+    func writePidFile(_ path: String, _ pid: Int32) throws(CoreError) {
         let temp = path + ".tmp"
         try writeFile(temp, String(pid), create: true)
         guard rename(temp, path) == 0 else { throw CoreError(SystemCallFailure(call: "rename", path: path, errno: errno)) }

@@ -51,7 +51,7 @@ extension Runtime {
         let console = try options.consoleSocket.map { (path) throws(CoreError) in try UnixSocket.connect(path: path) }
         // exec has no fifo: its slot repeats the sync socket.
         let stage1 = try InitLauncher.start(preserveFDs: options.preserveFDs, sync: childEnd, fifo: childEnd,
-                                            console: console, bundle: record.bundle) {
+                                            console: console, bundle: record.bundle, containerID: id) {
             $0.execTarget = record.pid
             $0.processFile = processFile
         }
@@ -75,10 +75,7 @@ extension Runtime {
             reap(stage1)
             throw error
         }
-        if let pidFile = options.pidFile {
-            try writeFile(pidFile + ".tmp", String(pid), create: true)
-            guard rename(pidFile + ".tmp", pidFile) == 0 else { throw CoreError(SystemCallFailure(call: "rename", path: pidFile, errno: errno)) }
-        }
+        if let pidFile = options.pidFile { try writePidFile(pidFile, pid) }
         guard foreground != nil else { return 0 }
         return foreground!.wait(for: pid)
     }

@@ -42,6 +42,9 @@ import Glibc
             #expect(!FileManager.default.fileExists(atPath: rootfs + "/tmp/startContainer.json"))
             #expect(try rt.runtime(["start", id]).status == 0)
             try waitUntil { FileManager.default.fileExists(atPath: rootfs + "/tmp/startContainer.json") }
+            try waitUntil { ((try? Data(contentsOf: URL(fileURLWithPath: rootfs + "/tmp/startContainer.json"))) ?? Data()).count > 0 }
+            let started = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: rootfs + "/tmp/startContainer.json"))) as? [String: Any]
+            #expect(started?["id"] as? String == id && started?["status"] as? String == "created", "\(String(describing: started))")
             let poststart = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/poststart.json"))) as? [String: Any]
             #expect(poststart?["status"] as? String == "running")
             let deleted = try rt.runtime(["delete", "--force", id])
@@ -49,6 +52,21 @@ import Glibc
             #expect(deleted.stderr.contains("level=warning") && deleted.stderr.contains("poststop"), "\(deleted.stderr)")
             let order = try String(contentsOfFile: dir + "/order", encoding: .utf8)
             #expect(order == "prestart\ncreateRuntime\ncreateContainer\npoststart\npoststop\nafter-failure\n", "\(order)")
+        }
+    }
+
+    @Test func initHooksGetTheIDWithoutANewKeyring() throws {
+        try withRuntime { rt in
+            let dir = rt.work + "/hooks-nokeyring"
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            let id = rt.newID()
+            let bundle = try rt.bundle {
+                $0.setProcess("args", ["/bin/true"])
+                $0["hooks"] = ["createContainer": [hook("cat > \(dir)/createContainer.json")]]
+            }
+            #expect(try rt.runtime(["run", "--no-new-keyring", "--bundle", bundle, id]).status == 0)
+            let state = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/createContainer.json"))) as? [String: Any]
+            #expect(state?["id"] as? String == id && state?["status"] as? String == "creating")
         }
     }
 

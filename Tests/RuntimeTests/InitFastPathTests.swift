@@ -7,10 +7,11 @@ import Testing
 @Suite struct InitFastPathTests {
     @Test func roundTripsEveryOption() {
         var exec = InitOptions(syncFD: 4, fifoFD: 5, consoleFD: 6, bundle: "/b", noPivot: true, preserveFDs: 1,
-                               keyringName: "_ses.x")
+                               containerID: "x", newKeyring: true)
         exec.execTarget = 42
         exec.processFile = "/run/p.json"
-        let create = InitOptions(syncFD: 3, fifoFD: 4, consoleFD: nil, bundle: "/bundle dir", noPivot: false, preserveFDs: 0)
+        let create = InitOptions(syncFD: 3, fifoFD: 4, consoleFD: nil, bundle: "/bundle dir", noPivot: false, preserveFDs: 0,
+                                 containerID: "c1")
         for options in [exec, create] {
             #expect(RuntimeMain.parseInit(Array(options.arguments.dropFirst())) == options)
         }
@@ -19,7 +20,8 @@ import Testing
     @Test func unexpectedArgumentsFallBack() {
         #expect(RuntimeMain.parseInit(["--help"]) == nil)
         #expect(RuntimeMain.parseInit(["--sync-fd", "3", "--fifo-fd", "4"]) == nil)  // no bundle
-        #expect(RuntimeMain.parseInit(["--sync-fd", "3", "--fifo-fd", "4", "--bundle", "/b", "--bogus", "1"]) == nil)
-        #expect(RuntimeMain.parseInit(["--sync-fd", "x", "--fifo-fd", "4", "--bundle", "/b"]) == nil)
+        #expect(RuntimeMain.parseInit(["--sync-fd", "3", "--fifo-fd", "4", "--bundle", "/b"]) == nil)  // no id
+        #expect(RuntimeMain.parseInit(["--sync-fd", "3", "--fifo-fd", "4", "--bundle", "/b", "--id", "c", "--bogus", "1"]) == nil)
+        #expect(RuntimeMain.parseInit(["--sync-fd", "x", "--fifo-fd", "4", "--bundle", "/b", "--id", "c"]) == nil)
     }
 }
