@@ -39,7 +39,7 @@ extension Runtime {
         try store.reserve(id)
         var containerPID: Int32 = 0
         var cgroup: (any CgroupManager)?
-        do {
+        do throws(CoreError) {
             let fifo = store.fifoPath(id)
             guard mkfifo(fifo, 0o622) == 0 else { throw CoreError(SystemCallFailure(call: "mkfifo", path: fifo, errno: errno)) }
             // Writable by the container's user whatever the umask: the init opens it after its uid switch.
@@ -83,14 +83,11 @@ extension Runtime {
             try store.save(record)
             if let pidFile = options.pidFile { try writePidFile(pidFile, containerPID) }
             return containerPID
-        } catch let error as CoreError {
+        } catch {
             if containerPID > 0 { Glibc.kill(containerPID, SIGKILL); reap(containerPID) }
             if let cgroup { try? cgroup.destroy() }
             store.remove(id)
             throw error
-        } catch {
-            store.remove(id)
-            throw CoreError(.internal, "create \(id): \(error)")
         }
     }
 

@@ -16,7 +16,7 @@ import Testing
                                rootfs: "/run/bundles/hooked-1/rootfs", annotations: ["k": "v"])
 
     @Test func hookReadsTheStateOnStdin() throws {
-        let dir = try HookDirectory()
+        let dir = try TemporaryDirectory(prefix: "berth-hooks")
         let hook = try dir.script("copy", "/bin/cat > '\(dir.path)/stdin.json'")
         try HookRunner.run([hook], stage: "prestart", state: state)
         let decoded = try ContainerState.decode(from: Data(try dir.read("stdin.json").utf8))
@@ -26,7 +26,7 @@ import Testing
     }
 
     @Test func argvAndEnvironmentArePassedExactly() throws {
-        let dir = try HookDirectory()
+        let dir = try TemporaryDirectory(prefix: "berth-hooks")
         // sh is exec'd directly (a script's argv[0] is replaced by the kernel's shebang handling),
         // so /proc/$$/cmdline and /proc/$$/environ show exactly what execve received.
         let body = "/usr/bin/tr '\\0' '\\n' < /proc/$$/cmdline > '\(dir.path)/argv'; "
@@ -40,7 +40,7 @@ import Testing
     }
 
     @Test func withoutArgsArgvIsThePathAndWithoutEnvTheEnvironmentIsEmpty() throws {
-        let dir = try HookDirectory()
+        let dir = try TemporaryDirectory(prefix: "berth-hooks")
         let hook = try dir.script("plain", """
             echo "$0 $# $@" > '\(dir.path)/argv'
             /usr/bin/tr '\\0' '\\n' < /proc/$$/environ > '\(dir.path)/env'
@@ -51,7 +51,7 @@ import Testing
     }
 
     @Test func hooksRunInOrder() throws {
-        let dir = try HookDirectory()
+        let dir = try TemporaryDirectory(prefix: "berth-hooks")
         let hooks = try ["one", "two", "three"].map { name in
             try dir.script(name, "echo \(name) >> '\(dir.path)/order'")
         }
@@ -61,7 +61,7 @@ import Testing
     }
 
     @Test func aFailingHookStopsTheListAndIsNamedInTheError() throws {
-        let dir = try HookDirectory()
+        let dir = try TemporaryDirectory(prefix: "berth-hooks")
         let first = try dir.script("first", "echo first >> '\(dir.path)/order'")
         let failing = try dir.script("failing", "echo 'out here'; echo 'network setup broke' >&2; exit 3")
         let never = try dir.script("never", "echo never >> '\(dir.path)/order'")
@@ -74,7 +74,7 @@ import Testing
     }
 
     @Test func stdoutIsQuotedWhenStderrIsEmptyAndSignalsAreReported() throws {
-        let dir = try HookDirectory()
+        let dir = try TemporaryDirectory(prefix: "berth-hooks")
         let quiet = try dir.script("quiet", "echo 'only stdout'; exit 1")
         let quietError = try #require(throws: CoreError.self) {
             try HookRunner.run([quiet], stage: "poststart", state: state)
@@ -88,7 +88,7 @@ import Testing
     }
 
     @Test func longStderrIsCutToAboutOneKiB() throws {
-        let dir = try HookDirectory()
+        let dir = try TemporaryDirectory(prefix: "berth-hooks")
         // 3 bytes, then 12-byte tokens starting with the 2-byte "é": byte 1024 splits an "é".
         let noisy = try dir.script("noisy", "printf abc >&2; i=0; while [ $i -lt 500 ]; do printf 'é-err-%04d ' $i >&2; i=$((i+1)); done; exit 2")
         let error = try #require(throws: CoreError.self) {
@@ -103,7 +103,7 @@ import Testing
     }
 
     @Test func aHookPastItsTimeoutIsKilledWithItsChildren() throws {
-        let dir = try HookDirectory()
+        let dir = try TemporaryDirectory(prefix: "berth-hooks")
         let slow = Hook(path: try dir.script("slow", "/bin/sleep 30 & echo $! > '\(dir.path)/child'; wait").path,
                         env: ["PATH=/usr/bin:/bin"], timeout: 1)
         let started = monotonicSeconds()
@@ -121,7 +121,7 @@ import Testing
     }
 
     @Test func aBackgroundChildLeftBehindIsNotWaitedFor() throws {
-        let dir = try HookDirectory()
+        let dir = try TemporaryDirectory(prefix: "berth-hooks")
         let hook = try dir.script("daemonize", "/bin/sleep 5 & echo $! > '\(dir.path)/child'; echo started")
         let started = monotonicSeconds()
         try HookRunner.run([hook], stage: "poststart", state: state)
@@ -132,7 +132,7 @@ import Testing
     }
 
     @Test func pathsThatCannotRunFailClearly() throws {
-        let dir = try HookDirectory()
+        let dir = try TemporaryDirectory(prefix: "berth-hooks")
         let missing = Hook(path: "\(dir.path)/does-not-exist")
         let missingError = try #require(throws: CoreError.self) {
             try HookRunner.run([missing], stage: "prestart", state: state)
@@ -140,7 +140,7 @@ import Testing
         #expect(missingError.code == .notFound)
         #expect(missingError.message.hasPrefix("prestart hook \(missing.path): cannot run: execve \(missing.path):"))
 
-        try dir.write("not-executable", "#!/bin/sh\nexit 0\n", mode: 0o644)
+        try dir.write("not-executable", mode: 0o644, contents: "#!/bin/sh\nexit 0\n")
         let plain = Hook(path: "\(dir.path)/not-executable")
         let plainError = try #require(throws: CoreError.self) {
             try HookRunner.run([plain], stage: "poststop", state: state)
@@ -160,49 +160,11 @@ import Testing
     }
 }
 
-/// A directory of hook scripts under /tmp, removed with everything in it when released.
-private final class HookDirectory {
-    let path: String
-
-    init() throws {
-        var template = Array("/tmp/berth-hooks-XXXXXX".utf8CString)
-        let made = template.withUnsafeMutableBufferPointer { buffer in
-            buffer.baseAddress.map { mkdtemp($0) != nil } ?? false
-        }
-        guard made else { throw CoreError(SystemCallFailure(call: "mkdtemp", errno: errno)) }
-        path = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    }
-
-    deinit {
-        if let dir = opendir(path) {
-            while let entry = readdir(dir) {
-                let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-                if name != "." && name != ".." { unlink("\(path)/\(name)") }
-            }
-            closedir(dir)
-        }
-        rmdir(path)
-    }
-
+extension TemporaryDirectory {
     /// Writes an executable /bin/sh script and returns a hook running it (PATH set unless `env` says otherwise).
     func script(_ name: String, _ body: String, env: [String]? = ["PATH=/usr/bin:/bin"]) throws -> Hook {
-        try write(name, "#!/bin/sh\n\(body)\n", mode: 0o755)
+        try write(name, mode: 0o755, contents: "#!/bin/sh\n\(body)\n")
         return Hook(path: "\(path)/\(name)", env: env)
-    }
-
-    func write(_ name: String, _ contents: String, mode: mode_t) throws {
-        let fd = open("\(path)/\(name)", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
-        guard fd >= 0 else { throw CoreError(SystemCallFailure(call: "open", path: name, errno: errno)) }
-        defer { close(fd) }
-        _ = contents.withCString { Glibc.write(fd, $0, strlen($0)) }
-        fchmod(fd, mode)  // not subject to the umask
-    }
-
-    func read(_ name: String) throws -> String {
-        guard let text = ProcFS.read("\(path)/\(name)") else {
-            throw CoreError(SystemCallFailure(call: "open", path: name, errno: errno))
-        }
-        return text
     }
 }
 

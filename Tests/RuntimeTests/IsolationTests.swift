@@ -9,34 +9,26 @@ import Glibc
 
 @Suite(.serialized) struct IsolationTests {
     /// Runs `script` with /bin/sh in a fresh container made from the test bundle after `edit`.
-    func inside(_ rt: RuntimeHarness, _ script: String, _ edit: (inout [String: Any]) -> Void = { _ in }) throws -> Result2 {
-        let bundle = try rt.bundle {
-            $0.setProcess("args", ["/bin/sh", "-c", script])
-            edit(&$0)
-        }
-        return try rt.runtime(["run", "--bundle", bundle, rt.newID()])
-    }
-
     @Test func processIsPidOneWithTheSpecHostname() throws {
         try withRuntime { rt in
-            let r = try inside(rt, "echo $$; hostname") { $0["hostname"] = "berth-box" }
+            let r = try rt.inside("echo $$; hostname") { $0["hostname"] = "berth-box" }
             #expect(r.stdout == "1\nberth-box\n", "\(r.stderr)")
         }
     }
 
     @Test func readonlyRootRefusesWrites() throws {
         try withRuntime { rt in
-            let r = try inside(rt, "touch /newfile; echo rc=$?") { $0.setRoot(readonly: true) }
+            let r = try rt.inside("touch /newfile; echo rc=$?") { $0.setRoot(readonly: true) }
             #expect(r.stdout.contains("rc=1"))
             #expect(r.stderr.contains("Read-only file system"), "\(r.stderr)")
-            let w = try inside(rt, "touch /tmp/x && echo writable") { $0.setRoot(readonly: false) }
+            let w = try rt.inside("touch /tmp/x && echo writable") { $0.setRoot(readonly: false) }
             #expect(w.stdout == "writable\n", "\(w.stderr)")
         }
     }
 
     @Test func maskedAndReadonlyPaths() throws {
         try withRuntime { rt in
-            let r = try inside(rt, "wc -c < /proc/timer_list; ls /proc/acpi | wc -l; echo 1 > /proc/sys/kernel/domainname; echo rc=$?") {
+            let r = try rt.inside("wc -c < /proc/timer_list; ls /proc/acpi | wc -l; echo 1 > /proc/sys/kernel/domainname; echo rc=$?") {
                 $0.setLinux("maskedPaths", ["/proc/timer_list", "/proc/acpi"])
                 $0.setLinux("readonlyPaths", ["/proc/sys"])
             }
@@ -49,7 +41,7 @@ import Glibc
 
     @Test func capabilitiesAndNoNewPrivileges() throws {
         try withRuntime { rt in
-            let r = try inside(rt, "grep -E '^(CapEff|CapBnd|CapPrm|NoNewPrivs)' /proc/self/status") {
+            let r = try rt.inside("grep -E '^(CapEff|CapBnd|CapPrm|NoNewPrivs)' /proc/self/status") {
                 $0.setProcess("capabilities", [
                     "bounding": ["CAP_KILL", "CAP_NET_BIND_SERVICE", "CAP_AUDIT_WRITE"],
                     "effective": ["CAP_KILL", "CAP_NET_BIND_SERVICE", "CAP_AUDIT_WRITE"],
@@ -66,7 +58,7 @@ import Glibc
 
     @Test func seccompRuleReturnsTheConfiguredErrno() throws {
         try withRuntime { rt in
-            let r = try inside(rt, "mkdir /tmp/d; echo rc=$?; grep ^Seccomp: /proc/self/status") {
+            let r = try rt.inside("mkdir /tmp/d; echo rc=$?; grep ^Seccomp: /proc/self/status") {
                 $0.setRoot(readonly: false)
                 $0.setLinux("seccomp", [
                     "defaultAction": "SCMP_ACT_ALLOW",
@@ -82,7 +74,7 @@ import Glibc
 
     @Test func userGroupsAndRlimits() throws {
         try withRuntime { rt in
-            let r = try inside(rt, "id -u; id -g; id -G; ulimit -n") {
+            let r = try rt.inside("id -u; id -g; id -G; ulimit -n") {
                 $0.setProcess("user", ["uid": 1000, "gid": 1001, "additionalGids": [10, 20]])
                 $0.setProcess("rlimits", [["type": "RLIMIT_NOFILE", "hard": 512, "soft": 256]])
             }
@@ -95,7 +87,7 @@ import Glibc
             let cgroup = "/berth-test-pids-\(getpid())"
             // Each iteration forks one sleep and prints its number; busybox sh stops at the first
             // fork the kernel refuses.
-            let r = try inside(rt, "for i in 1 2 3 4 5 6 7 8 9 10 11 12; do sleep 3 & echo $i; done") {
+            let r = try rt.inside("for i in 1 2 3 4 5 6 7 8 9 10 11 12; do sleep 3 & echo $i; done") {
                 $0.setLinux("cgroupsPath", cgroup)
                 $0.setLinux("resources", ["pids": ["limit": 6]])
             }

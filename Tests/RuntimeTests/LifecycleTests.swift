@@ -73,19 +73,18 @@ import Glibc
     @Test func killDeliversTheSignal() throws {
         try withRuntime { rt in
             let id = rt.newID()
-            let marker = rt.work + "/got-term"
+            // The trap records which signal arrived: SIGKILL or any other would leave no file.
             let bundle = try rt.bundle {
-                $0.setProcess("args", ["/bin/sh", "-c", "trap 'exit 42' TERM; while true; do sleep 0.05; done"])
+                $0.setProcess("args", ["/bin/sh", "-c", "trap 'echo TERM > /tmp/got; exit 42' TERM; echo ready > /tmp/ready; while true; do sleep 0.05; done"])
                 $0.setRoot(readonly: false)
             }
-            _ = marker
+            let rootfs = bundle + "/rootfs"
             #expect(try rt.runtime(["create", "--bundle", bundle, id]).status == 0)
-            let pid = try statePid(rt, id)
             #expect(try rt.runtime(["start", id]).status == 0)
-            usleep(200_000)
+            try waitUntil { FileManager.default.fileExists(atPath: rootfs + "/tmp/ready") }
             #expect(try rt.runtime(["kill", id, "TERM"]).status == 0)
             try waitUntil { try status(rt, id) == "stopped" }
-            _ = pid
+            #expect(try String(contentsOfFile: rootfs + "/tmp/got", encoding: .utf8) == "TERM\n")
             #expect(try rt.runtime(["delete", id]).status == 0)
         }
     }

@@ -9,17 +9,9 @@ import Glibc
 #endif
 
 @Suite(.serialized) struct NamespaceTests {
-    func inside(_ rt: RuntimeHarness, _ script: String, _ edit: (inout [String: Any]) -> Void) throws -> Result2 {
-        let bundle = try rt.bundle {
-            $0.setProcess("args", ["/bin/sh", "-c", script])
-            edit(&$0)
-        }
-        return try rt.runtime(["run", "--bundle", bundle, rt.newID()])
-    }
-
     @Test func userNamespaceWithMappings() throws {
         try withRuntime { rt in
-            let r = try inside(rt, "cat /proc/self/uid_map /proc/self/gid_map; id -u; echo $$") {
+            let r = try rt.inside("cat /proc/self/uid_map /proc/self/gid_map; id -u; echo $$") {
                 var linux = $0["linux"] as? [String: Any] ?? [:]
                 var namespaces = linux["namespaces"] as? [[String: Any]] ?? []
                 namespaces.append(["type": "user"])
@@ -40,7 +32,7 @@ import Glibc
         var st = stat()
         #expect(stat("/var/run/netns/\(name)", &st) == 0)
         try withRuntime { rt in
-            let r = try inside(rt, "readlink /proc/self/ns/net") {
+            let r = try rt.inside("readlink /proc/self/ns/net") {
                 var linux = $0["linux"] as? [String: Any] ?? [:]
                 var namespaces = (linux["namespaces"] as? [[String: Any]] ?? []).filter { $0["type"] as? String != "network" }
                 namespaces.append(["type": "network", "path": "/var/run/netns/\(name)"])
@@ -53,7 +45,7 @@ import Glibc
 
     @Test func sysctlAndSpecDevices() throws {
         try withRuntime { rt in
-            let r = try inside(rt, "cat /proc/sys/net/ipv4/ip_forward; ls -l /dev/mynull | cut -c1; echo x > /dev/mynull && echo written") {
+            let r = try rt.inside("cat /proc/sys/net/ipv4/ip_forward; ls -l /dev/mynull | cut -c1; echo x > /dev/mynull && echo written") {
                 $0.setLinux("sysctl", ["net.ipv4.ip_forward": "1"])
                 $0.setLinux("devices", [["path": "/dev/mynull", "type": "c", "major": 1, "minor": 3, "fileMode": 438]])
             }

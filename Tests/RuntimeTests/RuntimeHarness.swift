@@ -7,7 +7,7 @@ import Sys
 import Glibc
 #endif
 
-struct Result2 {
+struct ProgramResult {
     var status: Int32
     var stdout: String
     var stderr: String
@@ -62,8 +62,17 @@ final class RuntimeHarness: @unchecked Sendable {
 
     /// `berth-runtime --root ROOT ARGS…`.
     @discardableResult
-    func runtime(_ args: [String], stdin: Int32? = nil, extraFDs: [Int32] = [], timeout: Duration = .seconds(30)) throws -> Result2 {
+    func runtime(_ args: [String], stdin: Int32? = nil, extraFDs: [Int32] = [], timeout: Duration = .seconds(30)) throws -> ProgramResult {
         try runProgram(binary, ["--root", root] + args, stdin: stdin, extraFDs: extraFDs, timeout: timeout)
+    }
+
+    /// Runs `script` with /bin/sh in a fresh container made from the test bundle after `edit`.
+    func inside(_ script: String, _ edit: (inout [String: Any]) -> Void = { _ in }) throws -> ProgramResult {
+        let bundle = try self.bundle {
+            $0.setProcess("args", ["/bin/sh", "-c", script])
+            edit(&$0)
+        }
+        return try runtime(["run", "--bundle", bundle, newID()])
     }
 
     func cleanup() {
@@ -80,7 +89,7 @@ struct HarnessError: Error, CustomStringConvertible {
 /// Runs a program with stdout and stderr captured in files (never pipes: a container that
 /// outlives the call would hold a pipe open), killed after `timeout`.
 func runProgram(_ executable: String, _ arguments: [String], stdin: Int32? = nil, extraFDs: [Int32] = [],
-                timeout: Duration = .seconds(30)) throws -> Result2 {
+                timeout: Duration = .seconds(30)) throws -> ProgramResult {
     let base = NSTemporaryDirectory() + "berth-out-\(UUID().uuidString)"
     let out = open(base + ".out", O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
     let err = open(base + ".err", O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
@@ -104,7 +113,7 @@ func runProgram(_ executable: String, _ arguments: [String], stdin: Int32? = nil
         usleep(2_000)
     }
     let read = { (path: String) in (try? String(contentsOfFile: path, encoding: .utf8)) ?? "" }
-    return Result2(status: Sys.ExitStatus(waitStatus: status)?.code ?? -1, stdout: read(base + ".out"), stderr: read(base + ".err"))
+    return ProgramResult(status: Sys.ExitStatus(waitStatus: status)?.code ?? -1, stdout: read(base + ".out"), stderr: read(base + ".err"))
 }
 
 enum TestImageLocation {

@@ -9,17 +9,11 @@ runtime=$(readlink -f "$1")
 image=$(readlink -f "$2")
 ns=berth-interop-$$
 R=$(mktemp -d /tmp/berth-ctrd.XXXXXX)
-pass=0
-fail=0
+. "$(dirname "$0")/lib.sh"
 
 cleanup() {
   set +e
-  if [ -f "$R/pid" ]; then
-    pid=$(cat "$R/pid")
-    kill "$pid" 2>/dev/null
-    for _ in $(seq 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -9 "$pid" 2>/dev/null
-  fi
+  stop_daemon "$R/pid"
   # Shims of our namespace (containerd leaves them running by design), then what they held.
   pkill -9 -f "containerd-shim-runc-v2 -namespace $ns " 2>/dev/null
   sleep 0.2
@@ -31,10 +25,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-check() {  # check NAME EXPECTED ACTUAL
-  if [ "$2" = "$3" ]; then pass=$((pass + 1)); echo "ok   $1"
-  else fail=$((fail + 1)); echo "FAIL $1: expected [$2], got [$3]"; fi
-}
 
 cat >"$R/config.toml" <<TOML
 version = 2
@@ -81,5 +71,4 @@ check "delete" "" "$("${ctr[@]}" task ls -q 2>/dev/null)"
 check "delete: runtime state gone" "" "$("$runtime" --root "/run/containerd/runc/$ns" list -q 2>/dev/null)"
 set -e
 
-echo "containerd interop: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish "containerd interop"

@@ -12,22 +12,13 @@ made_run_docker=0
 made_docker_cgroup=0
 [ -d /sys/fs/cgroup/pids/docker ] || made_docker_cgroup=1
 [ -d /run/docker ] || made_run_docker=1
-pass=0
-fail=0
+. "$(dirname "$0")/lib.sh"
 
-stop() {  # stop PIDFILE: SIGTERM, then SIGKILL after 15 s
-  [ -f "$1" ] || return 0
-  local pid
-  pid=$(cat "$1")
-  kill "$pid" 2>/dev/null
-  for _ in $(seq 150); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
-  kill -9 "$pid" 2>/dev/null
-}
 
 cleanup() {
   set +e
-  stop "$R/d/dockerd.pid"
-  stop "$R/c/pid"
+  stop_daemon "$R/d/dockerd.pid"
+  stop_daemon "$R/c/pid"
   pkill -9 -f "containerd-shim-runc-v2 -namespace moby -id .* -address $R/" 2>/dev/null
   sleep 0.2
   "$runtime" --root /run/containerd/runc/moby list -q 2>/dev/null | xargs -r -n1 "$runtime" --root /run/containerd/runc/moby delete --force
@@ -40,10 +31,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-check() {  # check NAME EXPECTED ACTUAL
-  if [ "$2" = "$3" ]; then pass=$((pass + 1)); echo "ok   $1"
-  else fail=$((fail + 1)); echo "FAIL $1: expected [$2], got [$3]"; fi
-}
 
 mkdir -p "$R/c" "$R/d"
 cat >"$R/c/config.toml" <<TOML
@@ -84,5 +71,4 @@ check "stop: exit code" 0 "$("${docker[@]}" inspect -f '{{.State.ExitCode}}' s1 
 check "rm" "" "$("${docker[@]}" ps -aq 2>&1)"
 set -e
 
-echo "dockerd interop: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish "dockerd interop"

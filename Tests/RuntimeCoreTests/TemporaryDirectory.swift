@@ -1,0 +1,58 @@
+// Test helper: a directory under /tmp for fixture files and scripts, removed with everything in
+// it when released.
+#if canImport(Glibc)
+import Glibc
+#endif
+import Errdefs
+@testable import RuntimeCore
+
+/// A directory under /tmp, removed with everything in it when released.
+final class TemporaryDirectory {
+    let path: String
+
+    init(prefix: String = "berth-test") throws {
+        var template = Array("/tmp/\(prefix)-XXXXXX".utf8CString)
+        let made = template.withUnsafeMutableBufferPointer { buffer in
+            buffer.baseAddress.map { mkdtemp($0) != nil } ?? false
+        }
+        guard made else { throw CoreError(SystemCallFailure(call: "mkdtemp", errno: errno)) }
+        path = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    deinit { Self.remove(path) }
+
+    func makeDirectory(_ name: String) throws {
+        guard mkdir("\(path)/\(name)", 0o755) == 0 else {
+            throw CoreError(SystemCallFailure(call: "mkdir", path: name, errno: errno))
+        }
+    }
+
+    func write(_ name: String, mode: mode_t, contents: String = "#!/bin/sh\n") throws {
+        let fd = open("\(path)/\(name)", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
+        guard fd >= 0 else { throw CoreError(SystemCallFailure(call: "open", path: name, errno: errno)) }
+        defer { close(fd) }
+        _ = contents.withCString { Glibc.write(fd, $0, strlen($0)) }
+        fchmod(fd, mode)  // not subject to the umask
+    }
+
+    func read(_ name: String) throws -> String {
+        guard let text = ProcFS.read("\(path)/\(name)") else {
+            throw CoreError(SystemCallFailure(call: "open", path: name, errno: errno))
+        }
+        return text
+    }
+
+    private static func remove(_ path: String) {
+        if let dir = opendir(path) {
+            while let entry = readdir(dir) {
+                let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+                if name == "." || name == ".." { continue }
+                let child = "\(path)/\(name)"
+                var info = stat()
+                if lstat(child, &info) == 0 && info.st_mode & S_IFMT == S_IFDIR { remove(child) } else { unlink(child) }
+            }
+            closedir(dir)
+        }
+        rmdir(path)
+    }
+}
