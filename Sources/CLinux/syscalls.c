@@ -28,6 +28,11 @@
 #ifndef SYS_close_range
 #define SYS_close_range 436
 #endif
+#ifndef SYS_fsopen
+#define SYS_fsopen 430
+#define SYS_fsconfig 431
+#define SYS_fsmount 432
+#endif
 
 int berth_unshare(int flags) { return unshare(flags); }
 
@@ -86,4 +91,20 @@ int berth_getpeercred(int sock, pid_t *pid, uid_t *uid, gid_t *gid) {
     if (uid != NULL) *uid = cred.uid;
     if (gid != NULL) *gid = cred.gid;
     return 0;
+}
+
+int berth_fsopen(const char *fsname, unsigned int flags) {
+    return (int)syscall(SYS_fsopen, fsname, flags);
+}
+
+int berth_fsconfig_set_string(int fsfd, const char *key, const char *value) {
+    return (int)syscall(SYS_fsconfig, fsfd, 1 /* FSCONFIG_SET_STRING */, key, value, 0);
+}
+
+int berth_fsconfig_create(int fsfd) {
+    return (int)syscall(SYS_fsconfig, fsfd, 6 /* FSCONFIG_CMD_CREATE */, NULL, NULL, 0);
+}
+
+int berth_fsmount(int fsfd, unsigned int flags, unsigned int attr_flags) {
+    return (int)syscall(SYS_fsmount, fsfd, flags, attr_flags);
 }

@@ -77,7 +77,7 @@ extension ContainerInit {
             let setup = ProcessSetup(process: process, seccomp: spec.linux?.seccomp, env: env)
             try setup.validate()
             try setup.applyRlimits()
-            if chdir(process.cwd) != 0 { throw ChildFailure(stage: "chdir", path: process.cwd, errno: errno, message: "process.cwd") }
+            try setup.enterWorkingDirectory()
             guard let executable = ProcessSetup.lookPath(program, env: env) else {
                 throw ChildFailure(stage: "exec", path: program, errno: ENOENT, message: "executable file not found in $PATH")
             }

@@ -115,9 +115,7 @@ extension ContainerInit {
         try setup.validate()
         try setup.applyRlimits()
         try setup.applyOOMScoreAdj()
-        if chdir(process.cwd) != 0 {
-            throw ChildFailure(stage: "chdir", path: process.cwd, errno: errno, message: "process.cwd")
-        }
+        try setup.enterWorkingDirectory()
         // Find the program now, so a missing one fails `create` with a clear error, as runc does.
         guard let executable = ProcessSetup.lookPath(program, env: env) else {
             throw ChildFailure(stage: "exec", path: program, errno: ENOENT, message: "executable file not found in $PATH")

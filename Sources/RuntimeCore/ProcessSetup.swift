@@ -195,6 +195,23 @@ struct ProcessSetup {
     // MARK: 9. umask
 
     /// Sets the umask from process.user.umask (0022 when absent).
+    /// chdir to process.cwd, then proves the result lies inside this process's root: a cwd
+    /// reached through a descriptor that points outside (e.g. "/proc/self/fd/N" naming a leaked
+    /// host directory, CVE-2024-21626) makes getcwd fail with ENOENT ("(unreachable)" for the
+    /// kernel), and is refused rather than handed to the container.
+    func enterWorkingDirectory() throws(ChildFailure) {
+        guard chdir(process.cwd) == 0 else {
+            throw ChildFailure(stage: "chdir", path: process.cwd, errno: errno, message: "process.cwd")
+        }
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let resolved = getcwd(&buffer, buffer.count) != nil
+        guard resolved, buffer[0] == 0x2F /* "/" */ else {
+            let code = resolved ? ENOENT : errno
+            throw ChildFailure(stage: "chdir", path: process.cwd, errno: code,
+                               message: "process.cwd resolves outside the container's root")
+        }
+    }
+
     func applyUmask() {
         _ = umask(mode_t(process.user.umask ?? 0o022))
     }

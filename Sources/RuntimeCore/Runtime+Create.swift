@@ -46,10 +46,7 @@ extension Runtime {
             guard chmod(fifo, 0o622) == 0 else { throw CoreError(SystemCallFailure(call: "chmod", path: fifo, errno: errno)) }
             let fifoFD = try FileDescriptor.open(fifo, flags: 0o10_000_000)  // O_PATH: a handle, not an open fifo end
 
-            let manager = try makeCgroupManager(path: spec.linux?.cgroupsPath, containerID: id)
-            cgroup = manager
-            try manager.create()
-            try manager.set(DefaultDevices.applied(to: spec.linux?.resources, devices: spec.linux?.devices))
+            cgroup = try makeCgroups(spec: spec, id: id)
 
             let (parentEnd, childEnd) = try UnixSocket.socketPair(.seqpacket)
             var console: FileDescriptor?
@@ -57,7 +54,7 @@ extension Runtime {
                 console = try UnixSocket.connect(path: socketPath)
             }
             let stage1 = try InitLauncher.start(preserveFDs: options.preserveFDs, sync: childEnd, fifo: fifoFD,
-                                                console: console, bundle: bundle, containerID: id) {
+                                                console: console, bundle: bundle, containerID: id, stateRoot: root) {
                 $0.noPivot = options.noPivot
                 $0.newKeyring = !options.noNewKeyring
             }
@@ -66,7 +63,7 @@ extension Runtime {
             defer { reap(stage1) }
 
             // Children inherit cgroups: placing stage 1 now puts PID 1 and everything after there.
-            try manager.apply(pid: stage1)
+            try cgroup?.apply(pid: stage1)
             let sync = SyncChannel(fd: parentEnd.rawValue)
             try sync.send(.go)
             containerPID = try drive(sync, stage1: stage1, spec: spec)
@@ -77,7 +74,7 @@ extension Runtime {
             }
             let record = ContainerRecord(
                 id: id, bundle: bundle, rootfs: rootfsPath(spec, bundle), pid: containerPID, pidStartTime: started.startTime,
-                created: rfc3339Now(), annotations: spec.annotations ?? [:], cgroupPaths: manager.paths,
+                created: rfc3339Now(), annotations: spec.annotations ?? [:], cgroupPaths: cgroup?.paths ?? [:],
                 ownPidNamespace: spec.linux?.namespaces?.contains { $0.type == .pid && ($0.path ?? "").isEmpty } ?? false,
                 owner: "")
             try store.save(record)

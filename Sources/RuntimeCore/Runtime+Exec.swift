@@ -51,7 +51,7 @@ extension Runtime {
         let console = try options.consoleSocket.map { (path) throws(CoreError) in try UnixSocket.connect(path: path) }
         // exec has no fifo: its slot repeats the sync socket.
         let stage1 = try InitLauncher.start(preserveFDs: options.preserveFDs, sync: childEnd, fifo: childEnd,
-                                            console: console, bundle: record.bundle, containerID: id) {
+                                            console: console, bundle: record.bundle, containerID: id, stateRoot: root) {
             $0.execTarget = record.pid
             $0.processFile = processFile
         }

@@ -138,6 +138,36 @@ import Glibc
             #expect(r.status == 0 && r.stdout == "from spec\n", "\(r.stderr)")
         }
     }
+
+    /// `spec --rootless` run by an unprivileged user (nobody) gives a config that same user runs:
+    /// its own user namespace maps root to the caller, and cgroups it may not make are skipped.
+    @Test func rootlessSpecRunsAsAnUnprivilegedUser() throws {
+        try withRuntime { rt in
+            let nobody = ["--reuid=65534", "--regid=65534", "--clear-groups"]
+            // Everything nobody touches lives where nobody can reach it, binary included.
+            let dir = rt.work + "/rootless", state = rt.work + "/rootless-state", binary = rt.work + "/rootless-bin"
+            let image = try TestImageLocation.directory()
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
+            #expect(try runProgram("/bin/cp", ["-a", image + "/rootfs", dir + "/rootfs"]).status == 0)
+            #expect(try runProgram("/bin/cp", [rt.binary, binary]).status == 0)
+            #expect(chmod(rt.work, 0o755) == 0 && chown(dir, 65534, 65534) == 0 && chown(state, 65534, 65534) == 0)
+            defer { _ = try? runProgram(binary, ["--root", state, "delete", "--force", "rootless"]) }
+
+            let spec = try runProgram("/usr/bin/setpriv", nobody + [binary, "spec", "--rootless", "--bundle", dir])
+            try #require(spec.status == 0, "\(spec.stderr)")
+            let url = URL(fileURLWithPath: dir + "/config.json")
+            var config = try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as! [String: Any]
+            config.setProcess("terminal", false)
+            config.setProcess("args", ["/bin/sh", "-c", "id -u; cat /proc/self/uid_map"])
+            try JSONSerialization.data(withJSONObject: config).write(to: url)
+
+            let r = try runProgram("/usr/bin/setpriv", nobody + [binary, "--root", state, "run", "--bundle", dir, "rootless"])
+            let words = r.stdout.split(whereSeparator: { $0 == " " || $0 == "\n" })
+            #expect(r.status == 0 && words == ["0", "0", "65534", "1"], "\(r.stdout) \(r.stderr)")
+            #expect(try runProgram("/usr/bin/setpriv", nobody + [binary, "--root", state, "list", "-q"]).stdout == "")
+        }
+    }
 }
 
 func status(_ rt: RuntimeHarness, _ id: String) throws -> String {

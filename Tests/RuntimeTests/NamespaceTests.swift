@@ -1,6 +1,6 @@
 // Namespaces, devices, sysctls and the console from inside real containers: a user namespace
 // with id mappings, a network namespace joined by path, spec devices, namespaced sysctls, and a
-// pty whose master arrives on --console-socket.
+// pty whose master arrives on --console-socket; a user namespace made elsewhere, joined by path.
 import Foundation
 import Sys
 import Testing
@@ -83,6 +83,41 @@ import Glibc
             #expect(output.contains("/dev/pts/0"), "\(output)")
             #expect(output.contains("40 120"), "\(output)")
             #expect(output.contains("hello from the pty\r\n"), "\(output)")
+        }
+    }
+}
+
+/// A user namespace made outside the runtime (as a pod sandbox would), joined by path.
+@Suite(.serialized) struct UserNamespaceByPathTests {
+    @Test func userNamespaceJoinedByPath() throws {
+        var holder = Spawn(executable: "/usr/bin/unshare", arguments: ["--user", "/bin/sleep", "60"],
+                           environment: ["PATH=/usr/bin:/bin"])
+        let null = open("/dev/null", O_RDWR | O_CLOEXEC)
+        defer { close(null) }
+        holder.fileDescriptors = [null, null, null]
+        let pid = try holder.start()
+        defer { kill(pid, SIGKILL); var status: Int32 = 0; waitpid(pid, &status, 0) }
+        // unshare execs sleep once its namespace exists.
+        let deadline = ContinuousClock.now + .seconds(5)
+        while (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/exe")) != "/usr/bin/sleep",
+              ContinuousClock.now < deadline { usleep(2_000) }
+        // As a pod sandbox would: the namespace's owner maps 65536 ids from host 100000.
+        for file in ["uid_map", "gid_map"] {
+            try "0 100000 65536\n".write(toFile: "/proc/\(pid)/\(file)", atomically: false, encoding: .utf8)
+        }
+        var st = stat()
+        try #require(stat("/proc/\(pid)/ns/user", &st) == 0)
+
+        try withRuntime { rt in
+            let r = try rt.inside("readlink /proc/self/ns/user; cat /proc/self/uid_map; id -u") {
+                var linux = $0["linux"] as? [String: Any] ?? [:]
+                var namespaces = linux["namespaces"] as? [[String: Any]] ?? []
+                namespaces.append(["type": "user", "path": "/proc/\(pid)/ns/user"])
+                linux["namespaces"] = namespaces
+                $0["linux"] = linux
+            }
+            let words = r.stdout.split(whereSeparator: { $0 == " " || $0 == "\n" })
+            #expect(words == ["user:[\(st.st_ino)]", "0", "100000", "65536", "0"], "\(r.stdout) \(r.stderr)")
         }
     }
 }

@@ -59,4 +59,18 @@ int berth_execvpe(const char *file, char *const argv[], char *const envp[]);
 /** getsockopt(SO_PEERCRED): the pid, uid and gid of the process at the other end of a unix socket. */
 int berth_getpeercred(int sock, pid_t *pid, uid_t *uid, gid_t *gid);
 
+/*
+ * The new mount API (Linux >= 5.2), used to open the runtime's own binary through a private,
+ * detached, read-only overlay mount (CVE-2019-5736). glibc 2.36 declares these only in a header
+ * that clashes with <linux/mount.h>, so they are plain syscall() wrappers here.
+ */
+/** fsopen(2): a filesystem context for `fsname` (pass FSOPEN_CLOEXEC = 1). */
+int berth_fsopen(const char *fsname, unsigned int flags);
+/** fsconfig(2) with FSCONFIG_SET_STRING: set option `key` to `value`. */
+int berth_fsconfig_set_string(int fsfd, const char *key, const char *value);
+/** fsconfig(2) with FSCONFIG_CMD_CREATE: create the superblock from the options set so far. */
+int berth_fsconfig_create(int fsfd);
+/** fsmount(2): a detached mount of the context's superblock (FSMOUNT_CLOEXEC, MOUNT_ATTR_*). */
+int berth_fsmount(int fsfd, unsigned int flags, unsigned int attr_flags);
+
 #endif /* BERTH_SYSCALLS_H */
