@@ -60,7 +60,7 @@ let package = Package(
         /// OCI runtime-spec and image-spec models (config.json, state.json), validation, defaults.
         .target(name: "OCI", dependencies: ["Errdefs"]),
         /// cgroup v1, v2 and hybrid managers behind one CgroupManager interface.
-        .target(name: "Cgroups", dependencies: ["OCI", "Errdefs", "Sys"]),
+        .target(name: "Cgroups", dependencies: ["OCI", "Errdefs", "Sys", "CLinux"]),
 
         /// berth-runtime's logic: container lifecycle, the re-exec'd init (namespaces, rootfs,
         /// pivot_root, capabilities, seccomp), state, the parent/init sync protocol.

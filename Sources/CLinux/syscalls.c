@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -108,3 +109,5 @@ int berth_fsconfig_create(int fsfd) {
 int berth_fsmount(int fsfd, unsigned int flags, unsigned int attr_flags) {
     return (int)syscall(SYS_fsmount, fsfd, flags, attr_flags);
 }
+
+int berth_eventfd_nonblocking(unsigned int initval) { return eventfd(initval, EFD_CLOEXEC | EFD_NONBLOCK); }

@@ -1,5 +1,5 @@
 // update and events: runc's flags for changing limits (or a LinuxResources JSON from --resources
-// FILE or -), and the stats events (`--stats` once, else one JSON line every --interval).
+// FILE or -), and the events (`--stats` once, else one JSON line every --interval plus one per OOM kill).
 import ArgumentParser
 import Errdefs
 import FoundationEssentials
@@ -75,20 +75,29 @@ struct Events: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "events", abstract: "Print a container's resource usage as JSON events.")
     @OptionGroup var global: GlobalOptions
     @Flag(help: "Print the stats once and exit.") var stats = false
-    @Option(help: "Seconds between stats events.") var interval: UInt32 = 5
+    @Option(help: "Time between stats events (Go duration: 5s, 500ms; a bare number is seconds).") var interval = "5s"
     @Argument(help: "The container id.") var id: String
+
+    func validate() throws {
+        guard let d = GoDuration.parse(interval), d > .zero else {
+            throw ValidationError("invalid --interval \"\(interval)\": want a positive duration such as 5s or 500ms")
+        }
+    }
 
     func run() throws {
         try reporting(global) { () throws(CoreError) in
-            repeat {
-                let s = try global.runtime.stats(id: id)
-                func n(_ v: UInt64?) -> String { v.map(String.init) ?? "0" }
-                print("{\"type\":\"stats\",\"id\":\"\(id)\",\"data\":{\"cpu\":{\"usage\":{\"total\":\(n(s.cpuUsageNanoseconds))}},"
-                    + "\"memory\":{\"usage\":{\"usage\":\(n(s.memoryUsage)),\"limit\":\(n(s.memoryLimit))}},"
-                    + "\"pids\":{\"current\":\(n(s.pidsCurrent)),\"limit\":\(n(s.pidsLimit))}}}")
+            try global.runtime.watchEvents(id: id, interval: GoDuration.parse(interval) ?? .seconds(5), once: stats) { event in
+                switch event {
+                case .stats(let s):
+                    func n(_ v: UInt64?) -> String { v.map(String.init) ?? "0" }
+                    print("{\"type\":\"stats\",\"id\":\"\(id)\",\"data\":{\"cpu\":{\"usage\":{\"total\":\(n(s.cpuUsageNanoseconds))}},"
+                        + "\"memory\":{\"usage\":{\"usage\":\(n(s.memoryUsage)),\"limit\":\(n(s.memoryLimit))}},"
+                        + "\"pids\":{\"current\":\(n(s.pidsCurrent)),\"limit\":\(n(s.pidsLimit))}}}")
+                case .oom:
+                    print("{\"type\":\"oom\",\"id\":\"\(id)\"}")
+                }
                 fflush(nil)  // every stream: a reader (a shim) sees each event at once
-                if !stats { sleep(interval) }
-            } while !stats
+            }
         }
     }
 }

@@ -1,7 +1,9 @@
 // update and events on a real container: new limits reach the cgroup files (flags and a
 // --resources document on stdin), the pids limit is enforced at once, and events --stats
-// reports the cgroup's usage as one JSON object.
+// reports the cgroup's usage as one JSON object; `events --interval` streams stats and an "oom"
+// event when the OOM killer acts in the container, and ends when the container is gone.
 import Foundation
+import Sys
 import Testing
 #if canImport(Glibc)
 import Glibc
@@ -54,6 +56,47 @@ import Glibc
             #expect(pids?["limit"] as? Int == 50)
             let memory = (data?["memory"] as? [String: Any])?["usage"] as? [String: Any]
             #expect((memory?["usage"] as? Int ?? 0) > 0)
+        }
+    }
+
+    @Test func eventsStreamsStatsAndReportsOOMKills() throws {
+        try withRuntime { rt in
+            let id = rt.newID()
+            let bundle = try rt.bundle {
+                // tail on /dev/zero never sees a newline: it grows until the OOM killer stops it.
+                $0.setProcess("args", ["/bin/sh", "-c", "while [ ! -e /dev/shm/go ]; do sleep 0.05; done; tail /dev/zero; sleep 1000"])
+                $0.setLinux("resources", ["memory": ["limit": 16 << 20, "swap": 16 << 20]])
+            }
+            #expect(try rt.runtime(["run", "--detach", "--bundle", bundle, id]).status == 0)
+            #expect(try rt.runtime(["events", "--interval", "soon", id]).stderr.contains("--interval"))
+
+            let output = rt.work + "/events.out"
+            let out = open(output, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+            let null = open("/dev/null", O_RDWR | O_CLOEXEC)
+            var spawn = Spawn(executable: rt.binary, arguments: ["--root", rt.root, "events", "--interval", "100ms", id], environment: [])
+            spawn.fileDescriptors = [null, out, null]
+            let events = try spawn.start()
+            close(out); close(null)
+            var reaped = false
+            defer { if !reaped { kill(events, SIGKILL); var st: Int32 = 0; waitpid(events, &st, 0) } }
+            func lines() -> [[String: Any]] {
+                ((try? String(contentsOfFile: output, encoding: .utf8)) ?? "").split(separator: "\n").compactMap {
+                    try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+                }
+            }
+            try waitUntil { lines().count >= 2 }  // the stream runs before anything happens
+            #expect(try rt.runtime(["exec", id, "/bin/touch", "/dev/shm/go"]).status == 0)
+            try waitUntil(.seconds(30)) { lines().contains { $0["type"] as? String == "oom" } }
+            let oom = lines().first { $0["type"] as? String == "oom" }
+            #expect(oom?["id"] as? String == id)
+            #expect(lines().allSatisfy { ($0["type"] as? String).map(["stats", "oom"].contains) == true && $0["id"] as? String == id })
+
+            // The stream ends, successfully, once the container is gone.
+            #expect(try rt.runtime(["delete", "--force", id]).status == 0)
+            var status: Int32 = 0
+            try waitUntil { waitpid(events, &status, WNOHANG) == events }
+            reaped = true
+            #expect(ExitStatus(waitStatus: status)?.code == 0)
         }
     }
 }

@@ -59,6 +59,9 @@ int berth_execvpe(const char *file, char *const argv[], char *const envp[]);
 /** getsockopt(SO_PEERCRED): the pid, uid and gid of the process at the other end of a unix socket. */
 int berth_getpeercred(int sock, pid_t *pid, uid_t *uid, gid_t *gid);
 
+/** eventfd(2) with EFD_CLOEXEC | EFD_NONBLOCK: a counter to poll (cgroup v1 OOM notifications). */
+int berth_eventfd_nonblocking(unsigned int initval);
+
 /*
  * The new mount API (Linux >= 5.2), used to open the runtime's own binary through a private,
  * detached, read-only overlay mount (CVE-2019-5736). glibc 2.36 declares these only in a header
