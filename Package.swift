@@ -39,9 +39,12 @@ let package = Package(
         /// libseccomp, libcap and libsystemd (sd_notify, sd_listen_fds) behind small Swift types.
         .target(name: "LinuxSecurity", dependencies: ["CSeccomp", "CCap", "Errdefs"]),
         .target(name: "Systemd", dependencies: ["CSystemd", "Errdefs"]),
+        /// ttrpc frames (header, 4 MiB cap, incremental decoder) without Foundation or SwiftProtobuf;
+        /// RPC re-exports it, berth-shim uses it alone.
+        .target(name: "RPCFraming", dependencies: ["Errdefs"]),
         /// ttrpc: frame codec, stream state and dispatch with no I/O, so any transport can carry it.
         .target(name: "RPC", dependencies: [
-            "Errdefs", .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            "Errdefs", "RPCFraming", .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         ], exclude: ["Generated/README.md"]),
         /// The swift-nio transport for ttrpc over unix sockets, used by the daemons and clients.
         .target(name: "RPCNIO", dependencies: [
