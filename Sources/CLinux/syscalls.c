@@ -11,7 +11,9 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <sys/mman.h>
+#include <signal.h>
 #include <sys/prctl.h>
+#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -86,4 +88,16 @@ int berth_getpeercred(int sock, pid_t *pid, uid_t *uid, gid_t *gid) {
     if (uid != NULL) *uid = cred.uid;
     if (gid != NULL) *gid = cred.gid;
     return 0;
+}
+
+int berth_signalfd(const int *signals, int nsignals, int flags) {
+    sigset_t mask;
+    sigemptyset(&mask);
+    for (int i = 0; i < nsignals; i++) {
+        if (sigaddset(&mask, signals[i]) == -1) return -1;
+    }
+    int sfd_flags = 0;
+    if (flags & O_CLOEXEC) sfd_flags |= SFD_CLOEXEC;
+    if (flags & O_NONBLOCK) sfd_flags |= SFD_NONBLOCK;
+    return signalfd(-1, &mask, sfd_flags);
 }

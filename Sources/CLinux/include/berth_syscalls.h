@@ -59,4 +59,12 @@ int berth_execvpe(const char *file, char *const argv[], char *const envp[]);
 /** getsockopt(SO_PEERCRED): the pid, uid and gid of the process at the other end of a unix socket. */
 int berth_getpeercred(int sock, pid_t *pid, uid_t *uid, gid_t *gid);
 
+/**
+ * signalfd(2) for the `nsignals` signal numbers in `signals` (the set is built here, so no
+ * sigset_t crosses into Swift). `flags` takes O_CLOEXEC and O_NONBLOCK (equal to SFD_CLOEXEC and
+ * SFD_NONBLOCK). The caller blocks those signals first, or they are delivered the usual way.
+ * Each read returns 128-byte signalfd_siginfo records whose first u32 is the signal number.
+ */
+int berth_signalfd(const int *signals, int nsignals, int flags);
+
 #endif /* BERTH_SYSCALLS_H */
