@@ -55,6 +55,8 @@ public enum ShimDaemon {
                     shutDown()
                 }
             }
+            // Once quiet for a second, the shim gives back the code pages it faulted in.
+            loop.whenIdle(milliseconds: 1_000) { ResidentMemory.releaseCode() }
             try server.start()
             supervisor.reap()  // children that exited before the signalfd existed
             log.info("serving \(flags.namespace)/\(flags.id) on \(flags.socket), pid \(getpid())")

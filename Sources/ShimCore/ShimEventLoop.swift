@@ -40,6 +40,8 @@ public final class ShimEventLoop {
     private var timers: [Timer] = []
     private var nextTimerID = 1
     private var stopping = false
+    private var idleAction: (delay: Int64, action: () -> Void)?
+    private var idleDue: Int64?
 
     public init() {}
 
@@ -77,6 +79,13 @@ public final class ShimEventLoop {
         timers.removeAll { $0.id == id }
     }
 
+    /// Runs `action` whenever the loop has had nothing to do for `milliseconds` after doing
+    /// something (once per quiet spell), e.g. to give back memory an idle shim does not need.
+    public func whenIdle(milliseconds: Int64, _ action: @escaping () -> Void) {
+        idleAction = (milliseconds * 1_000_000, action)
+        idleDue = monotonicNanoseconds() + milliseconds * 1_000_000
+    }
+
     /// Makes `run` return after the current iteration.
     public func stop() { stopping = true }
 
@@ -97,7 +106,15 @@ public final class ShimEventLoop {
                 if code == EINTR { continue }
                 throw CoreError(SystemCallFailure(call: "poll", errno: code))
             }
-            runDueTimers()
+            let timersRan = runDueTimers()
+            if let idleAction {
+                if ready > 0 || timersRan {
+                    idleDue = monotonicNanoseconds() + idleAction.delay
+                } else if let due = idleDue, due <= monotonicNanoseconds() {
+                    idleDue = nil
+                    idleAction.action()
+                }
+            }
             guard ready > 0 else { continue }
             for entry in fds where entry.revents != 0 {
                 // A handler earlier in this round may have unwatched (and closed) this descriptor.
@@ -108,18 +125,21 @@ public final class ShimEventLoop {
         }
     }
 
-    /// Milliseconds until the nearest timer, or -1 (wait forever) without timers.
+    /// Milliseconds until the nearest timer or idle action, or -1 (wait forever) without either.
     private func pollTimeout() -> Int32 {
-        guard let next = timers.map(\.deadline).min() else { return -1 }
+        let deadlines = timers.map(\.deadline) + (idleDue.map { [$0] } ?? [])
+        guard let next = deadlines.min() else { return -1 }
         let remaining = (next - monotonicNanoseconds() + 999_999) / 1_000_000
         return Int32(clamping: max(remaining, 0))
     }
 
-    private func runDueTimers() {
+    /// Runs the timers that are due; returns whether any ran.
+    private func runDueTimers() -> Bool {
         let now = monotonicNanoseconds()
         let due = timers.filter { $0.deadline <= now }
-        guard !due.isEmpty else { return }
+        guard !due.isEmpty else { return false }
         timers.removeAll { $0.deadline <= now }
         for timer in due { timer.action() }
+        return true
     }
 }

@@ -36,7 +36,7 @@ public final class ShimServer {
     private let log: ShimLog
     private var connections: [Int: Connection] = [:]
     private var nextConnectionID = 1
-    private var readBuffer = [UInt8](repeating: 0, count: 64 << 10)
+    private var readBuffer = [UInt8](repeating: 0, count: 16 << 10)
     /// Handles each call; set before `start()`.
     public var dispatcher: Dispatcher = { _, _ in .reply(.failure(CoreError(.unavailable, "shim is starting"))) }
     /// Told when a connection goes away, so parked calls for it can be dropped.

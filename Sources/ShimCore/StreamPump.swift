@@ -53,7 +53,7 @@ public final class StreamPump {
 
     private func pull() {
         guard let source else { return }
-        var chunk = [UInt8](repeating: 0, count: 64 << 10)
+        var chunk = [UInt8](repeating: 0, count: 16 << 10)
         while backlog.count < Self.backlogLimit || dropsWhenFull {
             let count = chunk.withUnsafeMutableBytes { buffer in
                 source.withRawValue { Glibc.read($0, buffer.baseAddress, buffer.count) }

@@ -138,8 +138,13 @@ final class ShimHarness: @unchecked Sendable {
 
     var address: String { "\(work)/containerd.sock" }
 
+    /// $BERTH_TEST_IMAGE, else the repository's .build-test-image (scripts/test.sh's default).
     static func testImage() throws -> String {
         if let dir = ProcessInfo.processInfo.environment["BERTH_TEST_IMAGE"], !dir.isEmpty { return dir }
+        var repository = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { repository.deleteLastPathComponent() }
+        let fallback = repository.path + "/.build-test-image"
+        if FileManager.default.fileExists(atPath: fallback + "/bundle/config.json") { return fallback }
         throw HarnessFailure("set BERTH_TEST_IMAGE (scripts/make-test-image.sh DIR makes one)")
     }
 

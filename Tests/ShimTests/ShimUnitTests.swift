@@ -66,6 +66,28 @@ import Testing
         #expect(JSONString.integers(in: Array("[1,x]".utf8)) == nil)
     }
 
+    @Test func idleCodeCanBeReleased() {
+        // The code pages come back on the next call; the process carries on.
+        #expect(ResidentMemory.releaseCode() > 0)
+        #expect(SHA256.hex([]).count == 64)
+    }
+
+    @Test func idleActionRunsOncePerQuietSpell() async throws {
+        let (idleRuns, timerRan) = try await blocking { () -> (Int, Bool) in
+            let loop = ShimEventLoop()
+            var idle = 0
+            var timer = false
+            loop.whenIdle(milliseconds: 30) {
+                idle += 1
+                // Activity (a timer) after the first quiet spell earns a second one, then stop.
+                if idle == 1 { loop.after(milliseconds: 10) { timer = true } } else { loop.stop() }
+            }
+            try loop.run()
+            return (idle, timer)
+        }
+        #expect(idleRuns == 2 && timerRan)
+    }
+
     @Test func connectionStateMachine() throws {
         var connection = ShimConnection()
         var request = TTRPC_Request()
