@@ -44,8 +44,10 @@ public final class StreamPump {
     /// the pipe) and returns without waiting for more.
     public func drain() { pull() }
 
-    /// Stops copying and closes both ends; the backlog is written only as far as possible now.
+    /// Stops copying and closes both ends, after taking what the source holds now (input written
+    /// just before CloseIO is delivered); the backlog is written only as far as possible now.
     public func close() {
+        pull()
         flush()
         closeSource()
         closeDestination()

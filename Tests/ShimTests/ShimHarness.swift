@@ -184,12 +184,14 @@ final class ShimHarness: @unchecked Sendable {
     }
 
     /// A Create for `id` whose runtime keeps its state under the harness's private --root.
-    func createRequest(id: String, bundle: String, stdout: String = "", stderr: String = "") throws -> Containerd_Task_V2_CreateTaskRequest {
+    func createRequest(id: String, bundle: String, stdin: String = "", stdout: String = "",
+                       stderr: String = "") throws -> Containerd_Task_V2_CreateTaskRequest {
         var options = Containerd_Runc_V1_Options()
         options.root = runtimeRoot
         var request = Containerd_Task_V2_CreateTaskRequest()
         request.id = id
         request.bundle = bundle
+        request.stdin = stdin
         request.stdout = stdout
         request.stderr = stderr
         request.options.typeURL = "containerd.runc.v1.Options"  // containerd's URLs carry no prefix
@@ -199,12 +201,12 @@ final class ShimHarness: @unchecked Sendable {
 
     /// A container `id` running `args` under a fresh shim: bundle, `start`, a client, Create (with
     /// the given stdio fifos) and, if `start`, Start.
-    func container(_ id: String, _ args: [String], stdout: FifoReader? = nil, stderr: FifoReader? = nil,
-                   start: Bool = true) async throws -> RunningContainer {
+    func container(_ id: String, _ args: [String], stdin: String = "", stdout: FifoReader? = nil,
+                   stderr: FifoReader? = nil, start: Bool = true) async throws -> RunningContainer {
         let bundle = try self.bundle(id: id, args: args)
         let shim = try await startShim(id: id, bundle: bundle)
         let task = try await client(shim.address)
-        let created = try await task.create(createRequest(id: id, bundle: bundle, stdout: stdout?.path ?? "",
+        let created = try await task.create(createRequest(id: id, bundle: bundle, stdin: stdin, stdout: stdout?.path ?? "",
                                                           stderr: stderr?.path ?? ""), timeout: .seconds(30))
         if start { _ = try await task.start(id: id) }
         return RunningContainer(id: id, bundle: bundle, address: shim.address, shimPID: shim.pid, task: task, pid: created.pid)
@@ -307,11 +309,22 @@ final class FifoReader: @unchecked Sendable {
         fd = try FileDescriptor.open(path, flags: O_RDONLY | O_NONBLOCK)
     }
 
-    /// What has been written so far, without waiting.
+    private let lock = NSLock()
+    private var received: [UInt8] = []
+
+    /// What has been written so far (and not returned before), without waiting.
     func available() -> String {
-        var out: [UInt8] = []
-        while let chunk = try? fd.read(upToCount: 65536), !chunk.isEmpty { out += chunk }
-        return String(decoding: out, as: UTF8.self)
+        let text = peek()
+        lock.withLock { received = [] }
+        return text
+    }
+
+    /// Everything written since the last `available()`, without waiting or consuming it.
+    func peek() -> String {
+        lock.withLock {
+            while let chunk = try? fd.read(upToCount: 65536), !chunk.isEmpty { received += chunk }
+            return String(decoding: received, as: UTF8.self)
+        }
     }
 }
 

@@ -153,6 +153,37 @@ import Glibc
         }
     }
 
+    @Test func stdinUntilCloseIOAndPauseResume() async throws {
+        try await withShim { h in
+            let id = "stdin"
+            let stdin = "\(h.work)/\(id)-stdin"
+            #expect(mkfifo(stdin, 0o600) == 0)
+            let stdout = try FifoReader("\(h.work)/\(id)-stdout")
+            let c = try await h.container(id, ["/bin/sh", "-c", "cat; echo cat-done"], stdin: stdin, stdout: stdout)
+            // The shim holds the fifo open for reading, so the client's open does not block.
+            let writer = try FileDescriptor.open(stdin, flags: O_WRONLY | O_NONBLOCK)
+            try writer.write("hello\n")
+            try writer.close()  // closing our end is not EOF for the container: only CloseIO is
+            #expect(await eventually { stdout.peek().contains("hello\n") })
+
+            var pause = Containerd_Task_V2_PauseRequest()
+            pause.id = id
+            _ = try await c.task.pause(pause, timeout: .seconds(10))
+            #expect(try await c.task.state(id: id).status == .paused)
+            var resume = Containerd_Task_V2_ResumeRequest()
+            resume.id = id
+            _ = try await c.task.resume(resume, timeout: .seconds(10))
+            #expect(try await c.task.state(id: id).status == .running)
+
+            var close = Containerd_Task_V2_CloseIORequest()
+            close.id = id
+            close.stdin = true
+            _ = try await c.task.closeIO(close, timeout: .seconds(10))
+            #expect(try await c.task.wait(id: id).exitStatus == 0)
+            #expect(stdout.peek() == "hello\ncat-done\n")
+        }
+    }
+
     @Test func unreadOutputNeverBlocksTheContainer() async throws {
         try await withShim { h in
             let id = "flood"
