@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "API", targets: ["API"]),
         .library(name: "Sys", targets: ["Sys"]),
         .executable(name: "berth-runtime", targets: ["berth-runtime"]),
+        .executable(name: "berth-shim", targets: ["berth-shim"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
@@ -39,9 +40,12 @@ let package = Package(
         /// libseccomp, libcap and libsystemd (sd_notify, sd_listen_fds) behind small Swift types.
         .target(name: "LinuxSecurity", dependencies: ["CSeccomp", "CCap", "Errdefs"]),
         .target(name: "Systemd", dependencies: ["CSystemd", "Errdefs"]),
+        /// ttrpc frames (header, 4 MiB cap, incremental decoder) without Foundation or SwiftProtobuf;
+        /// RPC re-exports it, berth-shim uses it alone.
+        .target(name: "RPCFraming", dependencies: ["Errdefs"]),
         /// ttrpc: frame codec, stream state and dispatch with no I/O, so any transport can carry it.
         .target(name: "RPC", dependencies: [
-            "Errdefs", .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            "Errdefs", "RPCFraming", .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         ], exclude: ["Generated/README.md"]),
         /// The swift-nio transport for ttrpc over unix sockets, used by the daemons and clients.
         .target(name: "RPCNIO", dependencies: [
@@ -72,6 +76,12 @@ let package = Package(
         ]),
         .executableTarget(name: "berth-runtime", dependencies: ["RuntimeCLI"]),
 
+        /// berth-shim's logic: the single-threaded poll loop, ttrpc Task service, process supervision,
+        /// stdio, the start/delete contract. No Foundation, no NIO, no SwiftProtobuf (its own small
+        /// protobuf codec): the shim must stay as small as conmon. See docs/architecture.md.
+        .target(name: "ShimCore", dependencies: ["RPCFraming", "Sys", "Errdefs"]),
+        .executableTarget(name: "berth-shim", dependencies: ["ShimCore"]),
+
         // --- Fuzzing: scripts/fuzz-rpc.sh builds this with libFuzzer (-sanitize=fuzzer -DBERTH_FUZZ);
         // a normal build makes it a replayer of saved inputs (regression cases).
         .executableTarget(name: "berth-fuzz-rpc", dependencies: ["RPC"], path: "Sources/Fuzz/RPCFuzz"),
@@ -84,6 +94,10 @@ let package = Package(
         .testTarget(name: "RuntimeCoreTests", dependencies: ["RuntimeCore", "OCI", "Sys", "Errdefs"]),
         .testTarget(name: "RuntimeTests", dependencies: ["RuntimeCLI", "RuntimeCore", "OCI", "Sys", "Errdefs"]),
         .testTarget(name: "InteropTests", dependencies: ["RPC", "RPCNIO", "API", "Sys", "Errdefs"]),
+        .testTarget(name: "ShimTests", dependencies: [
+            "ShimCore", "RPC", "RPCNIO", "API", "Sys", "Errdefs",
+            .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+        ]),
     ],
     swiftLanguageModes: [.v6]
 )

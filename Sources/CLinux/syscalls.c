@@ -12,7 +12,9 @@
 #include <sched.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <signal.h>
 #include <sys/prctl.h>
+#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -111,3 +113,15 @@ int berth_fsmount(int fsfd, unsigned int flags, unsigned int attr_flags) {
 }
 
 int berth_eventfd_nonblocking(unsigned int initval) { return eventfd(initval, EFD_CLOEXEC | EFD_NONBLOCK); }
+
+int berth_signalfd(const int *signals, int nsignals, int flags) {
+    sigset_t mask;
+    sigemptyset(&mask);
+    for (int i = 0; i < nsignals; i++) {
+        if (sigaddset(&mask, signals[i]) == -1) return -1;
+    }
+    int sfd_flags = 0;
+    if (flags & O_CLOEXEC) sfd_flags |= SFD_CLOEXEC;
+    if (flags & O_NONBLOCK) sfd_flags |= SFD_NONBLOCK;
+    return signalfd(-1, &mask, sfd_flags);
+}

@@ -76,4 +76,12 @@ int berth_fsconfig_create(int fsfd);
 /** fsmount(2): a detached mount of the context's superblock (FSMOUNT_CLOEXEC, MOUNT_ATTR_*). */
 int berth_fsmount(int fsfd, unsigned int flags, unsigned int attr_flags);
 
+/**
+ * signalfd(2) for the `nsignals` signal numbers in `signals` (the set is built here, so no
+ * sigset_t crosses into Swift). `flags` takes O_CLOEXEC and O_NONBLOCK (equal to SFD_CLOEXEC and
+ * SFD_NONBLOCK). The caller blocks those signals first, or they are delivered the usual way.
+ * Each read returns 128-byte signalfd_siginfo records whose first u32 is the signal number.
+ */
+int berth_signalfd(const int *signals, int nsignals, int flags);
+
 #endif /* BERTH_SYSCALLS_H */

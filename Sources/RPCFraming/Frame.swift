@@ -1,5 +1,8 @@
 // Frame: the ttrpc wire unit. A 10-byte big-endian header (length, stream id, type, flags) and
 // `length` bytes of payload, at most 4 MiB. Matches containerd/ttrpc 1.2 (see shared notes §1).
+// Lives in RPCFraming, free of Foundation and SwiftProtobuf, so berth-shim can frame without them;
+// RPC re-exports it.
+import Errdefs
 
 /// Protocol constants of ttrpc.
 public enum TTRPC {
@@ -55,7 +58,7 @@ public struct Frame: Sendable, Equatable {
 
     /// The frame's bytes on the wire. Throws `resourceExhausted` past the 4 MiB cap, before
     /// anything is written, as the Go sender does.
-    public func encoded() throws(CoreErrorBox) -> [UInt8] {
+    public func encoded() throws(CoreError) -> [UInt8] {
         var out: [UInt8] = []
         try Frame.append(streamID: streamID, typeByte: typeByte, flags: flags, payload: payload, to: &out)
         return out
@@ -63,9 +66,9 @@ public struct Frame: Sendable, Equatable {
 
     /// Appends a frame's bytes to `out`.
     public static func append(streamID: UInt32, typeByte: UInt8, flags: FrameFlags, payload: [UInt8],
-                              to out: inout [UInt8]) throws(CoreErrorBox) {
+                              to out: inout [UInt8]) throws(CoreError) {
         guard payload.count <= TTRPC.maxMessageSize else {
-            throw CoreErrorBox(.resourceExhausted,
+            throw CoreError(.resourceExhausted,
                                "message length \(payload.count) exceed maximum message size of \(TTRPC.maxMessageSize)")
         }
         out.reserveCapacity(out.count + TTRPC.headerSize + payload.count)
@@ -78,7 +81,7 @@ public struct Frame: Sendable, Equatable {
 }
 
 @inline(__always)
-func appendBigEndian(_ value: UInt32, to out: inout [UInt8]) {
+package func appendBigEndian(_ value: UInt32, to out: inout [UInt8]) {
     out.append(UInt8(truncatingIfNeeded: value >> 24))
     out.append(UInt8(truncatingIfNeeded: value >> 16))
     out.append(UInt8(truncatingIfNeeded: value >> 8))

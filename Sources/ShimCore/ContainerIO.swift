@@ -1,0 +1,106 @@
+// ContainerIO: the container's stdio as containerd describes it in Create — fifo paths (plain or
+// `fifo://`), `file://` paths, or empty for none (shared notes §5). The container gets pipes;
+// StreamPumps on the loop copy them to the destinations. Each output fifo is opened with our own
+// read end first, so the open never blocks or fails for want of a reader and writes never raise
+// EPIPE; the pumps keep the container from blocking when nobody reads.
+import Errdefs
+import Glibc
+import Sys
+
+public final class ContainerIO {
+    /// The descriptors the runtime passes to the container as 0, 1, 2.
+    public private(set) var containerSide: [FileDescriptor]
+    private var pumps: [StreamPump] = []
+    private var stdinPump: StreamPump?
+    /// Our read ends of output fifos, held so writes never see "no reader".
+    private var keepers: [FileDescriptor] = []
+
+    /// Opens the destinations and makes the pipes. Throws before anything starts if a path
+    /// cannot be opened.
+    public init(stdin: String, stdout: String, stderr: String, loop: ShimEventLoop, log: ShimLog) throws(CoreError) {
+        var side: [FileDescriptor] = []
+        var keepers: [FileDescriptor] = []
+        var pumps: [StreamPump] = []
+        var stdinPump: StreamPump?
+
+        do {
+            if stdin.isEmpty {
+                side.append(try FileDescriptor.open("/dev/null", flags: O_RDONLY))
+            } else {
+                // Read-write: we count as a writer too, so the container sees EOF only through CloseIO,
+                // not whenever a client closes its end (containerd's semantics).
+                let fifo = try FileDescriptor.open(try Self.fifoPath(stdin), flags: O_RDWR | O_NONBLOCK)
+                let pipe = try Pipe()
+                side.append(pipe.readEnd)
+                stdinPump = try StreamPump(name: "stdin", from: fifo, to: pipe.writeEnd, dropsWhenFull: false, loop: loop, log: log)
+            }
+            for (name, path) in [("stdout", stdout), ("stderr", stderr)] {
+                if path.isEmpty {
+                    side.append(try FileDescriptor.open("/dev/null", flags: O_WRONLY))
+                    continue
+                }
+                let destination: FileDescriptor
+                if path.hasPrefix("file://") {
+                    let file = String(path.dropFirst("file://".count))
+                    destination = try FileDescriptor.open(file, flags: O_WRONLY | O_CREAT | O_APPEND, mode: 0o640)
+                } else {
+                    let fifo = try Self.fifoPath(path)
+                    keepers.append(try FileDescriptor.open(fifo, flags: O_RDONLY | O_NONBLOCK))
+                    destination = try FileDescriptor.open(fifo, flags: O_WRONLY | O_NONBLOCK)
+                }
+                let pipe = try Pipe()
+                side.append(pipe.writeEnd)
+                pumps.append(try StreamPump(name: name, from: pipe.readEnd, to: destination, dropsWhenFull: true, loop: loop, log: log))
+            }
+        } catch {
+            // Nothing may stay watched by the loop once we fail.
+            for pump in pumps { pump.close() }
+            stdinPump?.close()
+            throw error
+        }
+        containerSide = side
+        self.pumps = pumps
+        self.stdinPump = stdinPump
+        self.keepers = keepers
+    }
+
+    /// A fifo path without its scheme; other schemes (binary://) are not supported yet.
+    static func fifoPath(_ path: String) throws(CoreError) -> String {
+        if path.hasPrefix("fifo://") { return String(path.dropFirst("fifo://".count)) }
+        if path.contains("://") {
+            throw CoreError(.unimplemented, "stdio \(path): only fifo and file:// paths are supported by berth-shim")
+        }
+        return path
+    }
+
+    /// Closes the shim's copies of the container's ends once the runtime has them, so the
+    /// output pipes reach EOF when the container's processes are gone.
+    public func closeContainerSide() {
+        for fd in containerSide { try? fd.close() }
+        containerSide = []
+    }
+
+    /// Copies whatever output is buffered in the pipes now.
+    public func drainOutput() {
+        for pump in pumps { pump.drain() }
+    }
+
+    /// Closes the container's stdin (CloseIO): it reads EOF once the pending input is consumed.
+    public func closeStdin() {
+        stdinPump?.close()
+        stdinPump = nil
+    }
+
+    /// Bytes dropped so far because nobody read an output fifo.
+    public var droppedBytes: Int { pumps.reduce(0) { $0 + $1.droppedBytes } }
+
+    public func close() {
+        closeContainerSide()
+        drainOutput()
+        for pump in pumps { pump.close() }
+        pumps = []
+        closeStdin()
+        for keeper in keepers { try? keeper.close() }
+        keepers = []
+    }
+}

@@ -1,0 +1,173 @@
+// ShimTaskService+Lifecycle: Create, Start, Kill, Pause/Resume and Delete of the container's
+// init through the runtime, and the init's exit: output drained, exit record written durably to
+// the bundle, and only then Wait answered (and, later, TaskExit published).
+import Errdefs
+import Glibc
+import Sys
+
+extension ShimTaskService {
+    func create(_ request: CreateTaskRequest, _ token: ReplyToken) throws(CoreError) -> CallOutcome {
+        if let task { throw CoreError(.alreadyExists, "container \(task.id): already exists") }
+        guard !request.id.isEmpty else { throw CoreError(.invalidArgument, "id is required: invalid argument") }
+        guard !request.terminal else {
+            throw CoreError(.unimplemented, "terminal (pty) stdio is not implemented by berth-shim yet")
+        }
+        guard request.checkpoint.isEmpty else { throw CoreError(.unimplemented, "checkpoint restore is not supported") }
+        let bundle = request.bundle.isEmpty ? config.bundle : request.bundle
+        var options: RuncOptions?
+        if let any = request.options, any.messageName.hasSuffix("runc.v1.Options") {
+            options = try RuncOptions(protoBytes: any.value)
+        }
+        let runtime = try RuntimeConfig.resolve(options: options, namespace: config.namespace, bundle: bundle,
+                                                shimDirectory: config.shimDirectory)
+        try runtime.save(bundle: bundle)
+        try RootfsMounts.mount(request.rootfs, bundle: bundle)
+        let io: ContainerIO
+        do {
+            io = try ContainerIO(stdin: request.stdin, stdout: request.stdout, stderr: request.stderr, loop: loop, log: log)
+        } catch {
+            if !request.rootfs.isEmpty { RootfsMounts.unmountAll(RootfsMounts.target(bundle: bundle)) }
+            throw error
+        }
+        let task = InitTask(id: request.id, bundle: bundle, request: request, runtime: runtime,
+                            mountedRootfs: !request.rootfs.isEmpty, io: io)
+        self.task = task
+        let pidFile = "\(bundle)/init.pid"
+        let stdio = io.containerSide.map(\.rawValue)
+        runner.run(runtime, ["create", "--bundle", bundle, "--pid-file", pidFile, task.id], stdio: stdio) { [unowned self] result in
+            io.closeContainerSide()
+            let created = result.flatMap { _ in Self.readPid(pidFile) }
+            switch created {
+            case .success(let pid):
+                task.pid = pid
+                task.phase = .created
+                supervisor.onExit(of: pid) { [weak self, weak task] exit in
+                    guard let self, let task else { return }
+                    initExited(task, exit)
+                }
+                log.info("created container \(task.id), init pid \(pid)")
+                answer(token, .success(PidResponse(pid: UInt32(pid))))
+            case .failure(let error):
+                io.close()
+                if task.mountedRootfs { RootfsMounts.unmountAll(RootfsMounts.target(bundle: bundle)) }
+                if self.task === task { self.task = nil }
+                answer(token, Result<PidResponse, CoreError>.failure(error))
+            }
+        }
+        return .pending
+    }
+
+    static func readPid(_ path: String) -> Result<Int32, CoreError> {
+        do {
+            let bytes = try AtomicFile.read(path) ?? []
+            let text = String(decoding: bytes, as: UTF8.self).filter { !$0.isWhitespace }
+            guard let pid = Int32(text), pid > 0 else {
+                return .failure(CoreError(.internal, "runtime wrote no valid pid to \(path)"))
+            }
+            return .success(pid)
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    /// The init exited: its remaining output is copied, the record reaches the disk, then waiters
+    /// (Wait replies, a Delete in progress) run. TaskExit will be published at this point, after
+    /// the record is durable, once the shim forwards events.
+    func initExited(_ task: InitTask, _ exit: ProcessExit) {
+        task.io?.drainOutput()
+        let record = ExitRecord(exit)
+        do {
+            try record.write(bundle: task.bundle)
+        } catch {
+            log.error("writing the exit record of \(task.id): \(error.message)")
+        }
+        log.info("container \(task.id) init \(exit.pid) \(exit.status)")
+        task.recordExit(record)
+    }
+
+    func start(_ request: ProcessRequest, _ token: ReplyToken) throws(CoreError) -> CallOutcome {
+        let task = try requireTask(request.id, execID: request.execID)
+        guard task.phase == .created else {
+            throw CoreError(.failedPrecondition, "cannot start task \(task.id) in state \(task.status): failed precondition")
+        }
+        runner.run(task.runtime, ["start", task.id]) { [unowned self] result in
+            if case .success = result, task.phase == .created { task.phase = .running }
+            answer(token, result.map { _ in PidResponse(pid: UInt32(task.pid)) })
+        }
+        return .pending
+    }
+
+    func kill(_ request: KillRequest, _ token: ReplyToken) throws(CoreError) -> CallOutcome {
+        let task = try requireTask(request.id, execID: request.execID)
+        guard task.exit == nil else { throw CoreError(.notFound, "process already finished: not found") }
+        guard task.phase != .creating else {
+            throw CoreError(.failedPrecondition, "container \(task.id) is still being created: failed precondition")
+        }
+        // Signal 0 asks only whether the process is alive, which the reaper already knows.
+        guard request.signal != 0 else { return Self.empty }
+        let arguments = ["kill"] + (request.all ? ["--all"] : []) + [task.id, String(request.signal)]
+        runner.run(task.runtime, arguments) { [unowned self] result in
+            // A process that exited while the signal was on its way is "already finished".
+            if case .failure = result, task.exit != nil {
+                return reply(token, .failure(CoreError(.notFound, "process already finished: not found")))
+            }
+            reply(token, result.map { _ in [] })
+        }
+        return .pending
+    }
+
+    func freeze(_ request: ProcessRequest, pause: Bool, _ token: ReplyToken) throws(CoreError) -> CallOutcome {
+        let task = try requireTask(request.id)
+        guard task.phase == (pause ? .running : .paused) else {
+            throw CoreError(.failedPrecondition,
+                            "cannot \(pause ? "pause" : "resume") task \(task.id) in state \(task.status): failed precondition")
+        }
+        runner.run(task.runtime, [pause ? "pause" : "resume", task.id]) { [unowned self] result in
+            if case .success = result, task.exit == nil { task.phase = pause ? .paused : .running }
+            reply(token, result.map { _ in [] })
+        }
+        return .pending
+    }
+
+    /// Deletes a created or stopped container: `runtime delete --force` (which kills a created
+    /// init), then — once the init's exit is known — stdio closed, rootfs unmounted, and the exit
+    /// reported. A running container must be killed first, as with containerd.
+    func delete(_ request: ProcessRequest, _ token: ReplyToken) throws(CoreError) -> CallOutcome {
+        let task = try requireTask(request.id, execID: request.execID)
+        switch task.phase {
+        case .created, .stopped: break
+        case .running, .paused:
+            throw CoreError(.failedPrecondition, "cannot delete running task \(task.id): failed precondition")
+        case .creating, .deleting:
+            throw CoreError(.failedPrecondition, "task \(task.id) is busy: failed precondition")
+        }
+        let previous = task.phase
+        task.phase = .deleting
+        runner.run(task.runtime, ["delete", "--force", task.id]) { [unowned self] result in
+            if case .failure(let error) = result {
+                task.phase = task.exit == nil ? previous : .stopped
+                return answer(token, Result<DeleteResponse, CoreError>.failure(error))
+            }
+            // A created init was just killed; its exit is at most a moment away. Should the kill
+            // have missed, report it as killed after 10 s rather than never answering.
+            let fallback = loop.after(milliseconds: 10_000) { [weak task] in
+                guard let task, task.exit == nil else { return }
+                task.recordExit(ExitRecord(pid: UInt32(task.pid), exitStatus: 128 + UInt32(SIGKILL), exitedAt: .now()))
+            }
+            task.whenExited { [unowned self] exit in
+                loop.cancel(timer: fallback)
+                task.io?.close()
+                task.io = nil
+                if task.mountedRootfs { RootfsMounts.unmountAll(RootfsMounts.target(bundle: task.bundle)) }
+                if self.task === task { self.task = nil }
+                log.info("deleted container \(task.id)")
+                var response = DeleteResponse()
+                response.pid = exit.pid
+                response.exitStatus = exit.exitStatus
+                response.exitedAt = exit.exitedAt
+                answer(token, .success(response))
+            }
+        }
+        return .pending
+    }
+}
