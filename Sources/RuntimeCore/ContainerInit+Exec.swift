@@ -19,11 +19,8 @@ extension ContainerInit {
             let process = try loadProcess(processFile)
             try sync.expect(.go, during: "start of exec")
             try joinNamespaces(of: target, spec: spec)
-            let child = fork()
-            if child < 0 { throw ChildFailure(stage: "fork", path: "", errno: errno, message: "") }
-            if child == 0 { execProcess(spec, process, options, sync: sync) }
-            try sync.send(.pid(child))
-            _exit(0)
+            try forkReportingPID(on: sync)
+            execProcess(spec, process, options, sync: sync)
         } catch let failure as ChildFailure {
             report(failure, on: sync)
         } catch let error as CoreError {

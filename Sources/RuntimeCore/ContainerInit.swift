@@ -23,11 +23,8 @@ public enum ContainerInit {
             try sync.expect(.go, during: "start of init")
             try enterNamespaces(spec, sync: sync)
             // unshare(CLONE_NEWPID) only moves children: fork so the container's process is PID 1.
-            let child = fork()
-            if child < 0 { throw ChildFailure(stage: "fork", path: "", errno: errno, message: "") }
-            if child == 0 { containerProcess(spec, options, sync: sync) }
-            try sync.send(.pid(child))
-            _exit(0)
+            try forkReportingPID(on: sync)
+            containerProcess(spec, options, sync: sync)
         } catch let failure as ChildFailure {
             report(failure, on: sync)
         } catch let error as CoreError {
@@ -35,6 +32,26 @@ public enum ContainerInit {
         } catch {
             report(ChildFailure(stage: "init", path: "", errno: 0, message: "\(error)"), on: sync)
         }
+    }
+
+    /// Forks; returns only in the child. Stage 1 (the caller) sends the child's pid and exits, and
+    /// the child holds until that exit, so the parent always hears the pid before anything the child
+    /// says on the shared sync socket — otherwise, under load, a child's `ready` or error could
+    /// overtake it and the parent would mistake it for an init that died.
+    static func forkReportingPID(on sync: SyncChannel) throws {
+        let gate = try Pipe()
+        let child = fork()
+        if child < 0 { throw ChildFailure(stage: "fork", path: "", errno: errno, message: "") }
+        if child == 0 {
+            try? gate.writeEnd.close()
+            var byte: UInt8 = 0
+            while read(gate.readEnd.rawValue, &byte, 1) < 0 && errno == EINTR {}  // EOF: stage 1 is gone
+            try? gate.readEnd.close()
+            return
+        }
+        try? gate.readEnd.close()
+        try sync.send(.pid(child))
+        _exit(0)
     }
 
     static func report(_ failure: ChildFailure, on sync: SyncChannel) -> Never {
