@@ -57,6 +57,9 @@ let package = Package(
             "RPC", "Errdefs", .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         ], exclude: ["Generated/README.md"]),
 
+        /// Foundation-free JSON: strict parser, writer, Codable decoder and encoder (berth-runtime's
+        /// libraries must not link Foundation: start-up time and memory of a static binary).
+        .target(name: "JSON"),
         /// OCI runtime-spec and image-spec models (config.json, state.json), validation, defaults.
         .target(name: "OCI", dependencies: ["Errdefs"]),
         /// cgroup v1, v2 and hybrid managers behind one CgroupManager interface.
@@ -79,6 +82,7 @@ let package = Package(
         // --- Tests.
         .testTarget(name: "RPCTests", dependencies: ["RPC", "RPCNIO", "API", "Errdefs"]),
         .testTarget(name: "SysTests", dependencies: ["Sys", "LinuxSecurity", "Systemd", "Errdefs"]),
+        .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "OCITests", dependencies: ["OCI", "Errdefs"]),
         .testTarget(name: "CgroupsTests", dependencies: ["Cgroups", "OCI", "Errdefs", "Sys"]),
         .testTarget(name: "RuntimeCoreTests", dependencies: ["RuntimeCore", "OCI", "Sys", "Errdefs"]),
