@@ -61,17 +61,17 @@ let package = Package(
         /// libraries must not link Foundation: start-up time and memory of a static binary).
         .target(name: "JSON"),
         /// OCI runtime-spec and image-spec models (config.json, state.json), validation, defaults.
-        .target(name: "OCI", dependencies: ["Errdefs"]),
+        .target(name: "OCI", dependencies: ["Errdefs", "JSON"]),
         /// cgroup v1, v2 and hybrid managers behind one CgroupManager interface.
         .target(name: "Cgroups", dependencies: ["OCI", "Errdefs", "Sys"]),
 
         /// berth-runtime's logic: container lifecycle, the re-exec'd init (namespaces, rootfs,
         /// pivot_root, capabilities, seccomp), state, the parent/init sync protocol.
-        .target(name: "RuntimeCore", dependencies: ["OCI", "Cgroups", "Sys", "LinuxSecurity", "Errdefs"]),
+        .target(name: "RuntimeCore", dependencies: ["OCI", "Cgroups", "Sys", "LinuxSecurity", "Errdefs", "JSON"]),
 
         /// berth-runtime's command line (runc's verbs and flags) over RuntimeCore.
         .target(name: "RuntimeCLI", dependencies: [
-            "RuntimeCore", "OCI", "Errdefs", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "RuntimeCore", "OCI", "Sys", "Errdefs", "JSON", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "berth-runtime", dependencies: ["RuntimeCLI"]),
 

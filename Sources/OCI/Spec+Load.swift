@@ -1,8 +1,7 @@
 // Spec+Load: reading `<bundle>/config.json` and writing a config back out. The file is read with
-// open/read rather than Foundation's FileManager so that berth-runtime stays FoundationEssentials
-// only (static binary size; see style.md §4).
+// open/read and parsed by the JSON module: berth-runtime links no Foundation (static binary size
+// and start-up; see docs/architecture.md, "Libraries").
 import Errdefs
-import FoundationEssentials
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -25,22 +24,22 @@ extension Spec {
     }
 
     /// Decodes config.json bytes (from a file, stdin or a test).
-    public static func decode(from data: Data) throws(CoreError) -> Spec {
-        try JSONCoding.decode(Spec.self, from: data, file: "config.json")
+    public static func decode(from bytes: [UInt8]) throws(CoreError) -> Spec {
+        try JSONCoding.decode(Spec.self, from: bytes, file: "config.json")
     }
 
     /// Indented JSON with sorted keys, like `runc spec` writes.
-    public func encodedPretty() throws(CoreError) -> Data {
+    public func encodedPretty() throws(CoreError) -> [UInt8] {
         try JSONCoding.encode(self, pretty: true, what: "config.json")
     }
 
     /// Compact JSON with sorted keys, for passing a config between processes.
-    public func encoded() throws(CoreError) -> Data {
+    public func encoded() throws(CoreError) -> [UInt8] {
         try JSONCoding.encode(self, pretty: false, what: "config.json")
     }
 
     /// The whole file at `path`, retrying EINTR; errors carry the failed call and errno.
-    static func readFile(_ path: String) throws(CoreError) -> Data {
+    static func readFile(_ path: String) throws(CoreError) -> [UInt8] {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         if fd < 0 {
             throw CoreError(SystemCallFailure(call: "open", path: path, errno: errno), context: "config.json")
@@ -60,6 +59,6 @@ extension Spec {
                 throw CoreError(.invalidArgument, "config.json: \(path) is larger than \(maxConfigSize >> 20) MiB")
             }
         }
-        return Data(bytes)
+        return bytes
     }
 }

@@ -1,7 +1,7 @@
 // The verbs that read or signal containers: state, list, kill, delete.
 import ArgumentParser
 import Errdefs
-import FoundationEssentials
+import JSON
 import OCI
 import RuntimeCore
 #if canImport(Glibc)
@@ -37,10 +37,8 @@ struct List: ParsableCommand {
         }
         switch format {
         case .json:
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys]
-            let data = (try? encoder.encode(states)) ?? Data("[]".utf8)
-            print(String(decoding: data, as: UTF8.self))
+            let bytes = (try? JSONCodec.encode(states, .compactSorted)) ?? Array("[]".utf8)
+            print(String(decoding: bytes, as: UTF8.self))
         case .table:
             var rows = [["ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"]]
             for s in states {

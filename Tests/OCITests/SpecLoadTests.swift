@@ -1,7 +1,6 @@
 // SpecLoadTests: Spec.load(bundle:) reads <bundle>/config.json from disk and maps a missing file
 // to .notFound and bad JSON to .invalidArgument.
 import Errdefs
-import FoundationEssentials
 import OCI
 import Testing
 #if canImport(Glibc)
