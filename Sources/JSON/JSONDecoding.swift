@@ -21,24 +21,20 @@ extension JSONCodec {
 
     /// Decodes a `T` from a parsed document.
     public static func decode<T: Decodable>(_ type: T.Type, from value: JSONValue) throws(JSONError) -> T {
-        do {
-            return try T(from: TreeDecoder(value: value, path: []))
-        } catch {
-            throw JSONError(error, at: [])
-        }
+        try TreeDecoder(value: value).decode(type)
     }
 }
 
 extension JSONError {
-    /// Any error out of a Decoder, as a JSONError whose path is filled in where its thrower left it out.
-    init(_ error: any Error, at path: [JSONPathStep]) {
-        if var known = error as? JSONError {
-            if !known.pathKnown { known.path = path; known.pathKnown = true }
+    /// Any error out of a Decoder as a JSONError; a DecodingError's coding path is taken as
+    /// relative to the decoder it came from (see TreeDecoder).
+    init(converting error: any Error) {
+        if let known = error as? JSONError {
             self = known
             return
         }
         guard let decoding = error as? DecodingError else {
-            self = JSONError(.invalidValue, path: path, "is invalid: \(error)")
+            self = JSONError(.invalidValue, "is invalid: \(error)")
             return
         }
         switch decoding {
@@ -51,9 +47,17 @@ extension JSONError {
         case .dataCorrupted(let context):
             self = JSONError(.invalidValue, path: JSONError.steps(context.codingPath), "is invalid: \(context.debugDescription)")
         @unknown default:
-            self = JSONError(.invalidValue, path: path, "is invalid: \(decoding)")
+            self = JSONError(.invalidValue, "is invalid: \(decoding)")
         }
-        pathKnown = true
+    }
+
+    /// The same error, `steps` further down from where the decoding started (for a value
+    /// decoded from part of a larger document).
+    public func prefixed(by steps: [JSONPathStep]) -> JSONError {
+        guard !steps.isEmpty else { return self }
+        var error = self
+        error.path = steps + path
+        return error
     }
 
     static func steps(_ codingPath: [any CodingKey]) -> [JSONPathStep] {
@@ -79,29 +83,33 @@ struct PathKey: CodingKey {
     }
 }
 
-/// A Decoder positioned at one value of the tree.
+/// A Decoder positioned at one value of the tree. It keeps no path: a decoding error gets its
+/// path as it propagates out through the containers (each adds its key or index), which costs
+/// nothing when decoding succeeds. `codingPath` is therefore relative — empty except below a
+/// nested container or super decoder, whose steps from the enclosing decoder it lists.
 struct TreeDecoder: Decoder {
     let value: JSONValue
-    let path: [JSONPathStep]
+    /// Steps from the decoder of the enclosing decode call (empty unless made by a nested container).
+    var prefix: [JSONPathStep] = []
 
-    var codingPath: [any CodingKey] { PathKey.codingPath(path) }
+    var codingPath: [any CodingKey] { PathKey.codingPath(prefix) }
     var userInfo: [CodingUserInfoKey: Any] { [:] }
 
     func container<Key: CodingKey>(keyedBy type: Key.Type) throws -> KeyedDecodingContainer<Key> {
         guard case .object(let members) = value else { throw mismatch("an object") }
-        return KeyedDecodingContainer(ObjectContainer<Key>(members: members, path: path))
+        return KeyedDecodingContainer(ObjectContainer<Key>(members: members, prefix: prefix))
     }
 
     func unkeyedContainer() throws -> any UnkeyedDecodingContainer {
         guard case .array(let items) = value else { throw mismatch("an array") }
-        return ArrayContainer(items: items, path: path)
+        return ArrayContainer(items: items, prefix: prefix)
     }
 
     func singleValueContainer() throws -> any SingleValueDecodingContainer { ValueContainer(decoder: self) }
 
     func mismatch(_ expected: String) -> JSONError {
-        if case .null = value { return JSONError(.null, path: path, "") }
-        return JSONError(.wrongType, path: path, expected)
+        if case .null = value { return JSONError(.null, path: prefix, "") }
+        return JSONError(.wrongType, path: prefix, expected)
     }
 
     // MARK: - Scalars, shared by the three kinds of container
@@ -120,94 +128,121 @@ struct TreeDecoder: Decoder {
         guard case .number(let text) = value else {
             throw mismatch(T.isSigned ? "an integer" : "a non-negative integer")
         }
-        guard let number = T(text) else { throw JSONError(.outOfRange, path: path, text) }
+        guard let number = T(text) else { throw JSONError(.outOfRange, path: prefix, text) }
         return number
     }
 
     func decodeFloat<T: BinaryFloatingPoint & LosslessStringConvertible>(_ type: T.Type) throws(JSONError) -> T {
         guard case .number(let text) = value else { throw mismatch("a number") }
-        guard let number = T(text), number.isFinite else { throw JSONError(.outOfRange, path: path, text) }
+        guard let number = T(text), number.isFinite else { throw JSONError(.outOfRange, path: prefix, text) }
         return number
     }
 
-    func decode<T: Decodable>(_ type: T.Type) throws -> T {
-        do { return try T(from: self) } catch { throw JSONError(error, at: path) }
+    func decode<T: Decodable>(_ type: T.Type) throws(JSONError) -> T {
+        do { return try T(from: self) } catch { throw JSONError(converting: error) }
     }
 }
 
 /// `{…}`: looks members up by key; the last of duplicated keys wins.
 struct ObjectContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
     let members: [JSONMember]
-    let path: [JSONPathStep]
+    let prefix: [JSONPathStep]
 
-    var codingPath: [any CodingKey] { PathKey.codingPath(path) }
+    var codingPath: [any CodingKey] { PathKey.codingPath(prefix) }
     var allKeys: [Key] { members.compactMap { Key(stringValue: $0.key) } }
 
     func contains(_ key: Key) -> Bool { members.contains { $0.key == key.stringValue } }
 
-    private func child(_ key: Key) throws(JSONError) -> TreeDecoder { try child(named: key.stringValue) }
-
-    private func child(named name: String) throws(JSONError) -> TreeDecoder {
+    private func member(_ name: String) throws(JSONError) -> JSONValue {
         guard let member = members.last(where: { $0.key == name }) else {
-            throw JSONError(.missingKey, path: path + [.key(name)], "")
+            throw JSONError(.missingKey, path: prefix + [.key(name)], "")
         }
-        return TreeDecoder(value: member.value, path: path + [.key(name)])
+        return member.value
+    }
+
+    /// Decodes member `key` with `body`; its errors get the member's path.
+    private func at<R>(_ key: Key, _ body: (TreeDecoder) throws -> R) throws(JSONError) -> R {
+        let value = try member(key.stringValue)
+        do { return try body(TreeDecoder(value: value)) } catch {
+            throw JSONError(converting: error).prefixed(by: prefix + [.key(key.stringValue)])
+        }
     }
 
     func decodeNil(forKey key: Key) throws -> Bool {
-        if case .null = try child(key).value { return true }
+        if case .null = try member(key.stringValue) { return true }
         return false
     }
 
-    func decode(_ type: Bool.Type, forKey key: Key) throws -> Bool { try child(key).decodeBool() }
-    func decode(_ type: String.Type, forKey key: Key) throws -> String { try child(key).decodeString() }
-    func decode(_ type: Double.Type, forKey key: Key) throws -> Double { try child(key).decodeFloat(type) }
-    func decode(_ type: Float.Type, forKey key: Key) throws -> Float { try child(key).decodeFloat(type) }
-    func decode(_ type: Int.Type, forKey key: Key) throws -> Int { try child(key).decodeInteger(type) }
-    func decode(_ type: Int8.Type, forKey key: Key) throws -> Int8 { try child(key).decodeInteger(type) }
-    func decode(_ type: Int16.Type, forKey key: Key) throws -> Int16 { try child(key).decodeInteger(type) }
-    func decode(_ type: Int32.Type, forKey key: Key) throws -> Int32 { try child(key).decodeInteger(type) }
-    func decode(_ type: Int64.Type, forKey key: Key) throws -> Int64 { try child(key).decodeInteger(type) }
-    func decode(_ type: UInt.Type, forKey key: Key) throws -> UInt { try child(key).decodeInteger(type) }
-    func decode(_ type: UInt8.Type, forKey key: Key) throws -> UInt8 { try child(key).decodeInteger(type) }
-    func decode(_ type: UInt16.Type, forKey key: Key) throws -> UInt16 { try child(key).decodeInteger(type) }
-    func decode(_ type: UInt32.Type, forKey key: Key) throws -> UInt32 { try child(key).decodeInteger(type) }
-    func decode(_ type: UInt64.Type, forKey key: Key) throws -> UInt64 { try child(key).decodeInteger(type) }
-    func decode<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T { try child(key).decode(type) }
+    func decode(_ type: Bool.Type, forKey key: Key) throws -> Bool { try at(key) { try $0.decodeBool() } }
+    func decode(_ type: String.Type, forKey key: Key) throws -> String { try at(key) { try $0.decodeString() } }
+    func decode(_ type: Double.Type, forKey key: Key) throws -> Double { try at(key) { try $0.decodeFloat(type) } }
+    func decode(_ type: Float.Type, forKey key: Key) throws -> Float { try at(key) { try $0.decodeFloat(type) } }
+    func decode(_ type: Int.Type, forKey key: Key) throws -> Int { try at(key) { try $0.decodeInteger(type) } }
+    func decode(_ type: Int8.Type, forKey key: Key) throws -> Int8 { try at(key) { try $0.decodeInteger(type) } }
+    func decode(_ type: Int16.Type, forKey key: Key) throws -> Int16 { try at(key) { try $0.decodeInteger(type) } }
+    func decode(_ type: Int32.Type, forKey key: Key) throws -> Int32 { try at(key) { try $0.decodeInteger(type) } }
+    func decode(_ type: Int64.Type, forKey key: Key) throws -> Int64 { try at(key) { try $0.decodeInteger(type) } }
+    func decode(_ type: UInt.Type, forKey key: Key) throws -> UInt { try at(key) { try $0.decodeInteger(type) } }
+    func decode(_ type: UInt8.Type, forKey key: Key) throws -> UInt8 { try at(key) { try $0.decodeInteger(type) } }
+    func decode(_ type: UInt16.Type, forKey key: Key) throws -> UInt16 { try at(key) { try $0.decodeInteger(type) } }
+    func decode(_ type: UInt32.Type, forKey key: Key) throws -> UInt32 { try at(key) { try $0.decodeInteger(type) } }
+    func decode(_ type: UInt64.Type, forKey key: Key) throws -> UInt64 { try at(key) { try $0.decodeInteger(type) } }
+    func decode<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T { try at(key) { try $0.decode(type) } }
+
+    /// The decoder of member `key` for a nested container or super decoder, which keeps its path.
+    private func nested(_ name: String) throws(JSONError) -> TreeDecoder {
+        TreeDecoder(value: try member(name), prefix: prefix + [.key(name)])
+    }
 
     func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type, forKey key: Key) throws -> KeyedDecodingContainer<NestedKey> {
-        try child(key).container(keyedBy: type)
+        try nested(key.stringValue).container(keyedBy: type)
     }
 
     func nestedUnkeyedContainer(forKey key: Key) throws -> any UnkeyedDecodingContainer {
-        try child(key).unkeyedContainer()
+        try nested(key.stringValue).unkeyedContainer()
     }
 
-    func superDecoder() throws -> any Decoder { try child(named: "super") }
-    func superDecoder(forKey key: Key) throws -> any Decoder { try child(key) }
+    func superDecoder() throws -> any Decoder { try nested("super") }
+    func superDecoder(forKey key: Key) throws -> any Decoder { try nested(key.stringValue) }
 }
 
 /// `[…]`: hands out the elements in order.
 struct ArrayContainer: UnkeyedDecodingContainer {
     let items: [JSONValue]
-    let path: [JSONPathStep]
+    let prefix: [JSONPathStep]
     private(set) var currentIndex = 0
 
-    init(items: [JSONValue], path: [JSONPathStep]) {
+    init(items: [JSONValue], prefix: [JSONPathStep]) {
         self.items = items
-        self.path = path
+        self.prefix = prefix
     }
 
-    var codingPath: [any CodingKey] { PathKey.codingPath(path) }
+    var codingPath: [any CodingKey] { PathKey.codingPath(prefix) }
     var count: Int? { items.count }
     var isAtEnd: Bool { currentIndex >= items.count }
 
-    private mutating func next() throws(JSONError) -> TreeDecoder {
+    private func checkNotAtEnd() throws(JSONError) {
         guard !isAtEnd else {
-            throw JSONError(.invalidValue, path: path, "has only \(items.count) elements, more were expected")
+            throw JSONError(.invalidValue, path: prefix, "has only \(items.count) elements, more were expected")
         }
+    }
+
+    /// Decodes the next element with `body` and moves on; its errors get the element's path.
+    private mutating func next<R>(_ body: (TreeDecoder) throws -> R) throws(JSONError) -> R {
+        try checkNotAtEnd()
+        let result: R
+        do { result = try body(TreeDecoder(value: items[currentIndex])) } catch {
+            throw JSONError(converting: error).prefixed(by: prefix + [.index(currentIndex)])
+        }
+        currentIndex += 1
+        return result
+    }
+
+    /// The decoder of the next element for a nested container or super decoder.
+    private mutating func nested() throws(JSONError) -> TreeDecoder {
+        try checkNotAtEnd()
         defer { currentIndex += 1 }
-        return TreeDecoder(value: items[currentIndex], path: path + [.index(currentIndex)])
+        return TreeDecoder(value: items[currentIndex], prefix: prefix + [.index(currentIndex)])
     }
 
     mutating func decodeNil() throws -> Bool {
@@ -216,28 +251,28 @@ struct ArrayContainer: UnkeyedDecodingContainer {
         return true
     }
 
-    mutating func decode(_ type: Bool.Type) throws -> Bool { try next().decodeBool() }
-    mutating func decode(_ type: String.Type) throws -> String { try next().decodeString() }
-    mutating func decode(_ type: Double.Type) throws -> Double { try next().decodeFloat(type) }
-    mutating func decode(_ type: Float.Type) throws -> Float { try next().decodeFloat(type) }
-    mutating func decode(_ type: Int.Type) throws -> Int { try next().decodeInteger(type) }
-    mutating func decode(_ type: Int8.Type) throws -> Int8 { try next().decodeInteger(type) }
-    mutating func decode(_ type: Int16.Type) throws -> Int16 { try next().decodeInteger(type) }
-    mutating func decode(_ type: Int32.Type) throws -> Int32 { try next().decodeInteger(type) }
-    mutating func decode(_ type: Int64.Type) throws -> Int64 { try next().decodeInteger(type) }
-    mutating func decode(_ type: UInt.Type) throws -> UInt { try next().decodeInteger(type) }
-    mutating func decode(_ type: UInt8.Type) throws -> UInt8 { try next().decodeInteger(type) }
-    mutating func decode(_ type: UInt16.Type) throws -> UInt16 { try next().decodeInteger(type) }
-    mutating func decode(_ type: UInt32.Type) throws -> UInt32 { try next().decodeInteger(type) }
-    mutating func decode(_ type: UInt64.Type) throws -> UInt64 { try next().decodeInteger(type) }
-    mutating func decode<T: Decodable>(_ type: T.Type) throws -> T { try next().decode(type) }
+    mutating func decode(_ type: Bool.Type) throws -> Bool { try next { try $0.decodeBool() } }
+    mutating func decode(_ type: String.Type) throws -> String { try next { try $0.decodeString() } }
+    mutating func decode(_ type: Double.Type) throws -> Double { try next { try $0.decodeFloat(type) } }
+    mutating func decode(_ type: Float.Type) throws -> Float { try next { try $0.decodeFloat(type) } }
+    mutating func decode(_ type: Int.Type) throws -> Int { try next { try $0.decodeInteger(type) } }
+    mutating func decode(_ type: Int8.Type) throws -> Int8 { try next { try $0.decodeInteger(type) } }
+    mutating func decode(_ type: Int16.Type) throws -> Int16 { try next { try $0.decodeInteger(type) } }
+    mutating func decode(_ type: Int32.Type) throws -> Int32 { try next { try $0.decodeInteger(type) } }
+    mutating func decode(_ type: Int64.Type) throws -> Int64 { try next { try $0.decodeInteger(type) } }
+    mutating func decode(_ type: UInt.Type) throws -> UInt { try next { try $0.decodeInteger(type) } }
+    mutating func decode(_ type: UInt8.Type) throws -> UInt8 { try next { try $0.decodeInteger(type) } }
+    mutating func decode(_ type: UInt16.Type) throws -> UInt16 { try next { try $0.decodeInteger(type) } }
+    mutating func decode(_ type: UInt32.Type) throws -> UInt32 { try next { try $0.decodeInteger(type) } }
+    mutating func decode(_ type: UInt64.Type) throws -> UInt64 { try next { try $0.decodeInteger(type) } }
+    mutating func decode<T: Decodable>(_ type: T.Type) throws -> T { try next { try $0.decode(type) } }
 
     mutating func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type) throws -> KeyedDecodingContainer<NestedKey> {
-        try next().container(keyedBy: type)
+        try nested().container(keyedBy: type)
     }
 
-    mutating func nestedUnkeyedContainer() throws -> any UnkeyedDecodingContainer { try next().unkeyedContainer() }
-    mutating func superDecoder() throws -> any Decoder { try next() }
+    mutating func nestedUnkeyedContainer() throws -> any UnkeyedDecodingContainer { try nested().unkeyedContainer() }
+    mutating func superDecoder() throws -> any Decoder { try nested() }
 }
 
 /// A single value (a scalar, or what a type's init(from:) reads whole).

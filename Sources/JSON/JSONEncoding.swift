@@ -13,31 +13,50 @@ public enum JSONCodec {
     /// The JSON tree of `value`.
     public static func value<T: Encodable>(of value: T) throws(JSONError) -> JSONValue {
         let root = EncodingNode()
-        do {
-            try value.encode(to: TreeEncoder(node: root, path: []))
-        } catch let error as JSONError {
-            throw error
-        } catch let EncodingError.invalidValue(_, context) {
-            throw JSONError(.unencodable, path: JSONError.steps(context.codingPath), "cannot be encoded: \(context.debugDescription)")
-        } catch {
-            throw JSONError(.unencodable, "cannot be encoded: \(error)")
-        }
+        do { try value.encode(to: TreeEncoder(node: root)) } catch { throw JSONError(encoding: error) }
         guard let tree = root.tree else { throw JSONError(.unencodable, "encoded no value") }
         return tree
     }
 }
 
+extension JSONError {
+    /// Any error out of an Encoder as a JSONError.
+    init(encoding error: any Error) {
+        if let known = error as? JSONError {
+            self = known
+        } else if case EncodingError.invalidValue(_, let context)? = error as? EncodingError {
+            self = JSONError(.unencodable, path: JSONError.steps(context.codingPath), "cannot be encoded: \(context.debugDescription)")
+        } else {
+            self = JSONError(.unencodable, "cannot be encoded: \(error)")
+        }
+    }
+}
+
 /// One value under construction. A reference, because a container handed out by an Encoder
-/// keeps adding to its place in the tree after the call that made it has returned.
+/// keeps adding to its place in the tree after the call that made it has returned. Scalars
+/// encoded into a container are stored in place; only nested values get a node of their own.
 final class EncodingNode {
+    /// A member or element: a finished value, or a node still being built.
+    enum Slot {
+        case value(JSONValue)
+        case node(EncodingNode)
+
+        var tree: JSONValue {
+            switch self {
+            case .value(let value): value
+            case .node(let node): node.tree ?? .object([])
+            }
+        }
+    }
+
     private var scalar: JSONValue?
-    private var members: [(key: String, node: EncodingNode)]?
-    private var items: [EncodingNode]?
+    private var members: [(key: String, slot: Slot)]?
+    private var items: [Slot]?
 
     /// What was encoded here, nil if nothing.
     var tree: JSONValue? {
-        if let members { return .object(members.map { JSONMember($0.key, $0.node.tree ?? .object([])) }) }
-        if let items { return .array(items.map { $0.tree ?? .object([]) }) }
+        if let members { return .object(members.map { JSONMember($0.key, $0.slot.tree) }) }
+        if let items { return .array(items.map(\.tree)) }
         return scalar
     }
 
@@ -59,155 +78,173 @@ final class EncodingNode {
         members = nil
     }
 
-    /// The node for member `key`, new or replacing an earlier one.
-    func member(_ key: String) -> EncodingNode {
-        let node = EncodingNode()
+    /// Sets member `key`, replacing an earlier one.
+    func setMember(_ key: String, _ slot: Slot) {
         if let at = members?.firstIndex(where: { $0.key == key }) {
-            members?[at].node = node
+            members?[at].slot = slot
         } else {
-            members?.append((key, node))
+            members?.append((key, slot))
         }
+    }
+
+    /// A new node for member `key`.
+    func memberNode(_ key: String) -> EncodingNode {
+        let node = EncodingNode()
+        setMember(key, .node(node))
         return node
     }
 
-    func appendItem() -> EncodingNode {
+    func append(_ slot: Slot) { items?.append(slot) }
+
+    func appendNode() -> EncodingNode {
         let node = EncodingNode()
-        items?.append(node)
+        items?.append(.node(node))
         return node
     }
 
     var itemCount: Int { items?.count ?? 0 }
 }
 
-/// An Encoder positioned at one node of the tree being built.
+/// The JSON number for a float; NaN and infinities have none.
+private func number<T: BinaryFloatingPoint & LosslessStringConvertible>(_ value: T) throws(JSONError) -> JSONValue {
+    guard value.isFinite else { throw JSONError(.unencodable, "is not a finite number (\(value))") }
+    return .number(value.description)
+}
+
+private func number<T: FixedWidthInteger>(_ value: T) -> JSONValue { .number(String(value)) }
+
+/// An Encoder positioned at one node of the tree being built. Like TreeDecoder it keeps no
+/// path: an encoding error gets its path as it propagates out, and `codingPath` is empty.
 struct TreeEncoder: Encoder {
     let node: EncodingNode
-    let path: [JSONPathStep]
 
-    var codingPath: [any CodingKey] { PathKey.codingPath(path) }
+    var codingPath: [any CodingKey] { [] }
     var userInfo: [CodingUserInfoKey: Any] { [:] }
 
     func container<Key: CodingKey>(keyedBy type: Key.Type) -> KeyedEncodingContainer<Key> {
         node.becomeObject()
-        return KeyedEncodingContainer(ObjectEncoder<Key>(node: node, path: path))
+        return KeyedEncodingContainer(ObjectEncoder<Key>(node: node))
     }
 
     func unkeyedContainer() -> any UnkeyedEncodingContainer {
         node.becomeArray()
-        return ArrayEncoder(node: node, path: path)
+        return ArrayEncoder(node: node)
     }
 
-    func singleValueContainer() -> any SingleValueEncodingContainer { ValueEncoder(encoder: self) }
-
-    func encodeFloat<T: BinaryFloatingPoint & LosslessStringConvertible>(_ value: T) throws(JSONError) {
-        guard value.isFinite else { throw JSONError(.unencodable, path: path, "is not a finite number (\(value))") }
-        node.set(.number(value.description))
-    }
-
-    func encodeInteger<T: FixedWidthInteger>(_ value: T) { node.set(.number(String(value))) }
-
-    func encode<T: Encodable>(_ value: T) throws { try value.encode(to: self) }
+    func singleValueContainer() -> any SingleValueEncodingContainer { ValueEncoder(node: node) }
 }
 
-/// `{…}`: each key gets its own node.
+/// Encodes `value` into `node`; its errors get `step` in front of their path.
+private func encodeNested<T: Encodable>(_ value: T, into node: EncodingNode, at step: JSONPathStep) throws {
+    do { try value.encode(to: TreeEncoder(node: node)) } catch {
+        throw JSONError(encoding: error).prefixed(by: [step])
+    }
+}
+
+/// `{…}`: scalars are stored in place, other values get a node of their own.
 struct ObjectEncoder<Key: CodingKey>: KeyedEncodingContainerProtocol {
     let node: EncodingNode
-    let path: [JSONPathStep]
 
-    var codingPath: [any CodingKey] { PathKey.codingPath(path) }
+    var codingPath: [any CodingKey] { [] }
 
-    private func child(_ key: Key) -> TreeEncoder {
-        TreeEncoder(node: node.member(key.stringValue), path: path + [.key(key.stringValue)])
+    private func set(_ value: JSONValue, _ key: Key) { node.setMember(key.stringValue, .value(value)) }
+
+    private func set(_ key: Key, _ value: () throws(JSONError) -> JSONValue) throws(JSONError) {
+        do { set(try value(), key) } catch { throw error.prefixed(by: [.key(key.stringValue)]) }
     }
 
-    mutating func encodeNil(forKey key: Key) throws { child(key).node.set(.null) }
-    mutating func encode(_ value: Bool, forKey key: Key) throws { child(key).node.set(.bool(value)) }
-    mutating func encode(_ value: String, forKey key: Key) throws { child(key).node.set(.string(value)) }
-    mutating func encode(_ value: Double, forKey key: Key) throws { try child(key).encodeFloat(value) }
-    mutating func encode(_ value: Float, forKey key: Key) throws { try child(key).encodeFloat(value) }
-    mutating func encode(_ value: Int, forKey key: Key) throws { child(key).encodeInteger(value) }
-    mutating func encode(_ value: Int8, forKey key: Key) throws { child(key).encodeInteger(value) }
-    mutating func encode(_ value: Int16, forKey key: Key) throws { child(key).encodeInteger(value) }
-    mutating func encode(_ value: Int32, forKey key: Key) throws { child(key).encodeInteger(value) }
-    mutating func encode(_ value: Int64, forKey key: Key) throws { child(key).encodeInteger(value) }
-    mutating func encode(_ value: UInt, forKey key: Key) throws { child(key).encodeInteger(value) }
-    mutating func encode(_ value: UInt8, forKey key: Key) throws { child(key).encodeInteger(value) }
-    mutating func encode(_ value: UInt16, forKey key: Key) throws { child(key).encodeInteger(value) }
-    mutating func encode(_ value: UInt32, forKey key: Key) throws { child(key).encodeInteger(value) }
-    mutating func encode(_ value: UInt64, forKey key: Key) throws { child(key).encodeInteger(value) }
-    mutating func encode<T: Encodable>(_ value: T, forKey key: Key) throws { try child(key).encode(value) }
+    mutating func encodeNil(forKey key: Key) throws { set(.null, key) }
+    mutating func encode(_ value: Bool, forKey key: Key) throws { set(.bool(value), key) }
+    mutating func encode(_ value: String, forKey key: Key) throws { set(.string(value), key) }
+    mutating func encode(_ value: Double, forKey key: Key) throws { try set(key) { () throws(JSONError) in try number(value) } }
+    mutating func encode(_ value: Float, forKey key: Key) throws { try set(key) { () throws(JSONError) in try number(value) } }
+    mutating func encode(_ value: Int, forKey key: Key) throws { set(number(value), key) }
+    mutating func encode(_ value: Int8, forKey key: Key) throws { set(number(value), key) }
+    mutating func encode(_ value: Int16, forKey key: Key) throws { set(number(value), key) }
+    mutating func encode(_ value: Int32, forKey key: Key) throws { set(number(value), key) }
+    mutating func encode(_ value: Int64, forKey key: Key) throws { set(number(value), key) }
+    mutating func encode(_ value: UInt, forKey key: Key) throws { set(number(value), key) }
+    mutating func encode(_ value: UInt8, forKey key: Key) throws { set(number(value), key) }
+    mutating func encode(_ value: UInt16, forKey key: Key) throws { set(number(value), key) }
+    mutating func encode(_ value: UInt32, forKey key: Key) throws { set(number(value), key) }
+    mutating func encode(_ value: UInt64, forKey key: Key) throws { set(number(value), key) }
+
+    mutating func encode<T: Encodable>(_ value: T, forKey key: Key) throws {
+        try encodeNested(value, into: node.memberNode(key.stringValue), at: .key(key.stringValue))
+    }
 
     mutating func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type, forKey key: Key) -> KeyedEncodingContainer<NestedKey> {
-        child(key).container(keyedBy: type)
+        TreeEncoder(node: node.memberNode(key.stringValue)).container(keyedBy: type)
     }
 
-    mutating func nestedUnkeyedContainer(forKey key: Key) -> any UnkeyedEncodingContainer { child(key).unkeyedContainer() }
-
-    mutating func superEncoder() -> any Encoder {
-        TreeEncoder(node: node.member("super"), path: path + [.key("super")])
+    mutating func nestedUnkeyedContainer(forKey key: Key) -> any UnkeyedEncodingContainer {
+        TreeEncoder(node: node.memberNode(key.stringValue)).unkeyedContainer()
     }
 
-    mutating func superEncoder(forKey key: Key) -> any Encoder { child(key) }
+    mutating func superEncoder() -> any Encoder { TreeEncoder(node: node.memberNode("super")) }
+    mutating func superEncoder(forKey key: Key) -> any Encoder { TreeEncoder(node: node.memberNode(key.stringValue)) }
 }
 
-/// `[…]`: each element gets its own node, in order.
+/// `[…]`: elements in order; scalars stored in place.
 struct ArrayEncoder: UnkeyedEncodingContainer {
     let node: EncodingNode
-    let path: [JSONPathStep]
 
-    var codingPath: [any CodingKey] { PathKey.codingPath(path) }
+    var codingPath: [any CodingKey] { [] }
     var count: Int { node.itemCount }
 
-    private func next() -> TreeEncoder {
-        let index = node.itemCount
-        return TreeEncoder(node: node.appendItem(), path: path + [.index(index)])
+    private func append(_ value: () throws(JSONError) -> JSONValue) throws(JSONError) {
+        do { node.append(.value(try value())) } catch { throw error.prefixed(by: [.index(node.itemCount)]) }
     }
 
-    mutating func encodeNil() throws { next().node.set(.null) }
-    mutating func encode(_ value: Bool) throws { next().node.set(.bool(value)) }
-    mutating func encode(_ value: String) throws { next().node.set(.string(value)) }
-    mutating func encode(_ value: Double) throws { try next().encodeFloat(value) }
-    mutating func encode(_ value: Float) throws { try next().encodeFloat(value) }
-    mutating func encode(_ value: Int) throws { next().encodeInteger(value) }
-    mutating func encode(_ value: Int8) throws { next().encodeInteger(value) }
-    mutating func encode(_ value: Int16) throws { next().encodeInteger(value) }
-    mutating func encode(_ value: Int32) throws { next().encodeInteger(value) }
-    mutating func encode(_ value: Int64) throws { next().encodeInteger(value) }
-    mutating func encode(_ value: UInt) throws { next().encodeInteger(value) }
-    mutating func encode(_ value: UInt8) throws { next().encodeInteger(value) }
-    mutating func encode(_ value: UInt16) throws { next().encodeInteger(value) }
-    mutating func encode(_ value: UInt32) throws { next().encodeInteger(value) }
-    mutating func encode(_ value: UInt64) throws { next().encodeInteger(value) }
-    mutating func encode<T: Encodable>(_ value: T) throws { try next().encode(value) }
+    mutating func encodeNil() throws { node.append(.value(.null)) }
+    mutating func encode(_ value: Bool) throws { node.append(.value(.bool(value))) }
+    mutating func encode(_ value: String) throws { node.append(.value(.string(value))) }
+    mutating func encode(_ value: Double) throws { try append { () throws(JSONError) in try number(value) } }
+    mutating func encode(_ value: Float) throws { try append { () throws(JSONError) in try number(value) } }
+    mutating func encode(_ value: Int) throws { node.append(.value(number(value))) }
+    mutating func encode(_ value: Int8) throws { node.append(.value(number(value))) }
+    mutating func encode(_ value: Int16) throws { node.append(.value(number(value))) }
+    mutating func encode(_ value: Int32) throws { node.append(.value(number(value))) }
+    mutating func encode(_ value: Int64) throws { node.append(.value(number(value))) }
+    mutating func encode(_ value: UInt) throws { node.append(.value(number(value))) }
+    mutating func encode(_ value: UInt8) throws { node.append(.value(number(value))) }
+    mutating func encode(_ value: UInt16) throws { node.append(.value(number(value))) }
+    mutating func encode(_ value: UInt32) throws { node.append(.value(number(value))) }
+    mutating func encode(_ value: UInt64) throws { node.append(.value(number(value))) }
+
+    mutating func encode<T: Encodable>(_ value: T) throws {
+        let index = node.itemCount
+        try encodeNested(value, into: node.appendNode(), at: .index(index))
+    }
 
     mutating func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type) -> KeyedEncodingContainer<NestedKey> {
-        next().container(keyedBy: type)
+        TreeEncoder(node: node.appendNode()).container(keyedBy: type)
     }
 
-    mutating func nestedUnkeyedContainer() -> any UnkeyedEncodingContainer { next().unkeyedContainer() }
-    mutating func superEncoder() -> any Encoder { next() }
+    mutating func nestedUnkeyedContainer() -> any UnkeyedEncodingContainer { TreeEncoder(node: node.appendNode()).unkeyedContainer() }
+    mutating func superEncoder() -> any Encoder { TreeEncoder(node: node.appendNode()) }
 }
 
 /// A single value at the encoder's node.
 struct ValueEncoder: SingleValueEncodingContainer {
-    let encoder: TreeEncoder
+    let node: EncodingNode
 
-    var codingPath: [any CodingKey] { encoder.codingPath }
+    var codingPath: [any CodingKey] { [] }
 
-    mutating func encodeNil() throws { encoder.node.set(.null) }
-    mutating func encode(_ value: Bool) throws { encoder.node.set(.bool(value)) }
-    mutating func encode(_ value: String) throws { encoder.node.set(.string(value)) }
-    mutating func encode(_ value: Double) throws { try encoder.encodeFloat(value) }
-    mutating func encode(_ value: Float) throws { try encoder.encodeFloat(value) }
-    mutating func encode(_ value: Int) throws { encoder.encodeInteger(value) }
-    mutating func encode(_ value: Int8) throws { encoder.encodeInteger(value) }
-    mutating func encode(_ value: Int16) throws { encoder.encodeInteger(value) }
-    mutating func encode(_ value: Int32) throws { encoder.encodeInteger(value) }
-    mutating func encode(_ value: Int64) throws { encoder.encodeInteger(value) }
-    mutating func encode(_ value: UInt) throws { encoder.encodeInteger(value) }
-    mutating func encode(_ value: UInt8) throws { encoder.encodeInteger(value) }
-    mutating func encode(_ value: UInt16) throws { encoder.encodeInteger(value) }
-    mutating func encode(_ value: UInt32) throws { encoder.encodeInteger(value) }
-    mutating func encode(_ value: UInt64) throws { encoder.encodeInteger(value) }
-    mutating func encode<T: Encodable>(_ value: T) throws { try encoder.encode(value) }
+    mutating func encodeNil() throws { node.set(.null) }
+    mutating func encode(_ value: Bool) throws { node.set(.bool(value)) }
+    mutating func encode(_ value: String) throws { node.set(.string(value)) }
+    mutating func encode(_ value: Double) throws { node.set(try number(value)) }
+    mutating func encode(_ value: Float) throws { node.set(try number(value)) }
+    mutating func encode(_ value: Int) throws { node.set(number(value)) }
+    mutating func encode(_ value: Int8) throws { node.set(number(value)) }
+    mutating func encode(_ value: Int16) throws { node.set(number(value)) }
+    mutating func encode(_ value: Int32) throws { node.set(number(value)) }
+    mutating func encode(_ value: Int64) throws { node.set(number(value)) }
+    mutating func encode(_ value: UInt) throws { node.set(number(value)) }
+    mutating func encode(_ value: UInt8) throws { node.set(number(value)) }
+    mutating func encode(_ value: UInt16) throws { node.set(number(value)) }
+    mutating func encode(_ value: UInt32) throws { node.set(number(value)) }
+    mutating func encode(_ value: UInt64) throws { node.set(number(value)) }
+    mutating func encode<T: Encodable>(_ value: T) throws { try value.encode(to: TreeEncoder(node: node)) }
 }

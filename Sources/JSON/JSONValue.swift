@@ -85,18 +85,16 @@ public struct JSONError: Error, Sendable, Equatable, CustomStringConvertible {
     /// 1-based line and column (in characters) of the value at fault, when known.
     public var line: Int?
     public var column: Int?
-    /// Whether `path` was set by whoever threw (the decoder fills it in otherwise).
-    var pathKnown: Bool
 
     public init(_ kind: Kind, path: [JSONPathStep] = [], _ detail: String) {
         self.kind = kind
         self.path = path
         self.detail = detail
-        self.pathKnown = !path.isEmpty
     }
 
     /// For a type's own `init(from:)`: the value is well-formed JSON of the right type but not one
-    /// the type accepts. The decoder adds the path; the message reads "<path> <reason>".
+    /// the type accepts. The decoder adds the path as the error propagates; the message reads
+    /// "<path> <reason>".
     public static func invalidValue(_ reason: String) -> JSONError { JSONError(.invalidValue, reason) }
 
     /// The dotted path, or "the document".

@@ -142,6 +142,39 @@ private func encode<T: Encodable>(_ value: T, _ format: JSONFormat = .compact) t
         #expect(error?.line == 4 && error?.column == 27, "\(String(describing: error))")
     }
 
+    @Test func nestedContainersAndForeignErrorsKeepTheirPath() {
+        struct Outer: Decodable {
+            enum Keys: CodingKey { case inner, list }
+            enum InnerKeys: CodingKey { case value }
+            init(from decoder: any Decoder) throws {
+                let container = try decoder.container(keyedBy: Keys.self)
+                let inner = try container.nestedContainer(keyedBy: InnerKeys.self, forKey: .inner)
+                _ = try inner.decode(UInt8.self, forKey: .value)
+                var list = try container.nestedUnkeyedContainer(forKey: .list)
+                while !list.isAtEnd { _ = try list.decode(String.self) }
+            }
+        }
+        enum Color: String, Decodable { case red }
+        let cases: [(String, () throws(JSONError) -> Void)] = [
+            ("[1].inner.value 300 is out of range for its type", { () throws(JSONError) in
+                _ = try decode([Outer].self, #"[{"inner": {"value": 1}, "list": []}, {"inner": {"value": 300}, "list": []}]"#)
+            }),
+            ("[0].list[1] has the wrong type (expected a string)", { () throws(JSONError) in
+                _ = try decode([Outer].self, #"[{"inner": {"value": 1}, "list": ["a", 2]}]"#)
+            }),
+            ("[0].inner has the wrong type (expected an object)", { () throws(JSONError) in
+                _ = try decode([Outer].self, #"[{"inner": [], "list": []}]"#)
+            }),
+            ("[1] is invalid: Cannot initialize Color from invalid String value blue", { () throws(JSONError) in
+                _ = try decode([Color].self, #"["red", "blue"]"#)
+            }),
+        ]
+        for (message, body) in cases {
+            let error = #expect(throws: JSONError.self) { try body() }
+            #expect(error?.description.hasPrefix(message) == true, "got \(error?.description ?? "no error")")
+        }
+    }
+
     @Test func rejectsNonFiniteNumbersWhenEncoding() {
         struct Ratio: Encodable { var value: Double }
         let error = #expect(throws: JSONError.self) { try JSONCodec.encode([Ratio(value: .nan)]) }
