@@ -2,6 +2,7 @@
 // open/read and parsed by the JSON module: berth-runtime links no Foundation (static binary size
 // and start-up; see docs/architecture.md, "Libraries").
 import Errdefs
+import JSON
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -17,10 +18,37 @@ extension Spec {
     /// A missing file is `.notFound`; malformed JSON or a field of the wrong type is
     /// `.invalidArgument` with the JSON path in the message.
     public static func load(bundle: String) throws(CoreError) -> Spec {
+        try decode(from: readFile(configPath(bundle)))
+    }
+
+    /// `hooks` of `<bundle>/config.json`, nil if there are none. Only that part is decoded:
+    /// `start` and `delete` need nothing else, and the whole spec costs many times more to
+    /// decode than to parse. Errors as for `load`.
+    public static func loadHooks(bundle: String) throws(CoreError) -> Hooks? {
+        try loadMember("hooks", as: Hooks.self, bundle: bundle)
+    }
+
+    /// `process` of `<bundle>/config.json`, nil if absent (for `exec`, which builds on it).
+    public static func loadProcess(bundle: String) throws(CoreError) -> Process? {
+        try loadMember("process", as: Process.self, bundle: bundle)
+    }
+
+    /// One top-level member of config.json, decoded alone; nil if absent or null.
+    private static func loadMember<T: Decodable>(_ key: String, as type: T.Type, bundle: String) throws(CoreError) -> T? {
+        let bytes = try readFile(configPath(bundle))
+        do throws(JSONError) {
+            guard let member = try JSONParser.parse(bytes)[key], member != .null else { return nil }
+            do throws(JSONError) { return try JSONCodec.decode(type, from: member) } catch { throw error.prefixed(by: [.key(key)]) }
+        } catch {
+            throw CoreError(.invalidArgument, "config.json: \(error.description)")
+        }
+    }
+
+    /// `<bundle>/config.json`, without doubled slashes.
+    static func configPath(_ bundle: String) -> String {
         var dir = bundle
         while dir.count > 1, dir.hasSuffix("/") { dir.removeLast() }
-        let path = dir.isEmpty ? "config.json" : (dir == "/" ? "/config.json" : "\(dir)/config.json")
-        return try decode(from: readFile(path))
+        return dir.isEmpty ? "config.json" : (dir == "/" ? "/config.json" : "\(dir)/config.json")
     }
 
     /// Decodes config.json bytes (from a file, stdin or a test).

@@ -22,7 +22,7 @@ extension Runtime {
     /// The container's own process, as the base for `exec` flags (env, user, caps, cwd).
     public func process(of id: String) throws(CoreError) -> OCI.Process {
         let record = try store.load(id)
-        guard let process = try Spec.load(bundle: record.bundle).process else {
+        guard let process = try Spec.loadProcess(bundle: record.bundle) else {
             throw CoreError(.invalidArgument, "config.json of \(id) has no process")
         }
         return process
