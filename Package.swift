@@ -61,18 +61,21 @@ let package = Package(
             "RPC", "Errdefs", .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         ], exclude: ["Generated/README.md"]),
 
+        /// Foundation-free JSON: strict parser, writer, Codable decoder and encoder (berth-runtime's
+        /// libraries must not link Foundation: start-up time and memory of a static binary).
+        .target(name: "JSON"),
         /// OCI runtime-spec and image-spec models (config.json, state.json), validation, defaults.
-        .target(name: "OCI", dependencies: ["Errdefs"]),
+        .target(name: "OCI", dependencies: ["Errdefs", "JSON"]),
         /// cgroup v1, v2 and hybrid managers behind one CgroupManager interface.
         .target(name: "Cgroups", dependencies: ["OCI", "Errdefs", "Sys", "CLinux"]),
 
         /// berth-runtime's logic: container lifecycle, the re-exec'd init (namespaces, rootfs,
         /// pivot_root, capabilities, seccomp), state, the parent/init sync protocol.
-        .target(name: "RuntimeCore", dependencies: ["OCI", "Cgroups", "Sys", "LinuxSecurity", "Errdefs"]),
+        .target(name: "RuntimeCore", dependencies: ["OCI", "Cgroups", "Sys", "LinuxSecurity", "Errdefs", "JSON"]),
 
         /// berth-runtime's command line (runc's verbs and flags) over RuntimeCore.
         .target(name: "RuntimeCLI", dependencies: [
-            "RuntimeCore", "OCI", "Errdefs", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "RuntimeCore", "OCI", "Sys", "Errdefs", "JSON", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "berth-runtime", dependencies: ["RuntimeCLI"]),
 
@@ -89,6 +92,7 @@ let package = Package(
         // --- Tests.
         .testTarget(name: "RPCTests", dependencies: ["RPC", "RPCNIO", "API", "Errdefs"]),
         .testTarget(name: "SysTests", dependencies: ["Sys", "LinuxSecurity", "Systemd", "Errdefs"]),
+        .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "OCITests", dependencies: ["OCI", "Errdefs"]),
         .testTarget(name: "CgroupsTests", dependencies: ["Cgroups", "OCI", "Errdefs", "Sys"]),
         .testTarget(name: "RuntimeCoreTests", dependencies: ["RuntimeCore", "OCI", "Sys", "Errdefs"]),

@@ -2,7 +2,6 @@
 // rootfs, created and owner to the spec's fields and reports "paused"; berth-runtime prints the
 // same keys so that containerd's runc client and berth-shim parse either runtime's output.
 import Errdefs
-import FoundationEssentials
 
 /// The lifecycle status reported in a state document.
 public enum ContainerStatus: String, Codable, Sendable, Equatable, CaseIterable {
@@ -55,17 +54,17 @@ public struct ContainerState: Codable, Sendable, Equatable {
     }
 
     /// Decodes a state document; failures name the JSON path ("state: status ...").
-    public static func decode(from data: Data) throws(CoreError) -> ContainerState {
-        try JSONCoding.decode(ContainerState.self, from: data, file: "state")
+    public static func decode(from bytes: [UInt8]) throws(CoreError) -> ContainerState {
+        try JSONCoding.decode(ContainerState.self, from: bytes, file: "state")
     }
 
     /// Indented JSON with sorted keys, as `berth-runtime state` prints it.
-    public func encodedPretty() throws(CoreError) -> Data {
+    public func encodedPretty() throws(CoreError) -> [UInt8] {
         try JSONCoding.encode(self, pretty: true, what: "state")
     }
 
     /// Compact JSON with sorted keys, for hook stdin and state files.
-    public func encoded() throws(CoreError) -> Data {
+    public func encoded() throws(CoreError) -> [UInt8] {
         try JSONCoding.encode(self, pretty: false, what: "state")
     }
 }

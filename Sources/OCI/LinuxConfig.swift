@@ -2,6 +2,7 @@
 // cgroup settings, seccomp and the paths masked or made read-only. Not named `Linux` (runtime-spec's
 // Go name) because Sys already exports `enum Linux` for syscalls and RuntimeCore imports both.
 // `intelRdt` and `personality` are not modelled; like any unknown key they are ignored on decode.
+import JSON
 
 /// Linux-specific container configuration (`linux`).
 public struct LinuxConfig: Codable, Sendable, Equatable {
@@ -91,10 +92,7 @@ public enum LinuxNamespaceType: String, Codable, Sendable, Equatable, CaseIterab
         let container = try decoder.singleValueContainer()
         let name = try container.decode(String.self)
         guard let value = LinuxNamespaceType(rawValue: name) else {
-            throw DecodingError.dataCorrupted(DecodingError.Context(
-                codingPath: decoder.codingPath,
-                debugDescription: "\"\(name)\" is not a namespace type",
-                underlyingError: FieldProblem()))
+            throw JSONError.invalidValue("\"\(name)\" is not a namespace type")
         }
         self = value
     }

@@ -3,9 +3,13 @@
 // --user, --cap, --no-new-privs, --detach, --pid-file, --console-socket, --preserve-fds).
 import ArgumentParser
 import Errdefs
-import FoundationEssentials
+import JSON
 import OCI
 import RuntimeCore
+import Sys
+#if canImport(Glibc)
+import Glibc
+#endif
 
 struct Exec: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "exec", abstract: "Run a new process inside a running container.")
@@ -40,9 +44,9 @@ struct Exec: ParsableCommand {
 
     private func buildProcess() throws(CoreError) -> OCI.Process {
         if let process {
-            guard let data = readWhole(process) else { throw CoreError(.notFound, "--process \(process): cannot read it") }
-            do { return try JSONDecoder().decode(OCI.Process.self, from: data) } catch {
-                throw CoreError(.invalidArgument, "--process \(process): \(error)")
+            let bytes = try readWhole(process, flag: "--process")
+            do { return try JSONCodec.decode(OCI.Process.self, from: bytes) } catch {
+                throw CoreError(.invalidArgument, "--process \(process): \(error.description)")
             }
         }
         var args = command
@@ -79,20 +83,11 @@ struct Exec: ParsableCommand {
     }
 }
 
-/// Reads a file whole (small files: JSON documents).
-func readWhole(_ path: String) -> Data? {
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
-    guard fd >= 0 else { return nil }
-    defer { close(fd) }
-    var out = Data()
-    var buffer = [UInt8](repeating: 0, count: 65536)
-    while true {
-        let n = read(fd, &buffer, buffer.count)
-        if n <= 0 { break }
-        out.append(contentsOf: buffer[..<n])
+/// Reads a file given to `flag` whole (small files: JSON documents); errors name the flag and errno.
+func readWhole(_ path: String, flag: String) throws(CoreError) -> [UInt8] {
+    do {
+        return try FileDescriptor.open(path, flags: O_RDONLY).readToEnd(limit: 16 << 20)
+    } catch {
+        throw CoreError(error.code, "\(flag) \(path): \(error.message)", cause: error.cause)
     }
-    return out
 }
-#if canImport(Glibc)
-import Glibc
-#endif

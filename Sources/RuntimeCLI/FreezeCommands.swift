@@ -1,7 +1,6 @@
 // pause, resume, ps and features.
 import ArgumentParser
 import Errdefs
-import FoundationEssentials
 import RuntimeCore
 #if canImport(Glibc)
 import Glibc

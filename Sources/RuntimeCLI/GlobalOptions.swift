@@ -1,10 +1,12 @@
-// GlobalOptions: runc's global flags, accepted before the verb (`berth-runtime --root R create …`).
+// GlobalOptions: runc's global flags, accepted before the verb (`berth-runtime --root R create …`),
+// and GlobalSettings, their values as plain data — what both the argument parser and the hand-written
+// fast path (FastPath.swift) produce, so both run the same code.
 import ArgumentParser
 import RuntimeCore
 
 public struct GlobalOptions: ParsableArguments {
     @Option(help: "Root directory for storage of container state (tmpfs recommended).")
-    public var root: String = "/run/berth-runtime"
+    public var root: String = GlobalSettings.defaultRoot
 
     @Option(help: "Also write errors to this file (the shim reads it).")
     public var log: String?
@@ -19,6 +21,23 @@ public struct GlobalOptions: ParsableArguments {
     public var systemdCgroup = false
 
     public init() {}
+
+    var settings: GlobalSettings {
+        GlobalSettings(root: root, log: log, logFormat: logFormat, debug: debug, systemdCgroup: systemdCgroup)
+    }
+    var runtime: Runtime { settings.runtime }
+    var logger: RuntimeLog { settings.logger }
+}
+
+/// The values of the global flags.
+struct GlobalSettings: Equatable {
+    static let defaultRoot = "/run/berth-runtime"
+
+    var root = defaultRoot
+    var log: String?
+    var logFormat: LogFormat = .text
+    var debug = false
+    var systemdCgroup = false
 
     var runtime: Runtime { Runtime(root: root) }
     var logger: RuntimeLog { RuntimeLog(path: log, format: logFormat) }

@@ -5,16 +5,7 @@
 // the full parser, which also serves `init --help`.
 import RuntimeCore
 
-public enum RuntimeMain {
-    /// berth-runtime's entry point.
-    public static func main() {
-        let args = Array(CommandLine.arguments.dropFirst())
-        if args.first == "init", let options = parseInit(Array(args.dropFirst())) {
-            ContainerInit.run(options)
-        }
-        RuntimeCommand.main()
-    }
-
+extension RuntimeMain {
     /// The flags InitOptions.arguments writes; nil if anything else is there.
     static func parseInit(_ args: [String]) -> InitOptions? {
         var values: [String: String] = [:]

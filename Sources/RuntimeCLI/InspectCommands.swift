@@ -1,24 +1,20 @@
 // The verbs that read or signal containers: state, list, kill, delete.
 import ArgumentParser
 import Errdefs
-import FoundationEssentials
+import JSON
 import OCI
 import RuntimeCore
 #if canImport(Glibc)
 import Glibc
 #endif
 
-struct State: ParsableCommand {
+struct State: HotVerb {
     static let configuration = CommandConfiguration(commandName: "state", abstract: "Print the OCI state of a container as JSON.")
     @OptionGroup var global: GlobalOptions
     @Argument(help: "The container id.") var id: String
 
-    func run() throws {
-        try reporting(global) { () throws(CoreError) in
-            let state = try global.runtime.state(id: id)
-            print(String(decoding: try state.encodedPretty(), as: UTF8.self))
-        }
-    }
+    var hot: HotCommand { .state(id: id) }
+    func run() throws { try runHot() }
 }
 
 struct List: ParsableCommand {
@@ -37,10 +33,8 @@ struct List: ParsableCommand {
         }
         switch format {
         case .json:
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys]
-            let data = (try? encoder.encode(states)) ?? Data("[]".utf8)
-            print(String(decoding: data, as: UTF8.self))
+            let bytes = (try? JSONCodec.encode(states, .compactSorted)) ?? Array("[]".utf8)
+            print(String(decoding: bytes, as: UTF8.self))
         case .table:
             var rows = [["ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"]]
             for s in states {
@@ -55,30 +49,25 @@ struct List: ParsableCommand {
     }
 }
 
-struct Kill: ParsableCommand {
+struct Kill: HotVerb {
     static let configuration = CommandConfiguration(commandName: "kill", abstract: "Send a signal (default SIGTERM) to a container's init.")
     @OptionGroup var global: GlobalOptions
     @Flag(name: [.short, .long], help: "Signal every process in the container.") var all = false
     @Argument(help: "The container id.") var id: String
     @Argument(help: "Signal name (KILL, SIGKILL) or number.") var signal: String = "SIGTERM"
 
-    func run() throws {
-        try reporting(global) { () throws(CoreError) in
-            guard let number = Signals.number(signal) else { throw CoreError(.invalidArgument, "unknown signal \"\(signal)\"") }
-            try global.runtime.kill(id: id, signal: number, all: all)
-        }
-    }
+    var hot: HotCommand { .kill(id: id, signal: signal, all: all) }
+    func run() throws { try runHot() }
 }
 
-struct Delete: ParsableCommand {
+struct Delete: HotVerb {
     static let configuration = CommandConfiguration(commandName: "delete", abstract: "Delete a container and everything the runtime made for it.")
     @OptionGroup var global: GlobalOptions
     @Flag(name: [.short, .long], help: "Kill the container first if it is running.") var force = false
     @Argument(help: "The container id.") var id: String
 
-    func run() throws {
-        try reporting(global) { () throws(CoreError) in try global.runtime.delete(id: id, force: force) }
-    }
+    var hot: HotCommand { .delete(id: id, force: force) }
+    func run() throws { try runHot() }
 }
 
 struct SpecCommand: ParsableCommand {

@@ -18,6 +18,19 @@ public struct RuntimeCommand: ParsableCommand {
     public init() {}
 }
 
+/// A verb that HotCommand carries out (the same code as the fast path's).
+protocol HotVerb: ParsableCommand {
+    var global: GlobalOptions { get }
+    var hot: HotCommand { get }
+}
+
+extension HotVerb {
+    func runHot() throws {
+        let code = hot.execute(global.settings)
+        if code != 0 { throw ExitCode(code) }
+    }
+}
+
 /// Runs an operation; a CoreError is logged the runc way and becomes exit status 1.
 func reporting(_ global: GlobalOptions, _ body: () throws(CoreError) -> Void) throws {
     do {
@@ -48,54 +61,38 @@ struct CreateFlags: ParsableArguments {
     @Option(name: .customLong("preserve-fds"), help: "Pass N more descriptors (3..3+N-1) to the container.")
     var preserveFDs: Int32 = 0
 
-    var options: CreateOptions {
-        var o = CreateOptions(bundle: bundle)
-        o.consoleSocket = consoleSocket
-        o.pidFile = pidFile
-        o.noPivot = noPivot
-        o.noNewKeyring = noNewKeyring
-        o.preserveFDs = preserveFDs
-        return o
+    var settings: CreateSettings {
+        CreateSettings(bundle: bundle, consoleSocket: consoleSocket, pidFile: pidFile, noPivot: noPivot,
+                       noNewKeyring: noNewKeyring, preserveFDs: preserveFDs)
     }
 }
 
-struct Create: ParsableCommand {
+struct Create: HotVerb {
     static let configuration = CommandConfiguration(commandName: "create", abstract: "Create a container; its process waits until `start`.")
     @OptionGroup var global: GlobalOptions
     @OptionGroup var flags: CreateFlags
     @Argument(help: "The container id.") var id: String
 
-    func run() throws {
-        try reporting(global) { () throws(CoreError) in
-            if global.systemdCgroup { throw CoreError(.unavailable, "--systemd-cgroup: systemd is not running on this machine") }
-            try global.runtime.create(id: id, flags.options)
-        }
-    }
+    var hot: HotCommand { .create(id: id, flags.settings) }
+    func run() throws { try runHot() }
 }
 
-struct Start: ParsableCommand {
+struct Start: HotVerb {
     static let configuration = CommandConfiguration(commandName: "start", abstract: "Run the program of a created container.")
     @OptionGroup var global: GlobalOptions
     @Argument(help: "The container id.") var id: String
 
-    func run() throws {
-        try reporting(global) { () throws(CoreError) in try global.runtime.start(id: id) }
-    }
+    var hot: HotCommand { .start(id: id) }
+    func run() throws { try runHot() }
 }
 
-struct Run: ParsableCommand {
+struct Run: HotVerb {
     static let configuration = CommandConfiguration(commandName: "run", abstract: "Create and start a container; wait for it unless --detach.")
     @OptionGroup var global: GlobalOptions
     @OptionGroup var flags: CreateFlags
     @Flag(name: [.short, .long], help: "Detach from the container's process.") var detach = false
     @Argument(help: "The container id.") var id: String
 
-    func run() throws {
-        var code: Int32 = 0
-        try reporting(global) { () throws(CoreError) in
-            if global.systemdCgroup { throw CoreError(.unavailable, "--systemd-cgroup: systemd is not running on this machine") }
-            code = try global.runtime.run(id: id, flags.options, detach: detach)
-        }
-        if code != 0 { throw ExitCode(code) }
-    }
+    var hot: HotCommand { .run(id: id, flags.settings, detach: detach) }
+    func run() throws { try runHot() }
 }

@@ -2,7 +2,7 @@
 // FILE or -), and the events (`--stats` once, else one JSON line every --interval plus one per OOM kill).
 import ArgumentParser
 import Errdefs
-import FoundationEssentials
+import JSON
 import OCI
 import RuntimeCore
 #if canImport(Glibc)
@@ -33,10 +33,9 @@ struct Update: ParsableCommand {
 
     private func build() throws(CoreError) -> LinuxResources {
         if let resources {
-            let data = resources == "-" ? readWhole("/dev/stdin") : readWhole(resources)
-            guard let data else { throw CoreError(.notFound, "--resources \(resources): cannot read it") }
-            do { return try JSONDecoder().decode(LinuxResources.self, from: data) } catch {
-                throw CoreError(.invalidArgument, "--resources: not a LinuxResources document: \(error)")
+            let bytes = try readWhole(resources == "-" ? "/dev/stdin" : resources, flag: "--resources")
+            do { return try JSONCodec.decode(LinuxResources.self, from: bytes) } catch {
+                throw CoreError(.invalidArgument, "--resources: not a LinuxResources document: \(error.description)")
             }
         }
         var r = LinuxResources()

@@ -7,7 +7,7 @@
 import Glibc
 #endif
 import Errdefs
-import FoundationEssentials
+import JSON
 import OCI
 import Sys
 
@@ -31,9 +31,9 @@ extension ContainerInit {
     }
 
     static func loadProcess(_ path: String) throws(CoreError) -> OCI.Process {
-        guard let text = ProcFS.read(path) else { throw CoreError(.notFound, "exec: process file \(path) is unreadable") }
-        do { return try JSONDecoder().decode(OCI.Process.self, from: Data(text.utf8)) } catch {
-            throw CoreError(.invalidArgument, "exec: process file \(path): \(error)")
+        guard let bytes = ProcFS.readBytes(path) else { throw CoreError(.notFound, "exec: process file \(path) is unreadable") }
+        do { return try JSONCodec.decode(OCI.Process.self, from: bytes) } catch {
+            throw CoreError(.invalidArgument, "exec: process file \(path): \(error.description)")
         }
     }
 

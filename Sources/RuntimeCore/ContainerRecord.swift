@@ -1,7 +1,6 @@
 // ContainerRecord: what berth-runtime remembers about one container in `<root>/<id>/state.json`,
 // written atomically. From it `state` and `list` derive the OCI status, and `delete` finds what
 // to remove (cgroups, the state directory).
-import FoundationEssentials
 
 struct ContainerRecord: Codable, Sendable, Equatable {
     var id: String

@@ -7,7 +7,6 @@
 import Glibc
 #endif
 import Errdefs
-import FoundationEssentials
 import OCI
 import Sys
 

@@ -5,8 +5,13 @@ import Glibc
 #endif
 
 enum ProcFS {
-    /// Reads a small file whole; nil if it cannot be read.
+    /// Reads a small file whole as text; nil if it cannot be read.
     static func read(_ path: String) -> String? {
+        readBytes(path).map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    /// Reads a small file whole; nil if it cannot be read.
+    static func readBytes(_ path: String) -> [UInt8]? {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
@@ -18,7 +23,7 @@ enum ProcFS {
             if n <= 0 { break }
             out += buffer[..<n]
         }
-        return String(decoding: out, as: UTF8.self)
+        return out
     }
 
     /// Field 22 of /proc/PID/stat (start time in clock ticks since boot), and field 3 (state).

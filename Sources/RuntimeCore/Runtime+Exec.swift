@@ -5,7 +5,7 @@
 import Glibc
 #endif
 import Errdefs
-import FoundationEssentials
+import JSON
 import OCI
 import Sys
 
@@ -22,7 +22,7 @@ extension Runtime {
     /// The container's own process, as the base for `exec` flags (env, user, caps, cwd).
     public func process(of id: String) throws(CoreError) -> OCI.Process {
         let record = try store.load(id)
-        guard let process = try Spec.load(bundle: record.bundle).process else {
+        guard let process = try Spec.loadProcess(bundle: record.bundle) else {
             throw CoreError(.invalidArgument, "config.json of \(id) has no process")
         }
         return process
@@ -41,8 +41,8 @@ extension Runtime {
         }
         guard let first = process.args?.first, !first.isEmpty else { throw CoreError(.invalidArgument, "exec: no command given") }
         let processFile = "\(store.directory(id))/exec-\(getpid()).json"
-        let json: Data
-        do { json = try JSONEncoder().encode(process) } catch { throw CoreError(.internal, "encode process: \(error)") }
+        let json: [UInt8]
+        do { json = try JSONCodec.encode(process) } catch { throw CoreError(.internal, "encode process: \(error.description)") }
         try writeFile(processFile, String(decoding: json, as: UTF8.self), create: true)
         defer { unlink(processFile) }
 

@@ -71,7 +71,7 @@ public struct Runtime: Sendable {
         }
         unlink(path)
         // poststart: after the program was let go; a failure is a warning (OCI runtime spec).
-        if let hooks = try? Spec.load(bundle: record.bundle).hooks?.poststart, !hooks.isEmpty {
+        if let hooks = try? Spec.loadHooks(bundle: record.bundle)?.poststart, !hooks.isEmpty {
             runWarningHooks(hooks, stage: "poststart", record: record, status: .running)
         }
     }
@@ -126,7 +126,7 @@ public struct Runtime: Sendable {
         CgroupProcesses(record.cgroupPaths).destroy()
         store.remove(id)
         // poststop: after the container is gone; failures are warnings (OCI runtime spec).
-        if let hooks = try? Spec.load(bundle: record.bundle).hooks?.poststop, !hooks.isEmpty {
+        if let hooks = try? Spec.loadHooks(bundle: record.bundle)?.poststop, !hooks.isEmpty {
             runWarningHooks(hooks, stage: "poststop", record: record, status: .stopped)
         }
     }

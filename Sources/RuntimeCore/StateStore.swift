@@ -5,7 +5,7 @@
 import Glibc
 #endif
 import Errdefs
-import FoundationEssentials
+import JSON
 
 struct StateStore {
     let root: String
@@ -43,9 +43,9 @@ struct StateStore {
     }
 
     func save(_ record: ContainerRecord) throws(CoreError) {
-        let bytes: Data
-        do { bytes = try JSONEncoder().encode(record) } catch {
-            throw CoreError(.internal, "encode state of \(record.id): \(error)")
+        let bytes: [UInt8]
+        do { bytes = try JSONCodec.encode(record) } catch {
+            throw CoreError(.internal, "encode state of \(record.id): \(error.description)")
         }
         let final = statePath(record.id)
         let temp = final + ".tmp"
@@ -63,11 +63,11 @@ struct StateStore {
 
     func load(_ id: String) throws(CoreError) -> ContainerRecord {
         try Self.validate(id: id)
-        guard let text = ProcFS.read(statePath(id)) else {
+        guard let bytes = ProcFS.readBytes(statePath(id)) else {
             throw CoreError(.notFound, "container \(id) does not exist")
         }
-        do { return try JSONDecoder().decode(ContainerRecord.self, from: Data(text.utf8)) } catch {
-            throw CoreError(.dataLoss, "state of container \(id) is unreadable: \(error)")
+        do { return try JSONCodec.decode(ContainerRecord.self, from: bytes) } catch {
+            throw CoreError(.dataLoss, "state of container \(id) is unreadable: \(error.description)")
         }
     }
 

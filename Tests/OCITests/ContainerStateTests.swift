@@ -1,7 +1,6 @@
 // ContainerStateTests: the state document uses the keys `runc state` prints and decodes back,
 // including runc's own output and the spec's minimal form.
 import Errdefs
-import FoundationEssentials
 import OCI
 import Testing
 
@@ -43,7 +42,7 @@ import Testing
           "someNewField": 1
         }
         """
-        let state = try ContainerState.decode(from: Data(runc.utf8))
+        let state = try ContainerState.decode(from: Array(runc.utf8))
         #expect(state == ContainerState(ociVersion: "1.2.0", id: "test", status: .paused, pid: 0,
                                         bundle: "/tmp/bundle", rootfs: "/tmp/bundle/rootfs",
                                         created: "2024-05-01T10:20:30.123456789Z", owner: ""))
@@ -51,7 +50,7 @@ import Testing
 
     @Test func unknownStatusNamesTheField() {
         let json = #"{"ociVersion": "1.0.0", "id": "x", "status": "exploded", "bundle": "/b"}"#
-        let error = #expect(throws: CoreError.self) { try ContainerState.decode(from: Data(json.utf8)) }
+        let error = #expect(throws: CoreError.self) { try ContainerState.decode(from: Array(json.utf8)) }
         #expect(error?.code == .invalidArgument)
         #expect(error?.message.hasPrefix("state: status") == true, "got: \(error?.message ?? "")")
     }

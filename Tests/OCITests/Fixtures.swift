@@ -1,7 +1,6 @@
 // Fixtures: a realistic config.json for the decoding tests, modelled on `runc spec` output with
 // resources, seccomp, hooks, devices, sysctl and user-namespace mappings added, plus keys from
 // other platforms and future versions that berth must ignore.
-import FoundationEssentials
 import OCI
 
 enum Fixtures {
@@ -117,7 +116,7 @@ enum Fixtures {
     }
     """#
 
-    static var fullConfigData: Data { Data(fullConfig.utf8) }
+    static var fullConfigData: [UInt8] { Array(fullConfig.utf8) }
 
     /// A small valid config to which each validation test applies one mistake.
     static func validSpec() -> Spec {

@@ -1,7 +1,6 @@
 // SpecDecodingTests: config.json decodes into the models field by field, survives an
 // encode/decode round trip, ignores keys berth does not model, and reports type errors by path.
 import Errdefs
-import FoundationEssentials
 @testable import OCI
 import Testing
 
@@ -139,14 +138,14 @@ import Testing
     @Test func unknownKeysAreIgnored() throws {
         let json = #"{"ociVersion": "1.3.0", "future": true, "process": {"user": {"uid": 0, "gid": 0, "x": 1},"#
             + #""cwd": "/", "args": ["sh"], "newThing": [1]}, "root": {"path": "r", "z": {}}}"#
-        let spec = try Spec.decode(from: Data(json.utf8))
+        let spec = try Spec.decode(from: Array(json.utf8))
         #expect(spec.process?.args == ["sh"])
         #expect(spec.root?.path == "r")
     }
 
     @Test func typeErrorNamesTheJSONPath() {
         let json = #"{"ociVersion": "1.0.2", "process": {"user": {"uid": "zero", "gid": 0}, "cwd": "/"}}"#
-        let error = #expect(throws: CoreError.self) { try Spec.decode(from: Data(json.utf8)) }
+        let error = #expect(throws: CoreError.self) { try Spec.decode(from: Array(json.utf8)) }
         #expect(error?.code == .invalidArgument)
         #expect(error?.message.hasPrefix("config.json: process.user.uid") == true, "\(String(describing: error))")
     }
@@ -172,7 +171,7 @@ import Testing
          "config.json: invalid JSON at line 3, column 19: expected ',' or '}'"),
     ])
     func decodingErrorsNameTheField(json: String, expected: String) {
-        let error = #expect(throws: CoreError.self) { try Spec.decode(from: Data(json.utf8)) }
+        let error = #expect(throws: CoreError.self) { try Spec.decode(from: Array(json.utf8)) }
         #expect(error?.code == .invalidArgument)
         #expect(error?.message.hasPrefix(expected) == true, "got: \(error?.message ?? "no error")")
     }

@@ -1,7 +1,6 @@
 // SpecLoadTests: Spec.load(bundle:) reads <bundle>/config.json from disk and maps a missing file
 // to .notFound and bad JSON to .invalidArgument.
 import Errdefs
-import FoundationEssentials
 import OCI
 import Testing
 #if canImport(Glibc)
@@ -50,6 +49,28 @@ import Glibc
         #expect(error?.message.hasPrefix("config.json: open \(bundle)/config.json") == true,
                 "got: \(error?.message ?? "")")
         #expect(error?.cause?.errno == ENOENT)
+    }
+
+    @Test func loadsHooksOrProcessAlone() throws {
+        let bundle = try makeBundle()
+        defer { remove(bundle) }
+        try write(Fixtures.fullConfig, to: "\(bundle)/config.json")
+        let full = try Spec.load(bundle: bundle)
+        #expect(try Spec.loadHooks(bundle: bundle) == full.hooks)
+        #expect(try Spec.loadProcess(bundle: bundle) == full.process)
+
+        try write(#"{"ociVersion": "1.0.0", "hooks": null, "process": {"user": {"uid": "x"}}}"#, to: "\(bundle)/config.json")
+        #expect(try Spec.loadHooks(bundle: bundle) == nil)
+        let error = #expect(throws: CoreError.self) { try Spec.loadProcess(bundle: bundle) }
+        #expect(error?.code == .invalidArgument)
+        #expect(error?.message.hasPrefix("config.json: process.user.uid has the wrong type") == true, "got: \(error?.message ?? "")")
+
+        try write(#"{"hooks": {"prestart": [{"args": []}]}"#, to: "\(bundle)/config.json")
+        let syntax = #expect(throws: CoreError.self) { try Spec.loadHooks(bundle: bundle) }
+        #expect(syntax?.message.hasPrefix("config.json: invalid JSON at line 1, column 39") == true, "got: \(syntax?.message ?? "")")
+        try write(#"{"hooks": {"prestart": [{"args": []}]}}"#, to: "\(bundle)/config.json")
+        let missing = #expect(throws: CoreError.self) { try Spec.loadHooks(bundle: bundle) }
+        #expect(missing?.message == "config.json: hooks.prestart[0].path is required", "got: \(missing?.message ?? "")")
     }
 
     @Test func malformedConfigIsInvalidArgument() throws {

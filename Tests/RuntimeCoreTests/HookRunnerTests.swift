@@ -5,7 +5,6 @@
 import Glibc
 #endif
 import Errdefs
-import FoundationEssentials
 import OCI
 import Testing
 
@@ -19,7 +18,7 @@ import Testing
         let dir = try TemporaryDirectory(prefix: "berth-hooks")
         let hook = try dir.script("copy", "/bin/cat > '\(dir.path)/stdin.json'")
         try HookRunner.run([hook], stage: "prestart", state: state)
-        let decoded = try ContainerState.decode(from: Data(try dir.read("stdin.json").utf8))
+        let decoded = try ContainerState.decode(from: Array(try dir.read("stdin.json").utf8))
         #expect(decoded == state)
         #expect(decoded.id == "hooked-1" && decoded.status == .created && decoded.pid == 4242)
         #expect(decoded.bundle == "/run/bundles/hooked-1")
