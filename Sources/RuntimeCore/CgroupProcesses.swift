@@ -6,14 +6,21 @@ import Errdefs
 
 struct CgroupProcesses {
     let manager: (any CgroupManager)?
+    /// For a container without cgroups (rootless): its init, whose process tree stands in for them.
+    let initPID: Int32?
 
-    init(_ paths: [String: String]) {
+    init(_ paths: [String: String], initPID: Int32? = nil) {
         manager = paths.isEmpty ? nil : try? makeCgroupManager(recordedPaths: paths)
+        self.initPID = initPID
     }
 
-    /// Every pid in any of the container's cgroups, sorted; empty if they are gone.
+    /// Every pid in any of the container's cgroups, sorted; empty if they are gone. Without
+    /// cgroups, the init and its descendants.
     func list() -> [Int32] {
-        (try? manager?.pids()).flatMap { $0 }.map { Array(Set($0)).sorted() } ?? []
+        if manager == nil, let initPID, initPID > 0 {
+            return ([initPID] + ProcFS.descendants(of: initPID)).sorted()
+        }
+        return (try? manager?.pids()).flatMap { $0 }.map { Array(Set($0)).sorted() } ?? []
     }
 
     func freeze() throws(CoreError) {

@@ -40,4 +40,31 @@ enum ProcFS {
         guard pid > 0, let s = stat(pid) else { return false }
         return s.startTime == startTime && s.state != "Z" && s.state != "X"
     }
+
+    /// `pid`'s descendants, found through /proc/PID/task/TID/children, breadth first. Used when
+    /// a container has no cgroup to list (a rootless one); a process that double-forked away is
+    /// not found, which is why containers normally go by cgroup.
+    static func descendants(of pid: Int32) -> [Int32] {
+        var found: [Int32] = [], queue = [pid]
+        while let next = queue.popLast() {
+            let tasks = (try? listDirectory("/proc/\(next)/task")) ?? []
+            for tid in tasks {
+                for child in (read("/proc/\(next)/task/\(tid)/children") ?? "").split(separator: " ") {
+                    if let c = Int32(child.trimmingPrefix(" ")), !found.contains(c) { found.append(c); queue.append(c) }
+                }
+            }
+        }
+        return found
+    }
+
+    private static func listDirectory(_ path: String) throws -> [String] {
+        guard let dir = opendir(path) else { return [] }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names
+    }
 }

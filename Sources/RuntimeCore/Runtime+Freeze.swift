@@ -26,7 +26,7 @@ extension Runtime {
     public func processes(id: String) throws(CoreError) -> [Int32] {
         let record = try store.load(id)
         guard status(of: record) != .stopped else { return [] }
-        let pids = CgroupProcesses(record.cgroupPaths).list()
+        let pids = CgroupProcesses(record.cgroupPaths, initPID: record.pid).list()
         return pids.contains(record.pid) ? [record.pid] + pids.filter { $0 != record.pid } : pids
     }
 }

@@ -95,7 +95,7 @@ public struct Runtime: Sendable {
         let status = status(of: record)
         guard status != .stopped else { throw CoreError(.failedPrecondition, "container not running") }
         if all || !record.ownPidNamespace {
-            for pid in CgroupProcesses(record.cgroupPaths).list() { Glibc.kill(pid, signal) }
+            for pid in CgroupProcesses(record.cgroupPaths, initPID: record.pid).list() { Glibc.kill(pid, signal) }
         }
         if Glibc.kill(record.pid, signal) != 0 && errno != ESRCH {
             throw CoreError(SystemCallFailure(call: "kill", path: "pid \(record.pid)", errno: errno))
@@ -134,7 +134,7 @@ public struct Runtime: Sendable {
     /// SIGKILL to everything in the container (thawed first, or a frozen task never dies), then
     /// waits up to 10 s for the init to be gone.
     func killAndWait(_ record: ContainerRecord) throws(CoreError) {
-        let cgroups = CgroupProcesses(record.cgroupPaths)
+        let cgroups = CgroupProcesses(record.cgroupPaths, initPID: record.pid)
         cgroups.thaw()
         for pid in cgroups.list() { Glibc.kill(pid, SIGKILL) }
         Glibc.kill(record.pid, SIGKILL)

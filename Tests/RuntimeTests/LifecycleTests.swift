@@ -166,6 +166,16 @@ import Glibc
             let words = r.stdout.split(whereSeparator: { $0 == " " || $0 == "\n" })
             #expect(r.status == 0 && words == ["0", "0", "65534", "1"], "\(r.stdout) \(r.stderr)")
             #expect(try runProgram("/usr/bin/setpriv", nobody + [binary, "--root", state, "list", "-q"]).stdout == "")
+
+            // Without cgroups, ps and kill --all go by the init's process tree.
+            config.setProcess("args", ["/bin/sh", "-c", "sleep 100 & sleep 100 & wait"])
+            try JSONSerialization.data(withJSONObject: config).write(to: url)
+            let asNobody = { (args: [String]) in try runProgram("/usr/bin/setpriv", nobody + [binary, "--root", state] + args) }
+            #expect(try asNobody(["run", "--detach", "--bundle", dir, "rootless"]).status == 0)
+            try waitUntil { (try? JSONSerialization.jsonObject(with: Data(asNobody(["ps", "--format", "json", "rootless"]).stdout.utf8)) as? [Int])?.count == 3 }
+            #expect(try asNobody(["kill", "--all", "rootless", "KILL"]).status == 0)
+            try waitUntil { try asNobody(["state", "rootless"]).stdout.contains("\"stopped\"") }
+            #expect(try asNobody(["delete", "rootless"]).status == 0)
         }
     }
 }
