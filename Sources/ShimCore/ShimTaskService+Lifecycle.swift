@@ -46,6 +46,15 @@ extension ShimTaskService {
                     initExited(task, exit)
                 }
                 log.info("created container \(task.id), init pid \(pid)")
+                var event = TaskCreateEvent()
+                event.containerID = task.id
+                event.bundle = bundle
+                event.rootfs = request.rootfs
+                event.io = TaskIOEvent(stdin: request.stdin, stdout: request.stdout, stderr: request.stderr,
+                                       terminal: request.terminal)
+                event.checkpoint = request.checkpoint
+                event.pid = UInt32(pid)
+                publish(.create(event))
                 answer(token, .success(PidResponse(pid: UInt32(pid))))
             case .failure(let error):
                 io.close()
@@ -70,9 +79,8 @@ extension ShimTaskService {
         }
     }
 
-    /// The init exited: its remaining output is copied, the record reaches the disk, then waiters
-    /// (Wait replies, a Delete in progress) run. TaskExit will be published at this point, after
-    /// the record is durable, once the shim forwards events.
+    /// The init exited: its remaining output is copied, the record reaches the disk, TaskExit is
+    /// published (after the record is durable), then waiters (Wait replies, a Delete in progress) run.
     func initExited(_ task: InitTask, _ exit: ProcessExit) {
         task.io?.drainOutput()
         let record = ExitRecord(exit)
@@ -82,23 +90,39 @@ extension ShimTaskService {
             log.error("writing the exit record of \(task.id): \(error.message)")
         }
         log.info("container \(task.id) init \(exit.pid) \(exit.status)")
-        task.recordExit(record)
+        let finish = { [unowned self] in
+            publish(.exit(TaskExitEvent(containerID: task.id, id: task.id, record)))
+            task.recordExit(record)
+        }
+        guard task.runningExecs > 0 else { return finish() }
+        // The execs die with the init (its pid namespace goes); their exits go first.
+        task.pendingInitExit = finish
+        loop.after(milliseconds: Self.execDrainLimitMilliseconds) { [weak task] in
+            guard let pending = task?.pendingInitExit else { return }
+            task?.pendingInitExit = nil
+            pending()
+        }
     }
 
     func start(_ request: ProcessRequest, _ token: ReplyToken) throws(CoreError) -> CallOutcome {
-        let task = try requireTask(request.id, execID: request.execID)
+        let (task, exec) = try lookup(request.id, execID: request.execID)
+        if let exec { return try startExec(task, exec, token) }
         guard task.phase == .created else {
             throw CoreError(.failedPrecondition, "cannot start task \(task.id) in state \(task.status): failed precondition")
         }
         runner.run(task.runtime, ["start", task.id]) { [unowned self] result in
-            if case .success = result, task.phase == .created { task.phase = .running }
+            if case .success = result, task.phase == .created {
+                task.phase = .running
+                publish(.start(TaskStartEvent(containerID: task.id, pid: UInt32(task.pid))))
+            }
             answer(token, result.map { _ in PidResponse(pid: UInt32(task.pid)) })
         }
         return .pending
     }
 
     func kill(_ request: KillRequest, _ token: ReplyToken) throws(CoreError) -> CallOutcome {
-        let task = try requireTask(request.id, execID: request.execID)
+        let (task, exec) = try lookup(request.id, execID: request.execID)
+        if let exec { return try killExec(exec, signal: request.signal) }
         guard task.exit == nil else { throw CoreError(.notFound, "process already finished: not found") }
         guard task.phase != .creating else {
             throw CoreError(.failedPrecondition, "container \(task.id) is still being created: failed precondition")
@@ -123,7 +147,10 @@ extension ShimTaskService {
                             "cannot \(pause ? "pause" : "resume") task \(task.id) in state \(task.status): failed precondition")
         }
         runner.run(task.runtime, [pause ? "pause" : "resume", task.id]) { [unowned self] result in
-            if case .success = result, task.exit == nil { task.phase = pause ? .paused : .running }
+            if case .success = result, task.exit == nil {
+                task.phase = pause ? .paused : .running
+                publish(pause ? .paused(task.id) : .resumed(task.id))
+            }
             reply(token, result.map { _ in [] })
         }
         return .pending
@@ -133,7 +160,8 @@ extension ShimTaskService {
     /// init), then — once the init's exit is known — stdio closed, rootfs unmounted, and the exit
     /// reported. A running container must be killed first, as with containerd.
     func delete(_ request: ProcessRequest, _ token: ReplyToken) throws(CoreError) -> CallOutcome {
-        let task = try requireTask(request.id, execID: request.execID)
+        let (task, exec) = try lookup(request.id, execID: request.execID)
+        if let exec { return try deleteExec(task, exec) }
         switch task.phase {
         case .created, .stopped: break
         case .running, .paused:
@@ -150,17 +178,21 @@ extension ShimTaskService {
             }
             // A created init was just killed; its exit is at most a moment away. Should the kill
             // have missed, report it as killed after 10 s rather than never answering.
-            let fallback = loop.after(milliseconds: 10_000) { [weak task] in
-                guard let task, task.exit == nil else { return }
-                task.recordExit(ExitRecord(pid: UInt32(task.pid), exitStatus: 128 + UInt32(SIGKILL), exitedAt: .now()))
+            let fallback = loop.after(milliseconds: 10_000) { [weak self, weak task] in
+                guard let self, let task, task.exit == nil else { return }
+                let record = ExitRecord(pid: UInt32(task.pid), exitStatus: 128 + UInt32(SIGKILL), exitedAt: .now())
+                publish(.exit(TaskExitEvent(containerID: task.id, id: task.id, record)))
+                task.recordExit(record)
             }
             task.whenExited { [unowned self] exit in
                 loop.cancel(timer: fallback)
                 task.io?.close()
                 task.io = nil
+                releaseExecs(task)
                 if task.mountedRootfs { RootfsMounts.unmountAll(RootfsMounts.target(bundle: task.bundle)) }
                 if self.task === task { self.task = nil }
                 log.info("deleted container \(task.id)")
+                publish(.delete(TaskDeleteEvent(containerID: task.id, id: task.id, exit)))
                 var response = DeleteResponse()
                 response.pid = exit.pid
                 response.exitStatus = exit.exitStatus

@@ -30,7 +30,7 @@ public struct ShimConfig: Sendable {
 public final class ShimTaskService {
     public static let serviceNames: Set<String> = ["containerd.task.v2.Task", "containerd.task.v3.Task"]
     /// Methods that answer Unimplemented in this version of the shim.
-    public static let unimplementedMethods: Set<String> = ["Exec", "Update", "Stats", "Checkpoint"]
+    public static let unimplementedMethods: Set<String> = ["Update", "Stats", "Checkpoint"]
 
     let config: ShimConfig
     let loop: ShimEventLoop
@@ -38,6 +38,8 @@ public final class ShimTaskService {
     let runner: RuntimeRunner
     let log: ShimLog
     var task: InitTask?
+    /// Where task events go; nil when the shim was started without $TTRPC_ADDRESS.
+    public var events: EventPublisher?
     /// Sends a parked call's reply (ShimServer.reply).
     public var reply: (ReplyToken, Result<[UInt8], CoreError>) -> Void = { _, _ in }
     /// Asks the daemon to exit once replies are written.
@@ -68,6 +70,7 @@ public final class ShimTaskService {
             switch request.method {
             case "State": return try state(ProcessRequest(protoBytes: payload))
             case "Create": return try create(CreateTaskRequest(protoBytes: payload), token)
+            case "Exec": return try exec(ExecProcessRequest(protoBytes: payload))
             case "Start": return try start(ProcessRequest(protoBytes: payload), token)
             case "Delete": return try delete(ProcessRequest(protoBytes: payload), token)
             case "Pids": return try pids(ProcessRequest(protoBytes: payload), token)
@@ -92,9 +95,12 @@ public final class ShimTaskService {
     /// A parked call's connection closed: forget its waiters.
     public func connectionClosed(_ connection: Int) {
         task?.dropWaiters(connection: connection)
+        for exec in task?.execs.values ?? [:].values { exec.dropWaiters(connection: connection) }
     }
 
     // MARK: Helpers
+
+    func publish(_ event: TaskEvent) { events?.publish(event) }
 
     static func ok<M: ProtoMessage>(_ message: M) -> CallOutcome { .reply(.success(message.protoBytes)) }
     static let empty = CallOutcome.reply(.success([]))
@@ -105,26 +111,28 @@ public final class ShimTaskService {
     }
 
     /// The task a request names; containerd's messages for a missing one.
-    func requireTask(_ id: String, execID: String = "") throws(CoreError) -> InitTask {
+    func requireTask(_ id: String) throws(CoreError) -> InitTask {
         guard let task else { throw CoreError(.notFound, "container not created: not found") }
         guard id == task.id else { throw CoreError(.notFound, "container \(id) not found: not found") }
-        guard execID.isEmpty else { throw CoreError(.notFound, "exec \(execID) not found: not found") }
         return task
     }
 
     // MARK: Calls answered from memory
 
     func state(_ request: ProcessRequest) throws(CoreError) -> CallOutcome {
-        let task = try requireTask(request.id, execID: request.execID)
+        let (task, exec) = try lookup(request.id, execID: request.execID)
+        let process: ShimProcess = exec ?? task
         var response = StateResponse()
         response.id = task.id
+        response.execID = exec?.execID ?? ""
         response.bundle = task.bundle
-        response.pid = UInt32(task.pid)
-        response.status = task.status
-        response.stdin = task.stdin
-        response.stdout = task.stdout
-        response.stderr = task.stderr
-        if let exit = task.exit {
+        response.pid = UInt32(process.pid)
+        response.status = exec?.status ?? task.status
+        response.stdin = process.stdin
+        response.stdout = process.stdout
+        response.stderr = process.stderr
+        response.terminal = process.terminal
+        if let exit = process.exit {
             response.exitStatus = exit.exitStatus
             response.exitedAt = exit.exitedAt
         }
@@ -132,9 +140,10 @@ public final class ShimTaskService {
     }
 
     func wait(_ request: ProcessRequest, _ token: ReplyToken) throws(CoreError) -> CallOutcome {
-        let task = try requireTask(request.id, execID: request.execID)
-        if let exit = task.exit { return Self.ok(Self.waitResponse(exit)) }
-        task.whenExited(token: token) { [unowned self] exit in answer(token, .success(Self.waitResponse(exit))) }
+        let (task, exec) = try lookup(request.id, execID: request.execID)
+        let process: ShimProcess = exec ?? task
+        if let exit = process.exit { return Self.ok(Self.waitResponse(exit)) }
+        process.whenExited(token: token) { [unowned self] exit in answer(token, .success(Self.waitResponse(exit))) }
         return .pending
     }
 
@@ -160,15 +169,15 @@ public final class ShimTaskService {
     }
 
     func closeIO(_ request: CloseIORequest) throws(CoreError) -> CallOutcome {
-        let task = try requireTask(request.id, execID: request.execID)
-        if request.stdin { task.io?.closeStdin() }
+        let (task, exec) = try lookup(request.id, execID: request.execID)
+        if request.stdin { (exec ?? task).io?.closeStdin() }
         return Self.empty
     }
 
     /// No terminal support yet, so there is never a pty to resize: succeeds, as containerd's shim
     /// does for a process without a tty.
     func resizePty(_ request: ProcessRequest) throws(CoreError) -> CallOutcome {
-        _ = try requireTask(request.id, execID: request.execID)
+        _ = try lookup(request.id, execID: request.execID)
         return Self.empty
     }
 

@@ -316,3 +316,40 @@ public struct RuncOptions: ProtoMessage, Equatable {
         w.string(7, root)
     }
 }
+
+/// `ExecProcessRequest` (id=1, exec_id=2, terminal=3, stdin=4, stdout=5, stderr=6, spec=7 Any
+/// holding an OCI Process as JSON).
+public struct ExecProcessRequest: ProtoMessage, Equatable {
+    public var id = ""
+    public var execID = ""
+    public var terminal = false
+    public var stdin = ""
+    public var stdout = ""
+    public var stderr = ""
+    public var spec: AnyMessage?
+    public init() {}
+
+    public mutating func decodeField(_ field: Int, _ wire: WireType, from r: inout ProtoReader) throws(CoreError) -> Bool {
+        switch (field, wire) {
+        case (1, .lengthDelimited): id = try r.string()
+        case (2, .lengthDelimited): execID = try r.string()
+        case (3, .varint): terminal = try r.bool()
+        case (4, .lengthDelimited): stdin = try r.string()
+        case (5, .lengthDelimited): stdout = try r.string()
+        case (6, .lengthDelimited): stderr = try r.string()
+        case (7, .lengthDelimited): spec = try r.message()
+        default: return false
+        }
+        return true
+    }
+
+    public func encode(to w: inout ProtoWriter) {
+        w.string(1, id)
+        w.string(2, execID)
+        w.bool(3, terminal)
+        w.string(4, stdin)
+        w.string(5, stdout)
+        w.string(6, stderr)
+        w.message(7, spec)
+    }
+}

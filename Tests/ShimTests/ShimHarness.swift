@@ -35,8 +35,10 @@ struct ProgramOutput: Sendable {
 
 /// Runs a program to completion on a dedicated thread. Output goes to files, never pipes: a
 /// daemon the program leaves behind (the shim) inherits nothing we would wait on.
+/// The environment is ours with `environment` laid over it, minus $TTRPC_ADDRESS unless given
+/// there (a shim must not publish to a supervisor the test did not set up).
 func execute(_ executable: String, _ arguments: [String], cwd: String? = nil, input: [UInt8] = [],
-             timeout: Duration = .seconds(60)) async throws -> ProgramOutput {
+             environment: [String: String] = [:], timeout: Duration = .seconds(60)) async throws -> ProgramOutput {
     try await blocking {
         let base = NSTemporaryDirectory() + "bshim-out-\(UUID().uuidString)"
         try Data(input).write(to: URL(fileURLWithPath: base + ".in"))
@@ -47,8 +49,11 @@ func execute(_ executable: String, _ arguments: [String], cwd: String? = nil, in
             close(stdin); close(out); close(err)
             for suffix in [".in", ".out", ".err"] { unlink(base + suffix) }
         }
+        var variables = ProcessInfo.processInfo.environment
+        variables["TTRPC_ADDRESS"] = nil
+        variables.merge(environment) { $1 }
         var spawn = Spawn(executable: executable, arguments: arguments,
-                          environment: ProcessInfo.processInfo.environment.map { "\($0.key)=\($0.value)" })
+                          environment: variables.map { "\($0.key)=\($0.value)" })
         spawn.workingDirectory = cwd
         spawn.fileDescriptors = [stdin, out, err]
         let pid = try spawn.start()
@@ -167,9 +172,12 @@ final class ShimHarness: @unchecked Sendable {
         ["-namespace", namespace, "-address", address, "-publish-binary", "/bin/false", "-id", id]
     }
 
-    /// `berth-shim … start` in `bundle`; returns the printed address and the daemon's pid.
-    func startShim(id: String, bundle: String, input: [UInt8] = []) async throws -> (address: String, pid: Int32) {
-        let result = try await execute(shimBinary, flags(id: id) + ["start"], cwd: bundle, input: input)
+    /// `berth-shim … start` in `bundle`; returns the printed address and the daemon's pid. With
+    /// `events`, the shim publishes to that socket ($TTRPC_ADDRESS).
+    func startShim(id: String, bundle: String, input: [UInt8] = [],
+                   events: String? = nil) async throws -> (address: String, pid: Int32) {
+        let result = try await execute(shimBinary, flags(id: id) + ["start"], cwd: bundle, input: input,
+                                       environment: events.map { ["TTRPC_ADDRESS": $0] } ?? [:])
         guard result.status == 0 else { throw HarnessFailure("shim start failed: \(result.stderr)") }
         let pidText = try String(contentsOfFile: bundle + "/shim.pid", encoding: .utf8)
         guard let pid = Int32(pidText) else { throw HarnessFailure("bad shim.pid \(pidText)") }
@@ -202,9 +210,9 @@ final class ShimHarness: @unchecked Sendable {
     /// A container `id` running `args` under a fresh shim: bundle, `start`, a client, Create (with
     /// the given stdio fifos) and, if `start`, Start.
     func container(_ id: String, _ args: [String], stdin: String = "", stdout: FifoReader? = nil,
-                   stderr: FifoReader? = nil, start: Bool = true) async throws -> RunningContainer {
+                   stderr: FifoReader? = nil, start: Bool = true, events: String? = nil) async throws -> RunningContainer {
         let bundle = try self.bundle(id: id, args: args)
-        let shim = try await startShim(id: id, bundle: bundle)
+        let shim = try await startShim(id: id, bundle: bundle, events: events)
         let task = try await client(shim.address)
         let created = try await task.create(createRequest(id: id, bundle: bundle, stdin: stdin, stdout: stdout?.path ?? "",
                                                           stderr: stderr?.path ?? ""), timeout: .seconds(30))
