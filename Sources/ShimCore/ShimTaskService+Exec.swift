@@ -37,13 +37,11 @@ extension ShimTaskService {
         guard let spec = request.spec, !spec.value.isEmpty else {
             throw CoreError(.invalidArgument, "exec \(execID) has no process spec: invalid argument")
         }
-        guard !request.terminal else {
-            throw CoreError(.unimplemented, "terminal (pty) stdio is not implemented by berth-shim yet")
-        }
         try AtomicFile.write(spec.value, to: execPath(task, execID, "json"), mode: 0o600)
         let io: ContainerIO
         do {
-            io = try ContainerIO(stdin: request.stdin, stdout: request.stdout, stderr: request.stderr, loop: loop, log: log)
+            io = try ContainerIO(stdin: request.stdin, stdout: request.stdout, stderr: request.stderr, terminal: request.terminal,
+                                 loop: loop, log: log)
         } catch {
             unlink(execPath(task, execID, "json"))
             throw error
@@ -63,9 +61,8 @@ extension ShimTaskService {
         exec.starting = true
         let pidFile = execPath(task, exec.execID, "pid")
         let arguments = ["exec", "--process", execPath(task, exec.execID, "json"), "--detach", "--pid-file", pidFile, task.id]
-        runner.run(task.runtime, arguments, stdio: exec.io?.containerSide.map(\.rawValue)) { [unowned self] result in
+        runStarting(task.runtime, arguments, io: exec.io, terminal: exec.terminal) { [unowned self] result in
             exec.starting = false
-            exec.io?.closeContainerSide()
             switch result.flatMap({ _ in Self.readPid(pidFile) }) {
             case .success(let pid):
                 exec.pid = pid

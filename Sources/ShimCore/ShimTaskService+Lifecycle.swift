@@ -9,9 +9,6 @@ extension ShimTaskService {
     func create(_ request: CreateTaskRequest, _ token: ReplyToken) throws(CoreError) -> CallOutcome {
         if let task { throw CoreError(.alreadyExists, "container \(task.id): already exists") }
         guard !request.id.isEmpty else { throw CoreError(.invalidArgument, "id is required: invalid argument") }
-        guard !request.terminal else {
-            throw CoreError(.unimplemented, "terminal (pty) stdio is not implemented by berth-shim yet")
-        }
         guard request.checkpoint.isEmpty else { throw CoreError(.unimplemented, "checkpoint restore is not supported") }
         let bundle = request.bundle.isEmpty ? config.bundle : request.bundle
         var options: RuncOptions?
@@ -24,7 +21,8 @@ extension ShimTaskService {
         try RootfsMounts.mount(request.rootfs, bundle: bundle)
         let io: ContainerIO
         do {
-            io = try ContainerIO(stdin: request.stdin, stdout: request.stdout, stderr: request.stderr, loop: loop, log: log)
+            io = try ContainerIO(stdin: request.stdin, stdout: request.stdout, stderr: request.stderr, terminal: request.terminal,
+                                 loop: loop, log: log)
         } catch {
             if !request.rootfs.isEmpty { RootfsMounts.unmountAll(RootfsMounts.target(bundle: bundle)) }
             throw error
@@ -33,9 +31,8 @@ extension ShimTaskService {
                             mountedRootfs: !request.rootfs.isEmpty, io: io)
         self.task = task
         let pidFile = "\(bundle)/init.pid"
-        let stdio = io.containerSide.map(\.rawValue)
-        runner.run(runtime, ["create", "--bundle", bundle, "--pid-file", pidFile, task.id], stdio: stdio) { [unowned self] result in
-            io.closeContainerSide()
+        runStarting(runtime, ["create", "--bundle", bundle, "--pid-file", pidFile, task.id], io: io,
+                    terminal: request.terminal) { [unowned self] result in
             let created = result.flatMap { _ in Self.readPid(pidFile) }
             switch created {
             case .success(let pid):
@@ -64,6 +61,38 @@ extension ShimTaskService {
             }
         }
         return .pending
+    }
+
+    /// Runs a runtime command that starts a process on `io`: the process's stdio are the runtime's
+    /// 0-2, or for a terminal the pty whose master arrives on a console socket (passed just before
+    /// the container id, the last argument) and is attached to `io` before `completion` runs.
+    func runStarting(_ runtime: RuntimeConfig, _ arguments: [String], io: ContainerIO?, terminal: Bool,
+                     completion: @escaping (Result<[UInt8], CoreError>) -> Void) {
+        var arguments = arguments
+        var console: ConsoleSocket?
+        if terminal {
+            do {
+                let socket = try ConsoleSocket(loop: loop)
+                arguments.insert(contentsOf: ["--console-socket", socket.path], at: arguments.count - 1)
+                console = socket
+            } catch {
+                return completion(.failure(error))
+            }
+        }
+        runner.run(runtime, arguments, stdio: terminal ? nil : io?.containerSide.map(\.rawValue)) { result in
+            io?.closeContainerSide()
+            guard let console else { return completion(result) }
+            let master = console.finish()
+            completion(result.flatMap { (output) -> Result<[UInt8], CoreError> in
+                guard let master else { return .failure(CoreError(.internal, "the runtime sent no pty master")) }
+                do throws(CoreError) {
+                    try io?.attachConsole(master)
+                } catch {
+                    return .failure(error)
+                }
+                return .success(output)
+            })
+        }
     }
 
     static func readPid(_ path: String) -> Result<Int32, CoreError> {

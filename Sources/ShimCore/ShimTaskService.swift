@@ -81,7 +81,7 @@ public final class ShimTaskService {
             case "Connect": return connect()
             case "Shutdown": return try shutdown(ShutdownRequest(protoBytes: payload))
             case "CloseIO": return try closeIO(CloseIORequest(protoBytes: payload))
-            case "ResizePty": return try resizePty(ProcessRequest(protoBytes: payload))
+            case "ResizePty": return try resizePty(ResizePtyRequest(protoBytes: payload))
             case let method where Self.unimplementedMethods.contains(method):
                 return .reply(.failure(CoreError(.unimplemented, "\(method) is not implemented by berth-shim yet")))
             default:
@@ -174,10 +174,13 @@ public final class ShimTaskService {
         return Self.empty
     }
 
-    /// No terminal support yet, so there is never a pty to resize: succeeds, as containerd's shim
-    /// does for a process without a tty.
-    func resizePty(_ request: ProcessRequest) throws(CoreError) -> CallOutcome {
-        _ = try lookup(request.id, execID: request.execID)
+    /// Sets the window size of the process's terminal; a process without one succeeds, as with
+    /// containerd's shim.
+    func resizePty(_ request: ResizePtyRequest) throws(CoreError) -> CallOutcome {
+        let (task, exec) = try lookup(request.id, execID: request.execID)
+        if let console = (exec ?? task).io?.console {
+            try resizeTerminal(console, width: request.width, height: request.height)
+        }
         return Self.empty
     }
 

@@ -353,3 +353,30 @@ public struct ExecProcessRequest: ProtoMessage, Equatable {
         w.message(7, spec)
     }
 }
+
+/// `ResizePtyRequest` (id=1, exec_id=2, width=3, height=4).
+public struct ResizePtyRequest: ProtoMessage, Equatable {
+    public var id = ""
+    public var execID = ""
+    public var width: UInt32 = 0
+    public var height: UInt32 = 0
+    public init() {}
+
+    public mutating func decodeField(_ field: Int, _ wire: WireType, from r: inout ProtoReader) throws(CoreError) -> Bool {
+        switch (field, wire) {
+        case (1, .lengthDelimited): id = try r.string()
+        case (2, .lengthDelimited): execID = try r.string()
+        case (3, .varint): width = try r.uint32()
+        case (4, .varint): height = try r.uint32()
+        default: return false
+        }
+        return true
+    }
+
+    public func encode(to w: inout ProtoWriter) {
+        w.string(1, id)
+        w.string(2, execID)
+        w.uint32(3, width)
+        w.uint32(4, height)
+    }
+}

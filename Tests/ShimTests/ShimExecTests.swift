@@ -14,12 +14,16 @@ import Glibc
 
 extension TaskClient {
     /// Exec `execID` running `args` (an OCI Process as JSON in an Any, as containerd sends it).
-    func exec(id: String, execID: String, _ args: [String], stdout: String = "", stderr: String = "") async throws {
-        let process: [String: Any] = ["args": args, "cwd": "/", "env": ["PATH=/usr/bin:/bin"],
+    func exec(id: String, execID: String, _ args: [String], stdin: String = "", stdout: String = "", stderr: String = "",
+              terminal: Bool = false) async throws {
+        var process: [String: Any] = ["args": args, "cwd": "/", "env": ["PATH=/usr/bin:/bin"],
                                       "user": ["uid": 0, "gid": 0]]
+        if terminal { process["terminal"] = true }
         var request = Containerd_Task_V2_ExecProcessRequest()
         request.id = id
         request.execID = execID
+        request.stdin = stdin
+        request.terminal = terminal
         request.stdout = stdout
         request.stderr = stderr
         request.spec = Google_Protobuf_Any(ociType: "Process", json: [UInt8](try JSONSerialization.data(withJSONObject: process)))

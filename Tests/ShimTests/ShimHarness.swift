@@ -155,13 +155,18 @@ final class ShimHarness: @unchecked Sendable {
 
     /// `<work>/<ns>/<id>`: the test bundle running `args` (the bundle's basename is the id, as
     /// containerd lays bundles out).
-    func bundle(id: String, args: [String]) throws -> String {
+    /// With `terminal`, the process gets a tty (24 rows, 80 columns).
+    func bundle(id: String, args: [String], terminal: Bool = false) throws -> String {
         let path = "\(work)/\(namespace)/\(id)"
         try FileManager.default.copyItem(atPath: try Self.testImage() + "/bundle", toPath: path)
         let url = URL(fileURLWithPath: path + "/config.json")
         var config = try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as! [String: Any]
         var process = config["process"] as! [String: Any]
         process["args"] = args
+        if terminal {
+            process["terminal"] = true
+            process["consoleSize"] = ["height": 24, "width": 80]
+        }
         config["process"] = process
         try JSONSerialization.data(withJSONObject: config).write(to: url)
         lock.withLock { containers.append((id, path)) }
@@ -193,7 +198,7 @@ final class ShimHarness: @unchecked Sendable {
 
     /// A Create for `id` whose runtime keeps its state under the harness's private --root.
     func createRequest(id: String, bundle: String, stdin: String = "", stdout: String = "",
-                       stderr: String = "") throws -> Containerd_Task_V2_CreateTaskRequest {
+                       stderr: String = "", terminal: Bool = false) throws -> Containerd_Task_V2_CreateTaskRequest {
         var options = Containerd_Runc_V1_Options()
         options.root = runtimeRoot
         var request = Containerd_Task_V2_CreateTaskRequest()
@@ -202,6 +207,7 @@ final class ShimHarness: @unchecked Sendable {
         request.stdin = stdin
         request.stdout = stdout
         request.stderr = stderr
+        request.terminal = terminal
         request.options.typeURL = "containerd.runc.v1.Options"  // containerd's URLs carry no prefix
         request.options.value = try options.serializedData()
         return request
@@ -210,12 +216,13 @@ final class ShimHarness: @unchecked Sendable {
     /// A container `id` running `args` under a fresh shim: bundle, `start`, a client, Create (with
     /// the given stdio fifos) and, if `start`, Start.
     func container(_ id: String, _ args: [String], stdin: String = "", stdout: FifoReader? = nil,
-                   stderr: FifoReader? = nil, start: Bool = true, events: String? = nil) async throws -> RunningContainer {
-        let bundle = try self.bundle(id: id, args: args)
+                   stderr: FifoReader? = nil, start: Bool = true, events: String? = nil,
+                   terminal: Bool = false) async throws -> RunningContainer {
+        let bundle = try self.bundle(id: id, args: args, terminal: terminal)
         let shim = try await startShim(id: id, bundle: bundle, events: events)
         let task = try await client(shim.address)
         let created = try await task.create(createRequest(id: id, bundle: bundle, stdin: stdin, stdout: stdout?.path ?? "",
-                                                          stderr: stderr?.path ?? ""), timeout: .seconds(30))
+                                                          stderr: stderr?.path ?? "", terminal: terminal), timeout: .seconds(30))
         if start { _ = try await task.start(id: id) }
         return RunningContainer(id: id, bundle: bundle, address: shim.address, shimPID: shim.pid, task: task, pid: created.pid)
     }

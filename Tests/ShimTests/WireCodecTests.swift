@@ -235,4 +235,15 @@ import Testing
         #expect(ours.spec?.typeURL == theirs.spec.typeURL && ours.spec?.value == Array(theirs.spec.value))
         #expect(try Containerd_Task_V2_ExecProcessRequest(serializedBytes: ours.protoBytes) == theirs)
     }
+
+    @Test func readsResizePtyAsContainerdWritesIt() throws {
+        var theirs = Containerd_Task_V2_ResizePtyRequest()
+        theirs.id = "c1"
+        theirs.execID = "e1"
+        theirs.width = 132
+        theirs.height = 50
+        let ours = try ResizePtyRequest(protoBytes: try theirs.serializedBytes() as [UInt8])
+        #expect(ours.id == "c1" && ours.execID == "e1" && ours.width == 132 && ours.height == 50)
+        #expect(try Containerd_Task_V2_ResizePtyRequest(serializedBytes: ours.protoBytes) == theirs)
+    }
 }
