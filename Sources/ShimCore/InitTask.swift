@@ -71,8 +71,8 @@ final class InitTask: ShimProcess {
     let mountedRootfs: Bool
     var phase: Phase = .creating
     var execs: [String: ExecProcess] = [:]
-    /// The init's exit, reaped while execs were still running: published and recorded once the
-    /// last of them is reaped.
+    /// The init's exit, reaped while it was held back (`exitHeldBack`): published and recorded
+    /// once nothing holds it.
     var pendingInitExit: (() -> Void)?
 
     init(id: String, bundle: String, request: CreateTaskRequest, runtime: RuntimeConfig, mountedRootfs: Bool, io: ContainerIO?) {
@@ -98,8 +98,14 @@ final class InitTask: ShimProcess {
         if phase != .deleting { phase = .stopped }
     }
 
-    /// Execs started and not yet reaped.
-    var runningExecs: Int { execs.values.count { $0.started && $0.exit == nil } }
+    /// `runtime start` is running.
+    var starting = false
+
+    /// Whether the init's exit must wait: a Start or exec start is in flight or an exec is not yet
+    /// reaped, whose events go first.
+    var exitHeldBack: Bool {
+        starting || execs.values.contains { $0.starting || ($0.started && $0.exit == nil) }
+    }
 }
 
 /// A process added to the container by Exec.

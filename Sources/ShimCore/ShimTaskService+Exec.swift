@@ -9,7 +9,7 @@ import Errdefs
 import Glibc
 
 extension ShimTaskService {
-    /// How long the init's exit may wait for its execs' exits to be reaped.
+    /// How long the init's exit may be held back for a Start in flight or its execs' exits.
     static let execDrainLimitMilliseconds: Int64 = 5_000
 
     /// The task and, if `execID` is set, the exec it names.
@@ -67,16 +67,18 @@ extension ShimTaskService {
             case .success(let pid):
                 exec.pid = pid
                 exec.started = true
+                log.info("container \(task.id) exec \(exec.execID) started as pid \(pid)")
+                publish(.execStarted(TaskExecEvent(containerID: task.id, execID: exec.execID, pid: UInt32(pid))))
+                // After TaskExecStarted: an exec that is already gone is handled right here.
                 supervisor.onExit(of: pid) { [weak self, weak task, weak exec] exit in
                     guard let self, let task, let exec else { return }
                     execExited(task, exec, exit)
                 }
-                log.info("container \(task.id) exec \(exec.execID) started as pid \(pid)")
-                publish(.execStarted(TaskExecEvent(containerID: task.id, execID: exec.execID, pid: UInt32(pid))))
                 answer(token, .success(PidResponse(pid: UInt32(pid))))
             case .failure(let error):
                 exec.io?.close()
                 exec.io = nil
+                releaseInitExit(task)
                 answer(token, Result<PidResponse, CoreError>.failure(error))
             }
         }
@@ -94,10 +96,7 @@ extension ShimTaskService {
         log.info("container \(task.id) exec \(exec.execID) \(exit.pid) \(exit.status)")
         publish(.exit(TaskExitEvent(containerID: task.id, id: exec.execID, record)))
         exec.recordExit(record)
-        if task.runningExecs == 0, let pending = task.pendingInitExit {
-            task.pendingInitExit = nil
-            pending()
-        }
+        releaseInitExit(task)
     }
 
     func killExec(_ exec: ExecProcess, signal: UInt32) throws(CoreError) -> CallOutcome {

@@ -38,10 +38,6 @@ extension ShimTaskService {
             case .success(let pid):
                 task.pid = pid
                 task.phase = .created
-                supervisor.onExit(of: pid) { [weak self, weak task] exit in
-                    guard let self, let task else { return }
-                    initExited(task, exit)
-                }
                 log.info("created container \(task.id), init pid \(pid)")
                 var event = TaskCreateEvent()
                 event.containerID = task.id
@@ -52,6 +48,11 @@ extension ShimTaskService {
                 event.checkpoint = request.checkpoint
                 event.pid = UInt32(pid)
                 publish(.create(event))
+                // After TaskCreate: an init that is already gone is handled right here.
+                supervisor.onExit(of: pid) { [weak self, weak task] exit in
+                    guard let self, let task else { return }
+                    initExited(task, exit)
+                }
                 answer(token, .success(PidResponse(pid: UInt32(pid))))
             case .failure(let error):
                 io.close()
@@ -123,8 +124,8 @@ extension ShimTaskService {
             publish(.exit(TaskExitEvent(containerID: task.id, id: task.id, record)))
             task.recordExit(record)
         }
-        guard task.runningExecs > 0 else { return finish() }
-        // The execs die with the init (its pid namespace goes); their exits go first.
+        guard task.exitHeldBack else { return finish() }
+        // TaskStart and the execs' exits (they die with the init's pid namespace) go first.
         task.pendingInitExit = finish
         loop.after(milliseconds: Self.execDrainLimitMilliseconds) { [weak task] in
             guard let pending = task?.pendingInitExit else { return }
@@ -133,17 +134,28 @@ extension ShimTaskService {
         }
     }
 
+    /// Publishes and records an init exit that was held back, once nothing holds it any more.
+    func releaseInitExit(_ task: InitTask) {
+        guard !task.exitHeldBack, let pending = task.pendingInitExit else { return }
+        task.pendingInitExit = nil
+        pending()
+    }
+
     func start(_ request: ProcessRequest, _ token: ReplyToken) throws(CoreError) -> CallOutcome {
         let (task, exec) = try lookup(request.id, execID: request.execID)
         if let exec { return try startExec(task, exec, token) }
         guard task.phase == .created else {
             throw CoreError(.failedPrecondition, "cannot start task \(task.id) in state \(task.status): failed precondition")
         }
+        task.starting = true
         runner.run(task.runtime, ["start", task.id]) { [unowned self] result in
+            task.starting = false
+            // An init that exited meanwhile is still .created here: its exit waits for this event.
             if case .success = result, task.phase == .created {
                 task.phase = .running
                 publish(.start(TaskStartEvent(containerID: task.id, pid: UInt32(task.pid))))
             }
+            releaseInitExit(task)
             answer(token, result.map { _ in PidResponse(pid: UInt32(task.pid)) })
         }
         return .pending

@@ -82,6 +82,23 @@ final class EventsServer: @unchecked Sendable {
         }
     }
 
+    @Test func anInitThatExitsAtOnceStillHasItsStartFirst() async throws {
+        try await withShim { h in
+            let events = EventsServer(path: "\(h.work)/events.ttrpc")
+            try await events.listen()
+            defer { Task { await events.close() } }
+            for round in 0..<3 {
+                let id = "quick\(round)"
+                let c = try await h.container(id, ["/bin/sh", "-c", "exit 3"], events: events.path)
+                #expect(try await c.task.wait(id: id).exitStatus == 3)
+                try await c.task.delete(id: id)
+                #expect(await events.received(TaskTopic.delete, count: round + 1))
+            }
+            let expected = (0..<3).flatMap { _ in [TaskTopic.create, TaskTopic.start, TaskTopic.exit, TaskTopic.delete] }
+            #expect(events.topics == expected)
+        }
+    }
+
     @Test func exitWhileTheSupervisorIsDownIsDeliveredLater() async throws {
         try await withShim { h in
             let path = "\(h.work)/events.ttrpc"
