@@ -30,7 +30,7 @@ public struct ShimConfig: Sendable {
 public final class ShimTaskService {
     public static let serviceNames: Set<String> = ["containerd.task.v2.Task", "containerd.task.v3.Task"]
     /// Methods that answer Unimplemented in this version of the shim.
-    public static let unimplementedMethods: Set<String> = ["Update", "Stats", "Checkpoint"]
+    public static let unimplementedMethods: Set<String> = ["Checkpoint"]
 
     let config: ShimConfig
     let loop: ShimEventLoop
@@ -73,6 +73,8 @@ public final class ShimTaskService {
             case "Exec": return try exec(ExecProcessRequest(protoBytes: payload))
             case "Start": return try start(ProcessRequest(protoBytes: payload), token)
             case "Delete": return try delete(ProcessRequest(protoBytes: payload), token)
+            case "Update": return try update(UpdateTaskRequest(protoBytes: payload), token)
+            case "Stats": return try stats(ProcessRequest(protoBytes: payload))
             case "Pids": return try pids(ProcessRequest(protoBytes: payload), token)
             case "Pause": return try freeze(ProcessRequest(protoBytes: payload), pause: true, token)
             case "Resume": return try freeze(ProcessRequest(protoBytes: payload), pause: false, token)
@@ -182,6 +184,32 @@ public final class ShimTaskService {
             try resizeTerminal(console, width: request.width, height: request.height)
         }
         return Self.empty
+    }
+
+    /// Applies new resource limits: `runtime update --resources -` with the LinuxResources JSON.
+    func update(_ request: UpdateTaskRequest, _ token: ReplyToken) throws(CoreError) -> CallOutcome {
+        let task = try requireTask(request.id)
+        guard let resources = request.resources, !resources.value.isEmpty else {
+            throw CoreError(.invalidArgument, "update of \(task.id) carries no resources: invalid argument")
+        }
+        guard task.exit == nil, task.phase != .creating, task.phase != .deleting else {
+            throw CoreError(.failedPrecondition, "cannot update task \(task.id) in state \(task.status): failed precondition")
+        }
+        runner.run(task.runtime, ["update", "--resources", "-", task.id], input: resources.value) { [unowned self] result in
+            reply(token, result.map { _ in [] })
+        }
+        return .pending
+    }
+
+    /// The container's cgroup metrics, while its init lives (its cgroup is found through it).
+    func stats(_ request: ProcessRequest) throws(CoreError) -> CallOutcome {
+        let task = try requireTask(request.id)
+        guard task.exit == nil, task.pid > 0 else {
+            throw CoreError(.notFound, "task \(task.id) is not running: not found")
+        }
+        var response = StatsResponse()
+        response.stats = try CgroupMetrics.collect(pid: task.pid)
+        return Self.ok(response)
     }
 
     func pids(_ request: ProcessRequest, _ token: ReplyToken) throws(CoreError) -> CallOutcome {

@@ -380,3 +380,39 @@ public struct ResizePtyRequest: ProtoMessage, Equatable {
         w.uint32(4, height)
     }
 }
+
+/// `UpdateTaskRequest` (id=1, resources=2 Any holding LinuxResources JSON; annotations=3 are
+/// not read).
+public struct UpdateTaskRequest: ProtoMessage, Equatable {
+    public var id = ""
+    public var resources: AnyMessage?
+    public init() {}
+
+    public mutating func decodeField(_ field: Int, _ wire: WireType, from r: inout ProtoReader) throws(CoreError) -> Bool {
+        switch (field, wire) {
+        case (1, .lengthDelimited): id = try r.string()
+        case (2, .lengthDelimited): resources = try r.message()
+        default: return false
+        }
+        return true
+    }
+
+    public func encode(to w: inout ProtoWriter) {
+        w.string(1, id)
+        w.message(2, resources)
+    }
+}
+
+/// `StatsResponse` (stats=1 Any).
+public struct StatsResponse: ProtoMessage, Equatable {
+    public var stats: AnyMessage?
+    public init() {}
+
+    public mutating func decodeField(_ field: Int, _ wire: WireType, from r: inout ProtoReader) throws(CoreError) -> Bool {
+        guard field == 1, wire == .lengthDelimited else { return false }
+        stats = try r.message()
+        return true
+    }
+
+    public func encode(to w: inout ProtoWriter) { w.message(1, stats) }
+}

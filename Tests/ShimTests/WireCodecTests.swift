@@ -246,4 +246,19 @@ import Testing
         #expect(ours.id == "c1" && ours.execID == "e1" && ours.width == 132 && ours.height == 50)
         #expect(try Containerd_Task_V2_ResizePtyRequest(serializedBytes: ours.protoBytes) == theirs)
     }
+
+    @Test func cgroupMetricsDecodeInSwiftProtobuf() throws {
+        let v1 = NumericMessage([:], [2: NumericMessage([1: 3, 2: 50]),
+                                      4: NumericMessage([1: 7, 2: 8], [33: NumericMessage([1: 64 << 20, 2: 1 << 20, 4: 2])])])
+        let theirs1 = try Io_Containerd_Cgroups_V1_Metrics(serializedBytes: v1.protoBytes)
+        #expect(theirs1.pids.current == 3 && theirs1.pids.limit == 50)
+        #expect(theirs1.memory.cache == 7 && theirs1.memory.rss == 8)
+        #expect(theirs1.memory.usage.limit == 64 << 20 && theirs1.memory.usage.usage == 1 << 20 && theirs1.memory.usage.failcnt == 2)
+        #expect(try NumericMessage(protoBytes: try theirs1.serializedBytes() as [UInt8]) == v1)
+        let v2 = NumericMessage([:], [1: NumericMessage([1: 4]), 2: NumericMessage([1: 9, 3: 2]),
+                                      4: NumericMessage([32: 1 << 20, 33: .max])])
+        let theirs2 = try Io_Containerd_Cgroups_V2_Metrics(serializedBytes: v2.protoBytes)
+        #expect(theirs2.pids.current == 4 && theirs2.cpu.usageUsec == 9 && theirs2.cpu.systemUsec == 2)
+        #expect(theirs2.memory.usage == 1 << 20 && theirs2.memory.usageLimit == .max)
+    }
 }
