@@ -36,8 +36,9 @@ public struct NumericMessage: ProtoMessage, Equatable {
 enum CgroupMetrics {
     static let root = "/sys/fs/cgroup"
 
-    /// The Metrics of the cgroup `pid` is in, as StatsResponse.stats.
-    static func collect(pid: Int32) throws(CoreError) -> AnyMessage {
+    /// Where `pid`'s cgroups are: the v2 directory on a cgroup v2 host, else each v1
+    /// controller's directory.
+    static func membership(pid: Int32) throws(CoreError) -> (v2: String?, v1: [String: String]) {
         guard let membership = text("/proc/\(pid)/cgroup") else {
             throw CoreError(.notFound, "cgroup of pid \(pid): not found")
         }
@@ -52,10 +53,17 @@ enum CgroupMetrics {
                 directories[String(controller)] = "\(root)/\(parts[1])\(parts[2])"
             }
         }
-        if access("\(root)/cgroup.controllers", F_OK) == 0, let unified {
-            return AnyMessage(typeURL: "io.containerd.cgroups.v2.Metrics", value: v2("\(root)\(unified)").protoBytes)
+        if access("\(root)/cgroup.controllers", F_OK) == 0, let unified { return ("\(root)\(unified)", [:]) }
+        return (nil, directories)
+    }
+
+    /// The Metrics of the cgroup `pid` is in, as StatsResponse.stats.
+    static func collect(pid: Int32) throws(CoreError) -> AnyMessage {
+        let cgroups = try membership(pid: pid)
+        if let dir = cgroups.v2 {
+            return AnyMessage(typeURL: "io.containerd.cgroups.v2.Metrics", value: v2(dir).protoBytes)
         }
-        return AnyMessage(typeURL: "io.containerd.cgroups.v1.Metrics", value: v1(directories).protoBytes)
+        return AnyMessage(typeURL: "io.containerd.cgroups.v1.Metrics", value: v1(cgroups.v1).protoBytes)
     }
 
     static func v2(_ dir: String) -> NumericMessage {

@@ -98,6 +98,8 @@ final class InitTask: ShimProcess {
         if phase != .deleting { phase = .stopped }
     }
 
+    /// Reports OOM kills in the container's memory cgroup while it lives.
+    var oomWatcher: OOMWatcher?
     /// `runtime start` is running.
     var starting = false
 

@@ -48,6 +48,11 @@ extension ShimTaskService {
                 event.checkpoint = request.checkpoint
                 event.pid = UInt32(pid)
                 publish(.create(event))
+                task.oomWatcher = OOMWatcher(pid: pid, loop: loop, log: log) { [weak self, weak task] in
+                    guard let self, let task else { return }
+                    log.warn("container \(task.id): OOM kill")
+                    publish(.oom(task.id))
+                }
                 // After TaskCreate: an init that is already gone is handled right here.
                 supervisor.onExit(of: pid) { [weak self, weak task] exit in
                     guard let self, let task else { return }
@@ -230,6 +235,8 @@ extension ShimTaskService {
                 task.io?.close()
                 task.io = nil
                 releaseExecs(task)
+                task.oomWatcher?.close()
+                task.oomWatcher = nil
                 if task.mountedRootfs { RootfsMounts.unmountAll(RootfsMounts.target(bundle: task.bundle)) }
                 if self.task === task { self.task = nil }
                 log.info("deleted container \(task.id)")

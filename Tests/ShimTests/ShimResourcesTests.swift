@@ -58,4 +58,33 @@ import Glibc
             #expect(await CoreError.code { _ = try await c.task.stats(request, timeout: .seconds(10)) } == .notFound)
         }
     }
+
+    @Test func oomKillIsPublished() async throws {
+        try await withShim { h in
+            let events = EventsServer(path: "\(h.work)/events.ttrpc")
+            try await events.listen()
+            defer { Task { await events.close() } }
+            let id = "oom"
+            let c = try await h.container(id, ["/bin/sleep", "1000"], events: events.path)
+            var update = Containerd_Task_V2_UpdateTaskRequest()
+            update.id = id
+            update.resources = Google_Protobuf_Any(ociType: "LinuxResources", json: Array(#"{"memory":{"limit":33554432}}"#.utf8))
+            _ = try await c.task.update(update, timeout: .seconds(30))
+            // A 64 MiB buffer in a 32 MiB cgroup: the OOM killer ends the exec, not the task.
+            try await c.task.exec(id: id, execID: "hog", ["/bin/dd", "if=/dev/zero", "of=/dev/null", "bs=64M", "count=1"])
+            _ = try await c.task.start(c.task.execRequest(Containerd_Task_V2_StartRequest.self, id: id, execID: "hog"))
+            let hog = try await c.task.wait(c.task.execRequest(Containerd_Task_V2_WaitRequest.self, id: id, execID: "hog"))
+            #expect(hog.exitStatus == 137)
+            #expect(await events.received(TaskTopic.oom))
+            let oom = try events.envelopes.first { $0.topic == TaskTopic.oom }?.event.unpack(Containerd_Events_TaskOOM.self)
+            #expect(oom?.containerID == id)
+            #expect(try await c.task.state(id: id).status == .running)
+            try await c.task.kill(id: id, signal: SIGKILL)
+            _ = try await c.task.wait(id: id)
+            try await c.task.delete(id: id)
+            // The cgroup's removal is not reported as another OOM.
+            #expect(await events.received(TaskTopic.delete))
+            #expect(events.topics.filter { $0 == TaskTopic.oom }.count == 1)
+        }
+    }
 }
