@@ -99,6 +99,29 @@ final class EventsServer: @unchecked Sendable {
         }
     }
 
+    @Test func spooledEventsOutliveTheShim() async throws {
+        try await withShim { h in
+            let path = "\(h.work)/events.ttrpc"  // nobody listens yet
+            let id = "replay"
+            let c = try await h.container(id, ["/bin/sh", "-c", "exit 9"], events: path)
+            #expect(try await c.task.wait(id: id).exitStatus == 9)
+            #expect(await eventually { spooledEvents(c.bundle).count == 3 }, "create, start and exit are not spooled")
+            kill(c.shimPID, SIGKILL)
+            #expect(await eventually { !processAlive(c.shimPID) })
+
+            // A new daemon on the same bundle sends what the dead one could not.
+            _ = try await h.startShim(id: id, bundle: c.bundle, events: path)
+            let events = EventsServer(path: path)
+            try await events.listen()
+            defer { Task { await events.close() } }
+            #expect(await events.received(TaskTopic.exit))
+            #expect(events.topics == [TaskTopic.create, TaskTopic.start, TaskTopic.exit])
+            let exit = try events.envelopes.last?.event.unpack(Containerd_Events_TaskExit.self)
+            #expect(exit?.exitStatus == 9 && exit?.pid == c.pid)
+            #expect(await eventually { spooledEvents(c.bundle).isEmpty })
+        }
+    }
+
     @Test func exitWhileTheSupervisorIsDownIsDeliveredLater() async throws {
         try await withShim { h in
             let path = "\(h.work)/events.ttrpc"
