@@ -131,6 +131,8 @@ final class EventsServer: @unchecked Sendable {
             let c = try await h.container(id, ["/bin/sh", "-c", "read line; exit 42"], stdin: try makeFifo("\(h.work)/\(id)-stdin"),
                                           events: path)
             #expect(await first.received(TaskTopic.start))
+            // Acknowledged too, or it would be sent again (at least once) after the exit's outage.
+            #expect(await eventually { spooledEvents(c.bundle).isEmpty })
             await first.close()
 
             // The container exits with nobody listening: Wait still answers, the event waits on disk.

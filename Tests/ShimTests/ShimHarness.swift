@@ -243,7 +243,9 @@ final class ShimHarness: @unchecked Sendable {
             _ = try? await execute(runtimeBinary, ["--root", runtimeRoot, "delete", "--force", id])
             while umount2(bundle + "/rootfs", Int32(MNT_DETACH)) == 0 {}
         }
-        _ = await eventually(timeout: .seconds(5)) { shims.allSatisfy { !processAlive($0) } }
+        // Gone from the process table, not just dead: a zombie waiting for init to reap it would
+        // still show up in scripts/check-leftovers.sh.
+        _ = await eventually(timeout: .seconds(5)) { shims.allSatisfy { kill($0, 0) != 0 } }
         try? FileManager.default.removeItem(atPath: work)
     }
 }
