@@ -82,7 +82,7 @@ let package = Package(
         /// berth-shim's logic: the single-threaded poll loop, ttrpc Task service, process supervision,
         /// stdio, the start/delete contract. No Foundation, no NIO, no SwiftProtobuf (its own small
         /// protobuf codec): the shim must stay as small as conmon. See docs/architecture.md.
-        .target(name: "ShimCore", dependencies: ["RPCFraming", "Sys", "Errdefs"]),
+        .target(name: "ShimCore", dependencies: ["RPCFraming", "Sys", "Errdefs", "CLinux"]),
         .executableTarget(name: "berth-shim", dependencies: ["ShimCore"]),
 
         // --- Fuzzing: scripts/fuzz-rpc.sh builds this with libFuzzer (-sanitize=fuzzer -DBERTH_FUZZ);

@@ -8,15 +8,15 @@ mounts=$(grep -E 'berth|/tmp/.*(rootfs|bundle)' /proc/self/mountinfo || true)
 # By process name, which the kernel cuts to 15 bytes (not arguments: a build command mentioning berth-runtime is not a leftover).
 procs=$( { ps -eo pid=,comm= | grep -E ' berth-(engine|superviso|shim|runtime)$'; pgrep -af '^/usr/bin/containerd-shim-runc-v2 -namespace berth-'; } || true)
 [ -n "$procs" ] && problems+=("processes left: $procs")
-state=$(ls -d /run/containerd/runc/berth-* /run/berth-runtime/* 2>/dev/null || true)
+state=$(ls -d /run/containerd/runc/berth-* /run/berth-runtime/* /run/berth/runtime/berth-* 2>/dev/null || true)
 daemons=$(pgrep -af '^(containerd --config|/usr/sbin/dockerd --data-root) /tmp/berth-' || true)
 [ -n "$daemons" ] && problems+=("test containerd still running: $daemons")
 [ -n "$state" ] && problems+=("runtime state left: $state")
 netns=$(ip netns list 2>/dev/null || true)
 [ -n "$netns" ] && problems+=("network namespaces left: $netns")
-cgroups=$(find /sys/fs/cgroup -mindepth 1 -maxdepth 2 -type d \( -name 'berth-test*' -o -name 'berth-interop*' -o -name 'berth-dbg*' -o -name 'c-????????' \) 2>/dev/null || true)
+cgroups=$(find /sys/fs/cgroup -mindepth 1 -maxdepth 2 -type d \( -name 'berth-test*' -o -name 'berth-interop*' -o -name 'berth-shim-interop*' -o -name 'berth-dbg*' -o -name 'c-????????' \) 2>/dev/null || true)
 [ -n "$cgroups" ] && problems+=("cgroups left: $cgroups")
-tmp=$(ls -d /tmp/berth-rpc-* /tmp/berth-interop-* /tmp/berth-run-* /tmp/berth-rt-* /tmp/berth-out-* /tmp/berth-ctrd.* /tmp/berth-dockerd.* 2>/dev/null || true)
+tmp=$(ls -d /tmp/berth-rpc-* /tmp/berth-interop-* /tmp/berth-run-* /tmp/berth-rt-* /tmp/berth-out-* /tmp/berth-ctrd.* /tmp/berth-ctrs.* /tmp/berth-dockerd.* /tmp/berth-pty-* /tmp/bshim-* 2>/dev/null || true)
 [ -n "$tmp" ] && problems+=("temporary files left: $tmp")
 if [ ${#problems[@]} -gt 0 ]; then
   printf 'check-leftovers: %s\n' "${problems[@]}" >&2

@@ -18,6 +18,8 @@ swift test --skip-build
 
 # Real containerd 1.6 (its own runc shim) drives berth-runtime through a container's life.
 scripts/interop/containerd.sh "$(swift build --show-bin-path)/berth-runtime" "$image"
+# Real containerd 1.6 drives berth-shim (which drives berth-runtime) through a container's life.
+scripts/interop/containerd-shim.sh "$(swift build --show-bin-path)/berth-shim" "$image"
 # Real dockerd runs containers with --runtime berth.
 scripts/interop/dockerd.sh "$(swift build --show-bin-path)/berth-runtime" "$image"
 

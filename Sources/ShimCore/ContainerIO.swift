@@ -2,7 +2,9 @@
 // `fifo://`), `file://` paths, or empty for none (shared notes §5). The container gets pipes;
 // StreamPumps on the loop copy them to the destinations. Each output fifo is opened with our own
 // read end first, so the open never blocks or fails for want of a reader and writes never raise
-// EPIPE; the pumps keep the container from blocking when nobody reads.
+// EPIPE; the pumps keep the container from blocking when nobody reads. A terminal process instead
+// gets a pty from the runtime: its master, once received, is pumped to the stdout destination and
+// fed from the stdin fifo (a tty has no separate stderr).
 import Errdefs
 import Glibc
 import Sys
@@ -14,15 +16,32 @@ public final class ContainerIO {
     private var stdinPump: StreamPump?
     /// Our read ends of output fifos, held so writes never see "no reader".
     private var keepers: [FileDescriptor] = []
+    /// A terminal's stdin source and output destination, until the pty master arrives.
+    private var pendingTerminal: (stdin: FileDescriptor?, stdout: FileDescriptor?)?
+    /// The pty master of a terminal process.
+    public private(set) var console: FileDescriptor?
+    private let loop: ShimEventLoop
+    private let log: ShimLog
 
     /// Opens the destinations and makes the pipes. Throws before anything starts if a path
     /// cannot be opened.
-    public init(stdin: String, stdout: String, stderr: String, loop: ShimEventLoop, log: ShimLog) throws(CoreError) {
+    public init(stdin: String, stdout: String, stderr: String, terminal: Bool = false, loop: ShimEventLoop,
+                log: ShimLog) throws(CoreError) {
         var side: [FileDescriptor] = []
         var keepers: [FileDescriptor] = []
         var pumps: [StreamPump] = []
         var stdinPump: StreamPump?
+        self.loop = loop
+        self.log = log
 
+        if terminal {
+            let input = stdin.isEmpty ? nil : try FileDescriptor.open(try Self.fifoPath(stdin), flags: O_RDWR | O_NONBLOCK)
+            let output = stdout.isEmpty ? nil : try Self.openOutput(stdout, keepers: &keepers)
+            pendingTerminal = (input, output)
+            containerSide = []
+            self.keepers = keepers
+            return
+        }
         do {
             if stdin.isEmpty {
                 side.append(try FileDescriptor.open("/dev/null", flags: O_RDONLY))
@@ -39,15 +58,7 @@ public final class ContainerIO {
                     side.append(try FileDescriptor.open("/dev/null", flags: O_WRONLY))
                     continue
                 }
-                let destination: FileDescriptor
-                if path.hasPrefix("file://") {
-                    let file = String(path.dropFirst("file://".count))
-                    destination = try FileDescriptor.open(file, flags: O_WRONLY | O_CREAT | O_APPEND, mode: 0o640)
-                } else {
-                    let fifo = try Self.fifoPath(path)
-                    keepers.append(try FileDescriptor.open(fifo, flags: O_RDONLY | O_NONBLOCK))
-                    destination = try FileDescriptor.open(fifo, flags: O_WRONLY | O_NONBLOCK)
-                }
+                let destination = try Self.openOutput(path, keepers: &keepers)
                 let pipe = try Pipe()
                 side.append(pipe.writeEnd)
                 pumps.append(try StreamPump(name: name, from: pipe.readEnd, to: destination, dropsWhenFull: true, loop: loop, log: log))
@@ -62,6 +73,31 @@ public final class ContainerIO {
         self.pumps = pumps
         self.stdinPump = stdinPump
         self.keepers = keepers
+    }
+
+    /// Opens an output destination: a `file://` path (appended to) or a fifo (with a read end
+    /// of our own kept in `keepers`).
+    static func openOutput(_ path: String, keepers: inout [FileDescriptor]) throws(CoreError) -> FileDescriptor {
+        if path.hasPrefix("file://") {
+            let file = String(path.dropFirst("file://".count))
+            return try FileDescriptor.open(file, flags: O_WRONLY | O_CREAT | O_APPEND, mode: 0o640)
+        }
+        let fifo = try fifoPath(path)
+        keepers.append(try FileDescriptor.open(fifo, flags: O_RDONLY | O_NONBLOCK))
+        return try FileDescriptor.open(fifo, flags: O_WRONLY | O_NONBLOCK)
+    }
+
+    /// Starts copying a terminal process's pty (its master, which this takes over).
+    public func attachConsole(_ master: FileDescriptor) throws(CoreError) {
+        guard let pending = pendingTerminal else { return }
+        pendingTerminal = nil
+        console = master
+        if let output = pending.stdout {
+            pumps.append(try StreamPump(name: "pty", from: try master.duplicate(), to: output, dropsWhenFull: true, loop: loop, log: log))
+        }
+        if let input = pending.stdin {
+            stdinPump = try StreamPump(name: "stdin", from: input, to: try master.duplicate(), dropsWhenFull: false, loop: loop, log: log)
+        }
     }
 
     /// A fifo path without its scheme; other schemes (binary://) are not supported yet.
@@ -102,5 +138,12 @@ public final class ContainerIO {
         closeStdin()
         for keeper in keepers { try? keeper.close() }
         keepers = []
+        if let pending = pendingTerminal {
+            try? pending.stdin?.close()
+            try? pending.stdout?.close()
+            pendingTerminal = nil
+        }
+        try? console?.close()
+        console = nil
     }
 }

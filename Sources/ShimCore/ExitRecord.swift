@@ -51,7 +51,12 @@ public struct ExitRecord: Sendable, Equatable {
 
     /// Writes `<bundle>/init.exit` durably (temporary file, fsync, rename, fsync of the bundle).
     public func write(bundle: String) throws(CoreError) {
-        try AtomicFile.write(Array(text.utf8), to: "\(bundle)/\(Self.fileName)")
+        try write(to: "\(bundle)/\(Self.fileName)")
+    }
+
+    /// Writes the record to `path` durably (an exec's record: `<bundle>/exec-<id>.exit`).
+    public func write(to path: String) throws(CoreError) {
+        try AtomicFile.write(Array(text.utf8), to: path)
     }
 
     /// The record in `bundle`, or nil if there is none.

@@ -9,6 +9,8 @@ import Sys
 public enum ShimDaemon {
     /// How long queued replies may take to drain on the way out.
     static let flushLimitMilliseconds: Int64 = 2_000
+    /// How long unacknowledged events may hold up the exit (they stay spooled in the bundle).
+    static let eventsFlushLimitMilliseconds: Int64 = 5_000
 
     /// Serves until shutdown; returns the process exit status.
     public static func run(flags: ShimFlags, bundle: String, shimDirectory: String) -> Int32 {
@@ -24,6 +26,9 @@ public enum ShimDaemon {
             let config = ShimConfig(namespace: flags.namespace, id: flags.id, address: flags.address,
                                     bundle: bundle, shimDirectory: shimDirectory, debug: flags.debug)
             let service = ShimTaskService(config: config, loop: loop, supervisor: supervisor, log: log)
+            if let address = getenv("TTRPC_ADDRESS").map({ String(cString: $0) }), !address.isEmpty {
+                service.events = EventPublisher(address: address, namespace: flags.namespace, bundle: bundle, loop: loop, log: log)
+            }
             server.dispatcher = { request, token in service.handle(request, token) }
             server.connectionClosed = { service.connectionClosed($0) }
             service.reply = { token, result in server.reply(token, result) }
@@ -36,8 +41,14 @@ public enum ShimDaemon {
                 server.stopListening()
                 if !socketPath.isEmpty { unlink(socketPath) }
                 let deadline = monotonicNanoseconds() + flushLimitMilliseconds * 1_000_000
+                let eventsDeadline = monotonicNanoseconds() + eventsFlushLimitMilliseconds * 1_000_000
                 func finishWhenFlushed() {
-                    if !server.hasPendingOutput || monotonicNanoseconds() > deadline {
+                    let now = monotonicNanoseconds()
+                    let eventsDone = (service.events?.pendingCount ?? 0) == 0 || now > eventsDeadline
+                    if (!server.hasPendingOutput || now > deadline) && eventsDone {
+                        if let pending = service.events?.pendingCount, pending > 0 {
+                            log.warn("exiting with \(pending) events unacknowledged; they stay in \(bundle)/events")
+                        }
                         server.closeAll()
                         loop.stop()
                     } else {

@@ -30,7 +30,7 @@ public struct ShimConfig: Sendable {
 public final class ShimTaskService {
     public static let serviceNames: Set<String> = ["containerd.task.v2.Task", "containerd.task.v3.Task"]
     /// Methods that answer Unimplemented in this version of the shim.
-    public static let unimplementedMethods: Set<String> = ["Exec", "Update", "Stats", "Checkpoint"]
+    public static let unimplementedMethods: Set<String> = ["Checkpoint"]
 
     let config: ShimConfig
     let loop: ShimEventLoop
@@ -38,6 +38,8 @@ public final class ShimTaskService {
     let runner: RuntimeRunner
     let log: ShimLog
     var task: InitTask?
+    /// Where task events go; nil when the shim was started without $TTRPC_ADDRESS.
+    public var events: EventPublisher?
     /// Sends a parked call's reply (ShimServer.reply).
     public var reply: (ReplyToken, Result<[UInt8], CoreError>) -> Void = { _, _ in }
     /// Asks the daemon to exit once replies are written.
@@ -68,8 +70,11 @@ public final class ShimTaskService {
             switch request.method {
             case "State": return try state(ProcessRequest(protoBytes: payload))
             case "Create": return try create(CreateTaskRequest(protoBytes: payload), token)
+            case "Exec": return try exec(ExecProcessRequest(protoBytes: payload))
             case "Start": return try start(ProcessRequest(protoBytes: payload), token)
             case "Delete": return try delete(ProcessRequest(protoBytes: payload), token)
+            case "Update": return try update(UpdateTaskRequest(protoBytes: payload), token)
+            case "Stats": return try stats(ProcessRequest(protoBytes: payload))
             case "Pids": return try pids(ProcessRequest(protoBytes: payload), token)
             case "Pause": return try freeze(ProcessRequest(protoBytes: payload), pause: true, token)
             case "Resume": return try freeze(ProcessRequest(protoBytes: payload), pause: false, token)
@@ -78,7 +83,7 @@ public final class ShimTaskService {
             case "Connect": return connect()
             case "Shutdown": return try shutdown(ShutdownRequest(protoBytes: payload))
             case "CloseIO": return try closeIO(CloseIORequest(protoBytes: payload))
-            case "ResizePty": return try resizePty(ProcessRequest(protoBytes: payload))
+            case "ResizePty": return try resizePty(ResizePtyRequest(protoBytes: payload))
             case let method where Self.unimplementedMethods.contains(method):
                 return .reply(.failure(CoreError(.unimplemented, "\(method) is not implemented by berth-shim yet")))
             default:
@@ -92,9 +97,12 @@ public final class ShimTaskService {
     /// A parked call's connection closed: forget its waiters.
     public func connectionClosed(_ connection: Int) {
         task?.dropWaiters(connection: connection)
+        for exec in task?.execs.values ?? [:].values { exec.dropWaiters(connection: connection) }
     }
 
     // MARK: Helpers
+
+    func publish(_ event: TaskEvent) { events?.publish(event) }
 
     static func ok<M: ProtoMessage>(_ message: M) -> CallOutcome { .reply(.success(message.protoBytes)) }
     static let empty = CallOutcome.reply(.success([]))
@@ -105,26 +113,28 @@ public final class ShimTaskService {
     }
 
     /// The task a request names; containerd's messages for a missing one.
-    func requireTask(_ id: String, execID: String = "") throws(CoreError) -> InitTask {
+    func requireTask(_ id: String) throws(CoreError) -> InitTask {
         guard let task else { throw CoreError(.notFound, "container not created: not found") }
         guard id == task.id else { throw CoreError(.notFound, "container \(id) not found: not found") }
-        guard execID.isEmpty else { throw CoreError(.notFound, "exec \(execID) not found: not found") }
         return task
     }
 
     // MARK: Calls answered from memory
 
     func state(_ request: ProcessRequest) throws(CoreError) -> CallOutcome {
-        let task = try requireTask(request.id, execID: request.execID)
+        let (task, exec) = try lookup(request.id, execID: request.execID)
+        let process: ShimProcess = exec ?? task
         var response = StateResponse()
         response.id = task.id
+        response.execID = exec?.execID ?? ""
         response.bundle = task.bundle
-        response.pid = UInt32(task.pid)
-        response.status = task.status
-        response.stdin = task.stdin
-        response.stdout = task.stdout
-        response.stderr = task.stderr
-        if let exit = task.exit {
+        response.pid = UInt32(process.pid)
+        response.status = exec?.status ?? task.status
+        response.stdin = process.stdin
+        response.stdout = process.stdout
+        response.stderr = process.stderr
+        response.terminal = process.terminal
+        if let exit = process.exit {
             response.exitStatus = exit.exitStatus
             response.exitedAt = exit.exitedAt
         }
@@ -132,9 +142,10 @@ public final class ShimTaskService {
     }
 
     func wait(_ request: ProcessRequest, _ token: ReplyToken) throws(CoreError) -> CallOutcome {
-        let task = try requireTask(request.id, execID: request.execID)
-        if let exit = task.exit { return Self.ok(Self.waitResponse(exit)) }
-        task.whenExited(token: token) { [unowned self] exit in answer(token, .success(Self.waitResponse(exit))) }
+        let (task, exec) = try lookup(request.id, execID: request.execID)
+        let process: ShimProcess = exec ?? task
+        if let exit = process.exit { return Self.ok(Self.waitResponse(exit)) }
+        process.whenExited(token: token) { [unowned self] exit in answer(token, .success(Self.waitResponse(exit))) }
         return .pending
     }
 
@@ -160,16 +171,45 @@ public final class ShimTaskService {
     }
 
     func closeIO(_ request: CloseIORequest) throws(CoreError) -> CallOutcome {
-        let task = try requireTask(request.id, execID: request.execID)
-        if request.stdin { task.io?.closeStdin() }
+        let (task, exec) = try lookup(request.id, execID: request.execID)
+        if request.stdin { (exec ?? task).io?.closeStdin() }
         return Self.empty
     }
 
-    /// No terminal support yet, so there is never a pty to resize: succeeds, as containerd's shim
-    /// does for a process without a tty.
-    func resizePty(_ request: ProcessRequest) throws(CoreError) -> CallOutcome {
-        _ = try requireTask(request.id, execID: request.execID)
+    /// Sets the window size of the process's terminal; a process without one succeeds, as with
+    /// containerd's shim.
+    func resizePty(_ request: ResizePtyRequest) throws(CoreError) -> CallOutcome {
+        let (task, exec) = try lookup(request.id, execID: request.execID)
+        if let console = (exec ?? task).io?.console {
+            try resizeTerminal(console, width: request.width, height: request.height)
+        }
         return Self.empty
+    }
+
+    /// Applies new resource limits: `runtime update --resources -` with the LinuxResources JSON.
+    func update(_ request: UpdateTaskRequest, _ token: ReplyToken) throws(CoreError) -> CallOutcome {
+        let task = try requireTask(request.id)
+        guard let resources = request.resources, !resources.value.isEmpty else {
+            throw CoreError(.invalidArgument, "update of \(task.id) carries no resources: invalid argument")
+        }
+        guard task.exit == nil, task.phase != .creating, task.phase != .deleting else {
+            throw CoreError(.failedPrecondition, "cannot update task \(task.id) in state \(task.status): failed precondition")
+        }
+        runner.run(task.runtime, ["update", "--resources", "-", task.id], input: resources.value) { [unowned self] result in
+            reply(token, result.map { _ in [] })
+        }
+        return .pending
+    }
+
+    /// The container's cgroup metrics, while its init lives (its cgroup is found through it).
+    func stats(_ request: ProcessRequest) throws(CoreError) -> CallOutcome {
+        let task = try requireTask(request.id)
+        guard task.exit == nil, task.pid > 0 else {
+            throw CoreError(.notFound, "task \(task.id) is not running: not found")
+        }
+        var response = StatsResponse()
+        response.stats = try CgroupMetrics.collect(pid: task.pid)
+        return Self.ok(response)
     }
 
     func pids(_ request: ProcessRequest, _ token: ReplyToken) throws(CoreError) -> CallOutcome {

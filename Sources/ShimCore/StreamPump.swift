@@ -69,7 +69,8 @@ public final class StreamPump {
                 let code = errno
                 if code == EINTR { continue }
                 if code != EAGAIN {
-                    log.warn("\(name): read: errno \(code)")
+                    // EIO: a pty master whose slave side is closed everywhere — its end of file.
+                    if code != EIO { log.warn("\(name): read: errno \(code)") }
                     sourceEnded = true
                     closeSource()
                 }

@@ -316,3 +316,103 @@ public struct RuncOptions: ProtoMessage, Equatable {
         w.string(7, root)
     }
 }
+
+/// `ExecProcessRequest` (id=1, exec_id=2, terminal=3, stdin=4, stdout=5, stderr=6, spec=7 Any
+/// holding an OCI Process as JSON).
+public struct ExecProcessRequest: ProtoMessage, Equatable {
+    public var id = ""
+    public var execID = ""
+    public var terminal = false
+    public var stdin = ""
+    public var stdout = ""
+    public var stderr = ""
+    public var spec: AnyMessage?
+    public init() {}
+
+    public mutating func decodeField(_ field: Int, _ wire: WireType, from r: inout ProtoReader) throws(CoreError) -> Bool {
+        switch (field, wire) {
+        case (1, .lengthDelimited): id = try r.string()
+        case (2, .lengthDelimited): execID = try r.string()
+        case (3, .varint): terminal = try r.bool()
+        case (4, .lengthDelimited): stdin = try r.string()
+        case (5, .lengthDelimited): stdout = try r.string()
+        case (6, .lengthDelimited): stderr = try r.string()
+        case (7, .lengthDelimited): spec = try r.message()
+        default: return false
+        }
+        return true
+    }
+
+    public func encode(to w: inout ProtoWriter) {
+        w.string(1, id)
+        w.string(2, execID)
+        w.bool(3, terminal)
+        w.string(4, stdin)
+        w.string(5, stdout)
+        w.string(6, stderr)
+        w.message(7, spec)
+    }
+}
+
+/// `ResizePtyRequest` (id=1, exec_id=2, width=3, height=4).
+public struct ResizePtyRequest: ProtoMessage, Equatable {
+    public var id = ""
+    public var execID = ""
+    public var width: UInt32 = 0
+    public var height: UInt32 = 0
+    public init() {}
+
+    public mutating func decodeField(_ field: Int, _ wire: WireType, from r: inout ProtoReader) throws(CoreError) -> Bool {
+        switch (field, wire) {
+        case (1, .lengthDelimited): id = try r.string()
+        case (2, .lengthDelimited): execID = try r.string()
+        case (3, .varint): width = try r.uint32()
+        case (4, .varint): height = try r.uint32()
+        default: return false
+        }
+        return true
+    }
+
+    public func encode(to w: inout ProtoWriter) {
+        w.string(1, id)
+        w.string(2, execID)
+        w.uint32(3, width)
+        w.uint32(4, height)
+    }
+}
+
+/// `UpdateTaskRequest` (id=1, resources=2 Any holding LinuxResources JSON; annotations=3 are
+/// not read).
+public struct UpdateTaskRequest: ProtoMessage, Equatable {
+    public var id = ""
+    public var resources: AnyMessage?
+    public init() {}
+
+    public mutating func decodeField(_ field: Int, _ wire: WireType, from r: inout ProtoReader) throws(CoreError) -> Bool {
+        switch (field, wire) {
+        case (1, .lengthDelimited): id = try r.string()
+        case (2, .lengthDelimited): resources = try r.message()
+        default: return false
+        }
+        return true
+    }
+
+    public func encode(to w: inout ProtoWriter) {
+        w.string(1, id)
+        w.message(2, resources)
+    }
+}
+
+/// `StatsResponse` (stats=1 Any).
+public struct StatsResponse: ProtoMessage, Equatable {
+    public var stats: AnyMessage?
+    public init() {}
+
+    public mutating func decodeField(_ field: Int, _ wire: WireType, from r: inout ProtoReader) throws(CoreError) -> Bool {
+        guard field == 1, wire == .lengthDelimited else { return false }
+        stats = try r.message()
+        return true
+    }
+
+    public func encode(to w: inout ProtoWriter) { w.message(1, stats) }
+}

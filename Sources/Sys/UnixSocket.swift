@@ -49,9 +49,10 @@ public enum UnixSocket {
         return socket
     }
 
-    /// A new socket connected to `path`. Retries EINTR.
-    public static func connect(path: String, kind: Kind = .stream) throws(CoreError) -> FileDescriptor {
-        let socket = try makeSocket(kind)
+    /// A new socket connected to `path`. Retries EINTR. A `nonBlocking` socket never waits in
+    /// connect: a listener whose backlog is full fails it with EAGAIN instead.
+    public static func connect(path: String, kind: Kind = .stream, nonBlocking: Bool = false) throws(CoreError) -> FileDescriptor {
+        let socket = try makeSocket(kind, nonBlocking: nonBlocking)
         try socket.withRawValue { (raw: Int32) throws(CoreError) in
             try withAddress(path) { (address, length) throws(CoreError) in
                 _ = try retryingInterrupts("connect", path: path) { Glibc.connect(raw, address, length) }
@@ -72,8 +73,8 @@ public enum UnixSocket {
         return PeerCredentials(pid: pid, uid: uid, gid: gid)
     }
 
-    private static func makeSocket(_ kind: Kind) throws(CoreError) -> FileDescriptor {
-        let type = kind.rawValue | Int32(SOCK_CLOEXEC.rawValue)
+    private static func makeSocket(_ kind: Kind, nonBlocking: Bool = false) throws(CoreError) -> FileDescriptor {
+        let type = kind.rawValue | Int32(SOCK_CLOEXEC.rawValue) | (nonBlocking ? Int32(SOCK_NONBLOCK.rawValue) : 0)
         return FileDescriptor(adopting: try checked("socket") { socket(AF_UNIX, type, 0) })
     }
 

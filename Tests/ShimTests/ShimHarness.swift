@@ -35,8 +35,10 @@ struct ProgramOutput: Sendable {
 
 /// Runs a program to completion on a dedicated thread. Output goes to files, never pipes: a
 /// daemon the program leaves behind (the shim) inherits nothing we would wait on.
+/// The environment is ours with `environment` laid over it, minus $TTRPC_ADDRESS unless given
+/// there (a shim must not publish to a supervisor the test did not set up).
 func execute(_ executable: String, _ arguments: [String], cwd: String? = nil, input: [UInt8] = [],
-             timeout: Duration = .seconds(60)) async throws -> ProgramOutput {
+             environment: [String: String] = [:], timeout: Duration = .seconds(60)) async throws -> ProgramOutput {
     try await blocking {
         let base = NSTemporaryDirectory() + "bshim-out-\(UUID().uuidString)"
         try Data(input).write(to: URL(fileURLWithPath: base + ".in"))
@@ -47,8 +49,11 @@ func execute(_ executable: String, _ arguments: [String], cwd: String? = nil, in
             close(stdin); close(out); close(err)
             for suffix in [".in", ".out", ".err"] { unlink(base + suffix) }
         }
+        var variables = ProcessInfo.processInfo.environment
+        variables["TTRPC_ADDRESS"] = nil
+        variables.merge(environment) { $1 }
         var spawn = Spawn(executable: executable, arguments: arguments,
-                          environment: ProcessInfo.processInfo.environment.map { "\($0.key)=\($0.value)" })
+                          environment: variables.map { "\($0.key)=\($0.value)" })
         spawn.workingDirectory = cwd
         spawn.fileDescriptors = [stdin, out, err]
         let pid = try spawn.start()
@@ -150,13 +155,18 @@ final class ShimHarness: @unchecked Sendable {
 
     /// `<work>/<ns>/<id>`: the test bundle running `args` (the bundle's basename is the id, as
     /// containerd lays bundles out).
-    func bundle(id: String, args: [String]) throws -> String {
+    /// With `terminal`, the process gets a tty (24 rows, 80 columns).
+    func bundle(id: String, args: [String], terminal: Bool = false) throws -> String {
         let path = "\(work)/\(namespace)/\(id)"
         try FileManager.default.copyItem(atPath: try Self.testImage() + "/bundle", toPath: path)
         let url = URL(fileURLWithPath: path + "/config.json")
         var config = try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as! [String: Any]
         var process = config["process"] as! [String: Any]
         process["args"] = args
+        if terminal {
+            process["terminal"] = true
+            process["consoleSize"] = ["height": 24, "width": 80]
+        }
         config["process"] = process
         try JSONSerialization.data(withJSONObject: config).write(to: url)
         lock.withLock { containers.append((id, path)) }
@@ -167,9 +177,12 @@ final class ShimHarness: @unchecked Sendable {
         ["-namespace", namespace, "-address", address, "-publish-binary", "/bin/false", "-id", id]
     }
 
-    /// `berth-shim … start` in `bundle`; returns the printed address and the daemon's pid.
-    func startShim(id: String, bundle: String, input: [UInt8] = []) async throws -> (address: String, pid: Int32) {
-        let result = try await execute(shimBinary, flags(id: id) + ["start"], cwd: bundle, input: input)
+    /// `berth-shim … start` in `bundle`; returns the printed address and the daemon's pid. With
+    /// `events`, the shim publishes to that socket ($TTRPC_ADDRESS).
+    func startShim(id: String, bundle: String, input: [UInt8] = [],
+                   events: String? = nil) async throws -> (address: String, pid: Int32) {
+        let result = try await execute(shimBinary, flags(id: id) + ["start"], cwd: bundle, input: input,
+                                       environment: events.map { ["TTRPC_ADDRESS": $0] } ?? [:])
         guard result.status == 0 else { throw HarnessFailure("shim start failed: \(result.stderr)") }
         let pidText = try String(contentsOfFile: bundle + "/shim.pid", encoding: .utf8)
         guard let pid = Int32(pidText) else { throw HarnessFailure("bad shim.pid \(pidText)") }
@@ -185,7 +198,7 @@ final class ShimHarness: @unchecked Sendable {
 
     /// A Create for `id` whose runtime keeps its state under the harness's private --root.
     func createRequest(id: String, bundle: String, stdin: String = "", stdout: String = "",
-                       stderr: String = "") throws -> Containerd_Task_V2_CreateTaskRequest {
+                       stderr: String = "", terminal: Bool = false) throws -> Containerd_Task_V2_CreateTaskRequest {
         var options = Containerd_Runc_V1_Options()
         options.root = runtimeRoot
         var request = Containerd_Task_V2_CreateTaskRequest()
@@ -194,6 +207,7 @@ final class ShimHarness: @unchecked Sendable {
         request.stdin = stdin
         request.stdout = stdout
         request.stderr = stderr
+        request.terminal = terminal
         request.options.typeURL = "containerd.runc.v1.Options"  // containerd's URLs carry no prefix
         request.options.value = try options.serializedData()
         return request
@@ -202,12 +216,13 @@ final class ShimHarness: @unchecked Sendable {
     /// A container `id` running `args` under a fresh shim: bundle, `start`, a client, Create (with
     /// the given stdio fifos) and, if `start`, Start.
     func container(_ id: String, _ args: [String], stdin: String = "", stdout: FifoReader? = nil,
-                   stderr: FifoReader? = nil, start: Bool = true) async throws -> RunningContainer {
-        let bundle = try self.bundle(id: id, args: args)
-        let shim = try await startShim(id: id, bundle: bundle)
+                   stderr: FifoReader? = nil, start: Bool = true, events: String? = nil,
+                   terminal: Bool = false) async throws -> RunningContainer {
+        let bundle = try self.bundle(id: id, args: args, terminal: terminal)
+        let shim = try await startShim(id: id, bundle: bundle, events: events)
         let task = try await client(shim.address)
         let created = try await task.create(createRequest(id: id, bundle: bundle, stdin: stdin, stdout: stdout?.path ?? "",
-                                                          stderr: stderr?.path ?? ""), timeout: .seconds(30))
+                                                          stderr: stderr?.path ?? "", terminal: terminal), timeout: .seconds(30))
         if start { _ = try await task.start(id: id) }
         return RunningContainer(id: id, bundle: bundle, address: shim.address, shimPID: shim.pid, task: task, pid: created.pid)
     }
@@ -228,7 +243,9 @@ final class ShimHarness: @unchecked Sendable {
             _ = try? await execute(runtimeBinary, ["--root", runtimeRoot, "delete", "--force", id])
             while umount2(bundle + "/rootfs", Int32(MNT_DETACH)) == 0 {}
         }
-        _ = await eventually(timeout: .seconds(5)) { shims.allSatisfy { !processAlive($0) } }
+        // Gone from the process table, not just dead: a zombie waiting for init to reap it would
+        // still show up in scripts/check-leftovers.sh.
+        _ = await eventually(timeout: .seconds(5)) { shims.allSatisfy { kill($0, 0) != 0 } }
         try? FileManager.default.removeItem(atPath: work)
     }
 }

@@ -80,8 +80,9 @@ func requestFrame(_ sid: UInt32, service: String = TaskAPI.serviceV2, method: St
             let method = try await reply(requestFrame(5, method: "Frobnicate", payload: []))
             #expect(method?.code == .unimplemented && method?.message == "method Frobnicate")
             // Methods not implemented yet say so.
-            #expect(try await reply(requestFrame(7, method: "Exec", payload: []))?.code == .unimplemented)
-            #expect(try await reply(requestFrame(9, method: "Update", payload: []))?.code == .unimplemented)
+            #expect(try await reply(requestFrame(7, method: "Checkpoint", payload: []))?.code == .unimplemented)
+            // An Exec naming no task.
+            #expect(try await reply(requestFrame(9, method: "Exec", payload: []))?.code == .notFound)
             // A Task payload that does not decode, and requests missing their fields.
             #expect(try await reply(requestFrame(11, method: "State", payload: [0x0a, 0x05, 0x41]))?.code == .invalidArgument)
             #expect(try await reply(requestFrame(13, method: "State", payload: []))?.code == .notFound)

@@ -171,3 +171,94 @@ import Testing
         #expect(try ProcessRequest(protoBytes: [0x08, 0x01, 0x12, 0x01, 0x65]).execID == "e")
     }
 }
+
+@Suite struct EventCodecTests {
+    @Test func forwardRequestDecodesInSwiftProtobuf() throws {
+        var create = TaskCreateEvent()
+        create.containerID = "c1"
+        create.bundle = "/b"
+        var mount = MountSpec()
+        mount.type = "overlay"
+        mount.options = ["a", ""]
+        create.rootfs = [mount]
+        create.io = TaskIOEvent(stdin: "i", stdout: "o", stderr: "e", terminal: true)
+        create.checkpoint = "cp"
+        create.pid = 42
+        var envelope = EventEnvelope()
+        envelope.timestamp = Timestamp(seconds: 1_700_000_000, nanos: 5)
+        envelope.namespace = "ns"
+        let event = TaskEvent.create(create)
+        envelope.topic = event.topic
+        envelope.event = event.event
+        var forward = ForwardRequest()
+        forward.envelope = envelope
+
+        let theirs = try Containerd_Services_Events_Ttrpc_V1_ForwardRequest(serializedBytes: forward.protoBytes)
+        #expect(theirs.envelope.namespace == "ns" && theirs.envelope.topic == "/tasks/create")
+        #expect(theirs.envelope.timestamp.seconds == 1_700_000_000 && theirs.envelope.timestamp.nanos == 5)
+        #expect(theirs.envelope.event.typeURL == "containerd.events.TaskCreate")
+        let decoded = try #require(try theirs.envelope.event.unpack(Containerd_Events_TaskCreate.self))
+        #expect(decoded.containerID == "c1" && decoded.bundle == "/b" && decoded.pid == 42 && decoded.checkpoint == "cp")
+        #expect(decoded.rootfs.first?.options == ["a", ""] && decoded.io.stdout == "o" && decoded.io.terminal)
+        #expect(try TaskCreateEvent(protoBytes: try decoded.serializedBytes() as [UInt8]) == create)
+    }
+
+    @Test func taskEventsDecodeInSwiftProtobuf() throws {
+        let record = ExitRecord(pid: 7, exitStatus: 137, exitedAt: Timestamp(seconds: 9, nanos: 1))
+        let exit = try Containerd_Events_TaskExit(serializedBytes: TaskEvent.exit(TaskExitEvent(containerID: "c", id: "e", record)).event.value)
+        #expect(exit.containerID == "c" && exit.id == "e" && exit.pid == 7 && exit.exitStatus == 137 && exit.exitedAt.seconds == 9)
+        let delete = try Containerd_Events_TaskDelete(serializedBytes: TaskEvent.delete(TaskDeleteEvent(containerID: "c", id: "c", record)).event.value)
+        #expect(delete.containerID == "c" && delete.id == "c" && delete.pid == 7 && delete.exitStatus == 137 && delete.exitedAt.nanos == 1)
+        let start = try Containerd_Events_TaskStart(serializedBytes: TaskEvent.start(TaskStartEvent(containerID: "c", pid: 3)).event.value)
+        #expect(start.containerID == "c" && start.pid == 3)
+        let started = try Containerd_Events_TaskExecStarted(serializedBytes:
+            TaskEvent.execStarted(TaskExecEvent(containerID: "c", execID: "e", pid: 4)).event.value)
+        #expect(started.containerID == "c" && started.execID == "e" && started.pid == 4)
+        #expect(TaskEvent.execAdded(TaskExecEvent(containerID: "c", execID: "e")).event.typeURL == "containerd.events.TaskExecAdded")
+        for (event, name) in [(TaskEvent.paused("c"), "TaskPaused"), (.resumed("c"), "TaskResumed"), (.oom("c"), "TaskOOM")] {
+            #expect(event.event.typeURL == "containerd.events.\(name)")
+            #expect(try Containerd_Events_TaskOOM(serializedBytes: event.event.value).containerID == "c")
+        }
+    }
+
+    @Test func readsExecAsContainerdWritesIt() throws {
+        var theirs = Containerd_Task_V2_ExecProcessRequest()
+        theirs.id = "c1"
+        theirs.execID = "e1"
+        theirs.terminal = true
+        theirs.stdin = "i"
+        theirs.stdout = "o"
+        theirs.stderr = "e"
+        theirs.spec = Google_Protobuf_Any(ociType: "Process", json: Array(#"{"args":["sh"]}"#.utf8))
+        let ours = try ExecProcessRequest(protoBytes: try theirs.serializedBytes() as [UInt8])
+        #expect(ours.id == "c1" && ours.execID == "e1" && ours.terminal && ours.stdin == "i" && ours.stdout == "o" && ours.stderr == "e")
+        #expect(ours.spec?.typeURL == theirs.spec.typeURL && ours.spec?.value == Array(theirs.spec.value))
+        #expect(try Containerd_Task_V2_ExecProcessRequest(serializedBytes: ours.protoBytes) == theirs)
+    }
+
+    @Test func readsResizePtyAsContainerdWritesIt() throws {
+        var theirs = Containerd_Task_V2_ResizePtyRequest()
+        theirs.id = "c1"
+        theirs.execID = "e1"
+        theirs.width = 132
+        theirs.height = 50
+        let ours = try ResizePtyRequest(protoBytes: try theirs.serializedBytes() as [UInt8])
+        #expect(ours.id == "c1" && ours.execID == "e1" && ours.width == 132 && ours.height == 50)
+        #expect(try Containerd_Task_V2_ResizePtyRequest(serializedBytes: ours.protoBytes) == theirs)
+    }
+
+    @Test func cgroupMetricsDecodeInSwiftProtobuf() throws {
+        let v1 = NumericMessage([:], [2: NumericMessage([1: 3, 2: 50]),
+                                      4: NumericMessage([1: 7, 2: 8], [33: NumericMessage([1: 64 << 20, 2: 1 << 20, 4: 2])])])
+        let theirs1 = try Io_Containerd_Cgroups_V1_Metrics(serializedBytes: v1.protoBytes)
+        #expect(theirs1.pids.current == 3 && theirs1.pids.limit == 50)
+        #expect(theirs1.memory.cache == 7 && theirs1.memory.rss == 8)
+        #expect(theirs1.memory.usage.limit == 64 << 20 && theirs1.memory.usage.usage == 1 << 20 && theirs1.memory.usage.failcnt == 2)
+        #expect(try NumericMessage(protoBytes: try theirs1.serializedBytes() as [UInt8]) == v1)
+        let v2 = NumericMessage([:], [1: NumericMessage([1: 4]), 2: NumericMessage([1: 9, 3: 2]),
+                                      4: NumericMessage([32: 1 << 20, 33: .max])])
+        let theirs2 = try Io_Containerd_Cgroups_V2_Metrics(serializedBytes: v2.protoBytes)
+        #expect(theirs2.pids.current == 4 && theirs2.cpu.usageUsec == 9 && theirs2.cpu.systemUsec == 2)
+        #expect(theirs2.memory.usage == 1 << 20 && theirs2.memory.usageLimit == .max)
+    }
+}

@@ -26,24 +26,8 @@ cleanup() {
 trap cleanup EXIT
 
 
-cat >"$R/config.toml" <<TOML
-version = 2
-root = "$R/root"
-state = "$R/state"
-disabled_plugins = ["io.containerd.grpc.v1.cri"]
-[grpc]
-  address = "$R/containerd.sock"
-[ttrpc]
-  address = "$R/containerd.sock.ttrpc"
-[debug]
-  address = ""
-[metrics]
-  address = ""
-TOML
-setsid containerd --config "$R/config.toml" >>"$R/containerd.log" 2>&1 </dev/null &
-echo $! >"$R/pid"
+start_containerd "$R"
 ctr=(ctr -a "$R/containerd.sock" -n "$ns")
-for _ in $(seq 100); do "${ctr[@]}" version >/dev/null 2>&1 && break; sleep 0.1; done
 "${ctr[@]}" image import "$image/busybox-oci.tar" >/dev/null
 img=docker.io/library/busybox:latest
 

@@ -21,3 +21,23 @@ finish() {  # finish NAME: prints "NAME: N passed, M failed"; fails if any check
   echo "$1: $pass passed, $fail failed"
   [ "$fail" -eq 0 ]
 }
+
+start_containerd() {  # start_containerd DIR: a private containerd (root, state, sockets in DIR; pid in DIR/pid)
+  cat >"$1/config.toml" <<TOML
+version = 2
+root = "$1/root"
+state = "$1/state"
+disabled_plugins = ["io.containerd.grpc.v1.cri"]
+[grpc]
+  address = "$1/containerd.sock"
+[ttrpc]
+  address = "$1/containerd.sock.ttrpc"
+[debug]
+  address = ""
+[metrics]
+  address = ""
+TOML
+  setsid containerd --config "$1/config.toml" >>"$1/containerd.log" 2>&1 </dev/null &
+  echo $! >"$1/pid"
+  for _ in $(seq 100); do ctr -a "$1/containerd.sock" version >/dev/null 2>&1 && return 0; sleep 0.1; done
+}
