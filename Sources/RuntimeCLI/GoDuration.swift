@@ -12,8 +12,7 @@ enum GoDuration {
             guard !number.isEmpty, let value = Double(number) else { return nil }
             rest = rest.dropFirst(number.count)
             let unitText = rest.prefix { !$0.isNumber && $0 != "." }
-            // Longest match first: "ms" before "m", "ns" before "s".
-            guard let unit = units.filter({ $0.0 == unitText }).first else { return nil }
+            guard let unit = units.first(where: { $0.0 == unitText }) else { return nil }
             rest = rest.dropFirst(unitText.count)
             total += value * unit.1
         }

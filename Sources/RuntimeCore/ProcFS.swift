@@ -49,8 +49,9 @@ enum ProcFS {
         while let next = queue.popLast() {
             let tasks = (try? listDirectory("/proc/\(next)/task")) ?? []
             for tid in tasks {
-                for child in (read("/proc/\(next)/task/\(tid)/children") ?? "").split(separator: " ") {
-                    if let c = Int32(child.trimmingPrefix(" ")), !found.contains(c) { found.append(c); queue.append(c) }
+                let children = (read("/proc/\(next)/task/\(tid)/children") ?? "").split(whereSeparator: { $0 == " " || $0 == "\n" })
+                for child in children {
+                    if let c = Int32(child), !found.contains(c) { found.append(c); queue.append(c) }
                 }
             }
         }
