@@ -4,7 +4,8 @@
 // read end first, so the open never blocks or fails for want of a reader and writes never raise
 // EPIPE; the pumps keep the container from blocking when nobody reads. A terminal process instead
 // gets a pty from the runtime: its master, once received, is pumped to the stdout destination and
-// fed from the stdin fifo (a tty has no separate stderr).
+// fed from the stdin fifo (a tty has no separate stderr). An output path `json-file://…` is the
+// shim's own log file instead (JSONFileLog), which stdout and stderr may share.
 import Errdefs
 import Glibc
 import Sys
@@ -16,8 +17,16 @@ public final class ContainerIO {
     private var stdinPump: StreamPump?
     /// Our read ends of output fifos, held so writes never see "no reader".
     private var keepers: [FileDescriptor] = []
+    /// Where an output stream goes: a descriptor (fifo or file), or the shim's log file.
+    enum Output {
+        case descriptor(FileDescriptor)
+        case log(JSONFileLog)
+    }
+
     /// A terminal's stdin source and output destination, until the pty master arrives.
-    private var pendingTerminal: (stdin: FileDescriptor?, stdout: FileDescriptor?)?
+    private var pendingTerminal: (stdin: FileDescriptor?, stdout: Output?)?
+    /// The json-file logs this IO writes (one per distinct path).
+    private var logFiles: [JSONFileLog] = []
     /// The pty master of a terminal process.
     public private(set) var console: FileDescriptor?
     private let loop: ShimEventLoop
@@ -31,15 +40,17 @@ public final class ContainerIO {
         var keepers: [FileDescriptor] = []
         var pumps: [StreamPump] = []
         var stdinPump: StreamPump?
+        var logFiles: [JSONFileLog] = []
         self.loop = loop
         self.log = log
 
         if terminal {
             let input = stdin.isEmpty ? nil : try FileDescriptor.open(try Self.fifoPath(stdin), flags: O_RDWR | O_NONBLOCK)
-            let output = stdout.isEmpty ? nil : try Self.openOutput(stdout, keepers: &keepers)
+            let output = stdout.isEmpty ? nil : try Self.openOutput(stdout, keepers: &keepers, logFiles: &logFiles, log: log)
             pendingTerminal = (input, output)
             containerSide = []
             self.keepers = keepers
+            self.logFiles = logFiles
             return
         }
         do {
@@ -58,33 +69,61 @@ public final class ContainerIO {
                     side.append(try FileDescriptor.open("/dev/null", flags: O_WRONLY))
                     continue
                 }
-                let destination = try Self.openOutput(path, keepers: &keepers)
+                let output = try Self.openOutput(path, keepers: &keepers, logFiles: &logFiles, log: log)
                 let pipe = try Pipe()
                 side.append(pipe.writeEnd)
-                pumps.append(try StreamPump(name: name, from: pipe.readEnd, to: destination, dropsWhenFull: true, loop: loop, log: log))
+                pumps.append(try Self.pump(name, from: pipe.readEnd, to: output, loop: loop, log: log))
             }
         } catch {
             // Nothing may stay watched by the loop once we fail.
             for pump in pumps { pump.close() }
             stdinPump?.close()
+            for file in logFiles { file.close() }
             throw error
         }
         containerSide = side
         self.pumps = pumps
         self.stdinPump = stdinPump
         self.keepers = keepers
+        self.logFiles = logFiles
     }
 
-    /// Opens an output destination: a `file://` path (appended to) or a fifo (with a read end
-    /// of our own kept in `keepers`).
-    static func openOutput(_ path: String, keepers: inout [FileDescriptor]) throws(CoreError) -> FileDescriptor {
+    /// Opens an output destination: a `json-file://` log (shared when both streams name the same
+    /// file), a `file://` path (appended to) or a fifo (with a read end of our own kept in `keepers`).
+    static func openOutput(_ path: String, keepers: inout [FileDescriptor], logFiles: inout [JSONFileLog],
+                           log: ShimLog) throws(CoreError) -> Output {
+        if path.hasPrefix(JSONFileLog.scheme) {
+            let options = try JSONFileLog.parse(path)
+            if let shared = logFiles.first(where: { $0.options.path == options.path }) {
+                guard shared.options == options else {
+                    throw CoreError(.invalidArgument, "log \(options.path): stdout and stderr ask for different rotation")
+                }
+                return .log(shared)
+            }
+            let file = try JSONFileLog(options, log: log)
+            logFiles.append(file)
+            return .log(file)
+        }
         if path.hasPrefix("file://") {
             let file = String(path.dropFirst("file://".count))
-            return try FileDescriptor.open(file, flags: O_WRONLY | O_CREAT | O_APPEND, mode: 0o640)
+            return .descriptor(try FileDescriptor.open(file, flags: O_WRONLY | O_CREAT | O_APPEND, mode: 0o640))
         }
         let fifo = try fifoPath(path)
         keepers.append(try FileDescriptor.open(fifo, flags: O_RDONLY | O_NONBLOCK))
-        return try FileDescriptor.open(fifo, flags: O_WRONLY | O_NONBLOCK)
+        return .descriptor(try FileDescriptor.open(fifo, flags: O_WRONLY | O_NONBLOCK))
+    }
+
+    /// A pump copying `source` to `output` as the stream `name`.
+    static func pump(_ name: String, from source: FileDescriptor, to output: Output, loop: ShimEventLoop,
+                     log: ShimLog) throws(CoreError) -> StreamPump {
+        switch output {
+        case .descriptor(let fd):
+            return try StreamPump(name: name, from: source, to: fd, dropsWhenFull: true, loop: loop, log: log)
+        case .log(let file):
+            // A terminal has one stream; docker logs it as stdout.
+            return try StreamPump(name: name, from: source, into: file, stream: name == "stderr" ? "stderr" : "stdout",
+                                  loop: loop, log: log)
+        }
     }
 
     /// Starts copying a terminal process's pty (its master, which this takes over).
@@ -93,7 +132,7 @@ public final class ContainerIO {
         pendingTerminal = nil
         console = master
         if let output = pending.stdout {
-            pumps.append(try StreamPump(name: "pty", from: try master.duplicate(), to: output, dropsWhenFull: true, loop: loop, log: log))
+            pumps.append(try Self.pump("pty", from: try master.duplicate(), to: output, loop: loop, log: log))
         }
         if let input = pending.stdin {
             stdinPump = try StreamPump(name: "stdin", from: input, to: try master.duplicate(), dropsWhenFull: false, loop: loop, log: log)
@@ -128,7 +167,7 @@ public final class ContainerIO {
     }
 
     /// Bytes dropped so far because nobody read an output fifo.
-    public var droppedBytes: Int { pumps.reduce(0) { $0 + $1.droppedBytes } }
+    public var droppedBytes: Int { pumps.reduce(0) { $0 + $1.droppedBytes } + logFiles.reduce(0) { $0 + $1.droppedBytes } }
 
     public func close() {
         closeContainerSide()
@@ -140,9 +179,11 @@ public final class ContainerIO {
         keepers = []
         if let pending = pendingTerminal {
             try? pending.stdin?.close()
-            try? pending.stdout?.close()
+            if case .descriptor(let fd) = pending.stdout { try? fd.close() }
             pendingTerminal = nil
         }
+        for file in logFiles { file.close() }
+        logFiles = []
         try? console?.close()
         console = nil
     }

@@ -3,7 +3,8 @@
 // Output pumps never stop reading: when the destination is full (nobody reads the fifo) up to
 // `backlogLimit` bytes wait in memory and older ones are dropped beyond that, so the container
 // never blocks in write(). The stdin pump instead stops reading its source while the container
-// is not reading (input must not be lost).
+// is not reading (input must not be lost). An output pump may instead feed the shim's own
+// JSONFileLog, which takes everything (a regular file never says "full").
 import Errdefs
 import Glibc
 import Sys
@@ -17,6 +18,8 @@ public final class StreamPump {
     private let log: ShimLog
     private var source: FileDescriptor?
     private var destination: FileDescriptor?
+    /// The log file this pump feeds instead of `destination`, and the stream name it writes.
+    private var logFile: (file: JSONFileLog, stream: String)?
     private let dropsWhenFull: Bool
     private var backlog: [UInt8] = []
     private var sourceEnded = false
@@ -38,7 +41,21 @@ public final class StreamPump {
         loop.watch(source.rawValue, .readable) { [unowned self] _ in pull() }
     }
 
-    public var isFinished: Bool { source == nil && destination == nil }
+    /// An output pump that appends to the shim's log file as `stream` ("stdout", "stderr").
+    public init(name: String, from source: FileDescriptor, into file: JSONFileLog, stream: String,
+                loop: ShimEventLoop, log: ShimLog) throws(CoreError) {
+        try source.setNonBlocking(true)
+        self.name = name
+        self.source = source
+        self.destination = nil
+        self.logFile = (file, stream)
+        self.dropsWhenFull = true
+        self.loop = loop
+        self.log = log
+        loop.watch(source.rawValue, .readable) { [unowned self] _ in pull() }
+    }
+
+    public var isFinished: Bool { source == nil && destination == nil && logFile == nil }
 
     /// Moves whatever the source holds now (the container just exited: its last output is in
     /// the pipe) and returns without waiting for more.
@@ -82,6 +99,11 @@ public final class StreamPump {
     }
 
     private func deliver(_ bytes: ArraySlice<UInt8>) {
+        if let logFile {
+            logFile.file.append(bytes, stream: logFile.stream)
+            copiedBytes += bytes.count
+            return
+        }
         if backlog.isEmpty, let written = write(bytes) {
             if written == bytes.count { return }
             backlog.append(contentsOf: bytes[(bytes.startIndex + written)...])
@@ -158,6 +180,10 @@ public final class StreamPump {
         loop.unwatch(source.rawValue)
         try? source.close()
         self.source = nil
+        if let logFile {
+            logFile.file.finish(stream: logFile.stream)
+            self.logFile = nil
+        }
     }
 
     private func closeDestination() {

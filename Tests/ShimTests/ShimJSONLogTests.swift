@@ -1,0 +1,78 @@
+// ShimJSONLogTests: containers whose stdout and stderr go to a `json-file://` log that berth-shim
+// writes itself: 100 MB with nobody reading arrives whole and in order, and a small max-size
+// rotates through max-file files while stdout and stderr keep their stream names.
+import API
+import Foundation
+import Testing
+
+@Suite struct ShimJSONLogTests {
+    /// Starts `args` in a container whose stdout and stderr both go to `uri`; returns its client.
+    private func run(_ h: ShimHarness, _ id: String, _ args: [String], log uri: String) async throws -> TaskClient {
+        let bundle = try h.bundle(id: id, args: args)
+        let shim = try await h.startShim(id: id, bundle: bundle)
+        let task = try await h.client(shim.address)
+        _ = try await task.create(h.createRequest(id: id, bundle: bundle, stdout: uri, stderr: uri), timeout: .seconds(30))
+        _ = try await task.start(id: id)
+        return task
+    }
+
+    @Test func hundredMegabytesWithNoReaderAreLoggedInOrder() async throws {
+        try await withShim { h in
+            let id = "biglog"
+            let path = "\(h.work)/\(id)-json.log"
+            // 100,000 lines of 1,001 bytes: an 8-digit number, a space, 991 x's, a newline.
+            let program = #"BEGIN { s = "x"; while (length(s) < 991) s = s s; s = substr(s, 1, 991); "#
+                + #"for (i = 0; i < 100000; i++) printf "%08d %s\n", i, s; print "done" > "/dev/stderr" }"#
+            let task = try await run(h, id, ["/bin/awk", program], log: "json-file://\(path)")
+            #expect(try await task.wait(id: id).exitStatus == 0)
+            try await task.delete(id: id)
+
+            let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
+            let filler = String(repeating: "x", count: 991)
+            var stdoutLines = 0
+            var stderrLines: [String] = []
+            var misplaced: [String] = []
+            for line in bytes.split(separator: UInt8(ascii: "\n")) {
+                let text = String(decoding: line, as: UTF8.self)
+                if text.contains(#""stream":"stderr""#) {
+                    stderrLines.append(text)
+                    continue
+                }
+                let expected = #"{"log":""# + String(format: "%08d", stdoutLines) + " \(filler)\\n\",\"stream\":\"stdout\",\"time\":\""
+                if !text.hasPrefix(expected) || !text.hasSuffix("Z\"}") {
+                    if misplaced.count < 3 { misplaced.append(String(text.prefix(60))) }
+                }
+                stdoutLines += 1
+            }
+            #expect(stdoutLines == 100_000)
+            #expect(misplaced.isEmpty, "first lines out of place: \(misplaced)")
+            #expect(stderrLines.count == 1 && stderrLines[0].hasPrefix(#"{"log":"done\n","stream":"stderr""#))
+        }
+    }
+
+    @Test func smallMaxSizeRotatesAndKeepsTheNewestLines() async throws {
+        try await withShim { h in
+            let id = "rotating"
+            let path = "\(h.work)/\(id)-json.log"
+            let task = try await run(h, id, ["/bin/sh", "-c", "seq 1 3000; echo finished >&2"],
+                                     log: "json-file://\(path)?max-size=16k&max-file=4")
+            #expect(try await task.wait(id: id).exitStatus == 0)
+            try await task.delete(id: id)
+
+            let names = try FileManager.default.contentsOfDirectory(atPath: h.work).filter { $0.hasPrefix("\(id)-json.log") }
+            #expect(names.sorted() == ["\(id)-json.log", "\(id)-json.log.1", "\(id)-json.log.2", "\(id)-json.log.3"])
+            var logs: [[String: String]] = []
+            for suffix in [".3", ".2", ".1", ""] {
+                let data = try Data(contentsOf: URL(fileURLWithPath: path + suffix))
+                for line in data.split(separator: UInt8(ascii: "\n")) {
+                    logs.append(try #require(try JSONSerialization.jsonObject(with: Data(line)) as? [String: String]))
+                }
+            }
+            let numbers = logs.filter { $0["stream"] == "stdout" }.compactMap { Int($0["log"]!.dropLast()) }
+            let first = try #require(numbers.first)
+            #expect(first > 1)  // the oldest lines rotated away
+            #expect(numbers == Array(first...3000))
+            #expect(logs.filter { $0["stream"] == "stderr" }.map { $0["log"] } == ["finished\n"])
+        }
+    }
+}
