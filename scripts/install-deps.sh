@@ -11,6 +11,8 @@ packages=(
   # tests: busybox for the test image (scripts/make-test-image.sh), the reference runtime and
   # daemon, ip for network namespaces, GNU time for peak RSS, jq for JSON checks
   busybox-static containerd runc iproute2 time jq
+  # benchmark: conmon, podman's shim, the third column of scripts/bench/shim.sh
+  conmon
   # tests: real dockerd driving berth-runtime (scripts/interop/dockerd.sh)
   docker.io
   # tests: TLS roots, so anything fetched over https can be verified
