@@ -1,16 +1,18 @@
 #!/usr/bin/env python3
 """Driver of scripts/bench/shim.sh: starts N sleeping busybox containers under one shim
 implementation, the way containerd does (`<shim> ... start` with cwd = bundle, then Create and
-Start over ttrpc), samples each idle shim's memory, and tears everything down again.
+Start over ttrpc), or, for NAME conmon, the way podman starts conmon (see run_conmon), samples each
+idle shim's memory, and tears everything down again.
 
 A minimal ttrpc client and protobuf encoder written from ../../shared/notes/protocol.md (only the
 fields it sends), plus a tiny events server that acknowledges every Events/Forward, so that
 containerd-shim-runc-v2 has somewhere to publish to, as under real containerd.
 
 Usage: shim_bench.py NAME SHIM_BINARY TEST_IMAGE WORKDIR N [RUNTIME_BINARY]
+       (NAME conmon: SHIM_BINARY is conmon, RUNTIME_BINARY the OCI runtime it runs, required)
 Prints one line per shim: NAME PID VmRSS_KiB Pss_KiB Private_KiB Threads, then the means.
 """
-import os, shutil, signal, socket, struct, subprocess, sys, threading, time
+import json, os, select, shutil, signal, socket, struct, subprocess, sys, threading, time
 
 
 # --- protobuf (proto3, only what the Task requests need) -------------------------------------------
@@ -140,10 +142,122 @@ def sample(pid):
     return kib(status, "VmRSS"), kib(rollup, "Pss"), private, int(status["Threads"])
 
 
+def report(name, shims):
+    """shims: (cid, pid) pairs; prints one line per shim and the means."""
+    rows = []
+    for cid, pid in shims:
+        rss, pss, private, threads = sample(pid)
+        rows.append((rss, pss, private, threads))
+        print("%s %s pid=%d VmRSS=%d KiB Pss=%d KiB Private=%d KiB Threads=%d"
+              % (name, cid, pid, rss, pss, private, threads))
+    mean = [sum(r[k] for r in rows) / len(rows) for k in range(4)]
+    print("MEAN %s n=%d VmRSS=%.2f MiB Pss=%.2f MiB Private=%.2f MiB Threads=%.1f"
+          % (name, len(rows), mean[0] / 1024, mean[1] / 1024, mean[2] / 1024, mean[3]), flush=True)
+
+
+# --- conmon ----------------------------------------------------------------------------------------
+def is_conmon(pid):
+    try:
+        with open("/proc/%d/comm" % pid) as f:
+            return f.read().strip() == "conmon"
+    except OSError:
+        return False
+
+
+def read_sync(fd, deadline):
+    """The first line conmon writes on _OCI_SYNCPIPE (api 1): {"data": PID} once `RUNTIME create`
+    succeeded, {"data": -1, "message": "runtime stderr"} if it failed. None on EOF or timeout."""
+    data = b""
+    while b"\n" not in data:
+        left = deadline - time.time()
+        if left <= 0 or not select.select([fd], [], [], left)[0]:
+            return None
+        chunk = os.read(fd, 4096)
+        if not chunk:
+            return None
+        data += chunk
+    return json.loads(data.split(b"\n", 1)[0])
+
+
+def run_conmon(conmon, image, work, n, runtime):
+    """N containers, each under its own conmon, started as podman starts them: conmon --api-version 1
+    with _OCI_SYNCPIPE in its environment runs `RUNTIME --root R create --bundle B --pid-file P ID`
+    itself, daemonized (its first process exits at once; -P gets the daemon's pid), reports the
+    container's pid on the sync pipe, and then we run `RUNTIME --root R start ID`. No -s
+    (--systemd-cgroup): there is no systemd here, the runtime uses cgroupfs. Teardown: `RUNTIME kill
+    ID KILL` (conmon writes exits/ID and exits), `RUNTIME delete --force ID`, then any conmon
+    still alive is killed by pid."""
+    prefix = "bench-conmon-%d" % os.getpid()
+    root = os.path.join(work, "runtime-root")
+    dirs = {d: os.path.join(work, d) for d in ("bundles", "pids", "logs", "exits", "sockets")}
+    for d in dirs.values():
+        os.makedirs(d)
+    rt = lambda *args, **kw: subprocess.run([runtime, "--root", root] + list(args), stdin=subprocess.DEVNULL,
+                                            capture_output=True, timeout=30, **kw)
+    shims, created = [], []
+    try:
+        for i in range(n):
+            cid = "%s-c%d" % (prefix, i)
+            bundle = os.path.join(dirs["bundles"], cid)
+            shutil.copytree(os.path.join(image, "bundle-sleep"), bundle, symlinks=True)
+            conmon_pidfile = os.path.join(dirs["pids"], cid + ".conmon")
+            sync_r, sync_w = os.pipe()
+            try:
+                created.append(cid)  # from here on a container may exist: tear it down
+                out = subprocess.run(
+                    [conmon, "--api-version", "1", "-c", cid, "-u", cid, "-n", cid, "-r", runtime, "-b", bundle,
+                     "-p", os.path.join(dirs["pids"], cid + ".ctr"), "-P", conmon_pidfile,
+                     "-l", "k8s-file:" + os.path.join(dirs["logs"], cid + ".log"), "--exit-dir", dirs["exits"],
+                     "--socket-dir-path", dirs["sockets"], "--runtime-arg", "--root=" + root],
+                    env=dict(os.environ, _OCI_SYNCPIPE=str(sync_w)), pass_fds=(sync_w,),
+                    stdin=subprocess.DEVNULL, capture_output=True, timeout=30)
+                os.close(sync_w)
+                sync_w = -1
+                if out.returncode != 0:
+                    raise RuntimeError("conmon for %s exited %d: %s" % (cid, out.returncode, out.stderr.decode().strip()))
+                reply = read_sync(sync_r, time.time() + 30)
+            finally:
+                os.close(sync_r)
+                if sync_w >= 0:
+                    os.close(sync_w)
+            if not reply or reply.get("data", -1) <= 0:
+                raise RuntimeError("conmon for %s: `%s create` failed: %s" % (
+                    cid, runtime, reply.get("message", "").strip() if reply else "no answer on _OCI_SYNCPIPE"))
+            with open(conmon_pidfile) as f:
+                conmon_pid = int(f.read())
+            shims.append((cid, conmon_pid))
+            started = rt("start", cid)
+            if started.returncode != 0:
+                raise RuntimeError("%s start %s: %s" % (runtime, cid, started.stderr.decode().strip()))
+        time.sleep(2)
+        report("conmon", shims)
+    finally:
+        for cid in created:
+            rt("kill", cid, "KILL")
+        deadline = time.time() + 10
+        for cid, pid in shims:  # conmon exits once it has reaped the container and written exits/ID
+            while time.time() < deadline and is_conmon(pid):
+                time.sleep(0.05)
+        for cid in created:
+            deleted = rt("delete", "--force", cid)
+            if rt("state", cid).returncode == 0:  # (a container that was never created is no failure)
+                print("cleanup %s: still there after delete --force: %s" % (cid, deleted.stderr.decode().strip()),
+                      file=sys.stderr)
+        for cid, pid in shims:
+            if is_conmon(pid):
+                print("cleanup %s: conmon %d still running, killed" % (cid, pid), file=sys.stderr)
+                os.kill(pid, signal.SIGKILL)
+
+
 def main():
     name, shim, image, work, n = sys.argv[1:6]
     runtime = sys.argv[6] if len(sys.argv) > 6 else ""
     n = int(n)
+    if name == "conmon":  # shim.sh goes on without conmon's figures if it cannot work here: say why
+        try:
+            return run_conmon(shim, image, work, n, runtime)
+        except (RuntimeError, OSError, ValueError, subprocess.TimeoutExpired) as error:
+            sys.exit("shim_bench.py conmon: %s" % error)
     namespace = "bench-%s-%d" % (name, os.getpid())
     os.makedirs(os.path.join(work, namespace))
     address = os.path.join(work, "containerd.sock")
@@ -175,15 +289,7 @@ def main():
             client.call("Start", field_str(1, cid))
             started.append(cid)
         time.sleep(2)
-        rows = []
-        for cid, pid, _ in shims:
-            rss, pss, private, threads = sample(pid)
-            rows.append((rss, pss, private, threads))
-            print("%s %s pid=%d VmRSS=%d KiB Pss=%d KiB Private=%d KiB Threads=%d"
-                  % (name, cid, pid, rss, pss, private, threads))
-        mean = [sum(r[k] for r in rows) / len(rows) for k in range(4)]
-        print("MEAN %s n=%d VmRSS=%.2f MiB Pss=%.2f MiB Private=%.2f MiB Threads=%.1f"
-              % (name, len(rows), mean[0] / 1024, mean[1] / 1024, mean[2] / 1024, mean[3]))
+        report(name, [(cid, pid) for cid, pid, _ in shims])
     finally:
         for cid, pid, client in shims:
             try:
