@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "Sys", targets: ["Sys"]),
         .executable(name: "berth-runtime", targets: ["berth-runtime"]),
         .executable(name: "berth-shim", targets: ["berth-shim"]),
+        .executable(name: "berth-supervisor", targets: ["berth-supervisor"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
@@ -85,6 +86,16 @@ let package = Package(
         .target(name: "ShimCore", dependencies: ["RPCFraming", "Sys", "Errdefs", "CLinux"]),
         .executableTarget(name: "berth-shim", dependencies: ["ShimCore"]),
 
+        // --- berth-supervisor (containerd's place): records, task table, shims, events.
+        .target(name: "SupervisorCore", dependencies: [
+            "API", "RPC", "RPCNIO", "Errdefs", "Sys",
+            .product(name: "SwiftProtobuf", package: "swift-protobuf"), .product(name: "Logging", package: "swift-log"),
+        ]),
+        .executableTarget(name: "berth-supervisor", dependencies: [
+            "SupervisorCore", "Systemd", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+
         // --- Fuzzing: scripts/fuzz-rpc.sh builds this with libFuzzer (-sanitize=fuzzer -DBERTH_FUZZ);
         // a normal build makes it a replayer of saved inputs (regression cases).
         .executableTarget(name: "berth-fuzz-rpc", dependencies: ["RPC"], path: "Sources/Fuzz/RPCFuzz"),
@@ -98,6 +109,10 @@ let package = Package(
         .testTarget(name: "RuntimeCoreTests", dependencies: ["RuntimeCore", "OCI", "Sys", "Errdefs"]),
         .testTarget(name: "RuntimeTests", dependencies: ["RuntimeCLI", "RuntimeCore", "OCI", "Sys", "Errdefs"]),
         .testTarget(name: "InteropTests", dependencies: ["RPC", "RPCNIO", "API", "Sys", "Errdefs"]),
+        .testTarget(name: "SupervisorTests", dependencies: [
+            "SupervisorCore", "API", "RPC", "RPCNIO", "Sys", "Errdefs",
+            .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+        ]),
         .testTarget(name: "ShimTests", dependencies: [
             "ShimCore", "RPC", "RPCNIO", "API", "Sys", "Errdefs",
             .product(name: "SwiftProtobuf", package: "swift-protobuf"),

@@ -6,7 +6,7 @@ problems=()
 mounts=$(grep -E 'berth|/tmp/.*(rootfs|bundle)' /proc/self/mountinfo || true)
 [ -n "$mounts" ] && problems+=("mounts left: $mounts")
 # By process name, which the kernel cuts to 15 bytes (not arguments: a build command mentioning berth-runtime is not a leftover).
-procs=$( { ps -eo pid=,comm= | grep -E ' berth-(engine|superviso|shim|runtime)$'; pgrep -af '^/usr/bin/containerd-shim-runc-v2 -namespace berth-'; } || true)
+procs=$( { ps -eo pid=,comm= | grep -E ' berth-(engine|superviso|shim|runtime)$'; pgrep -af '^/usr/bin/containerd-shim-runc-v2 -namespace (berth-|test )'; } || true)
 [ -n "$procs" ] && problems+=("processes left: $procs")
 state=$(ls -d /run/containerd/runc/berth-* /run/berth-runtime/* /run/berth/runtime/berth-* 2>/dev/null || true)
 daemons=$(pgrep -af '^(containerd --config|/usr/sbin/dockerd --data-root) /tmp/berth-' || true)
@@ -16,7 +16,7 @@ netns=$(ip netns list 2>/dev/null || true)
 [ -n "$netns" ] && problems+=("network namespaces left: $netns")
 cgroups=$(find /sys/fs/cgroup -mindepth 1 -maxdepth 2 -type d \( -name 'berth-test*' -o -name 'berth-interop*' -o -name 'berth-shim-interop*' -o -name 'berth-dbg*' -o -name 'c-????????' \) 2>/dev/null || true)
 [ -n "$cgroups" ] && problems+=("cgroups left: $cgroups")
-tmp=$(ls -d /tmp/berth-rpc-* /tmp/berth-interop-* /tmp/berth-run-* /tmp/berth-rt-* /tmp/berth-out-* /tmp/berth-ctrd.* /tmp/berth-ctrs.* /tmp/berth-dockerd.* /tmp/berth-pty-* /tmp/bshim-* 2>/dev/null || true)
+tmp=$(ls -d /tmp/berth-rpc-* /tmp/berth-interop-* /tmp/berth-run-* /tmp/berth-rt-* /tmp/berth-out-* /tmp/berth-ctrd.* /tmp/berth-ctrs.* /tmp/berth-dockerd.* /tmp/berth-pty-* /tmp/bshim-* /tmp/bsup-* /tmp/berth-child-* 2>/dev/null || true)
 [ -n "$tmp" ] && problems+=("temporary files left: $tmp")
 if [ ${#problems[@]} -gt 0 ]; then
   printf 'check-leftovers: %s\n' "${problems[@]}" >&2

@@ -1,0 +1,206 @@
+// TaskTable: every task of every namespace and the shim that runs it. Create makes the bundle
+// (`<state>/<ns>/<id>`: config.json from the container's spec, an empty rootfs for the shim to
+// mount into), starts the container's shim through the binary contract and creates the task
+// over ttrpc; every later call goes to that shim. At start-up `restore` finds each bundle again,
+// reconnects to its shim through `address`, and for a shim that is gone runs `shim delete` and
+// keeps the exit it reports, so a task is never lost and its exit status never either.
+import API
+import Errdefs
+import Foundation
+import Logging
+import RPCNIO
+import SwiftProtobuf
+
+public actor TaskTable {
+    struct Key: Hashable { var namespace: String, id: String }
+
+    private var entries: [Key: TaskEntry] = [:]
+    private let stateDirectory: String
+    private let launcher: ShimLauncher
+    private let shims: ShimResolver
+    private let logger: Logger
+    private let shimLogs: ShimLogCollector
+
+    public init(stateDirectory: String, launcher: ShimLauncher, shims: ShimResolver, logger: Logger) {
+        self.stateDirectory = stateDirectory
+        self.launcher = launcher
+        self.shims = shims
+        self.logger = logger
+        shimLogs = ShimLogCollector(logger: logger)
+    }
+
+    func bundle(_ namespace: String, _ id: String) -> String { "\(stateDirectory)/\(namespace)/\(id)" }
+
+    // MARK: create and delete
+
+    public func create(namespace: String, container: Supervisor_Container,
+                       request: Supervisor_CreateTaskRequest) async throws -> Supervisor_CreateTaskResponse {
+        let key = Key(namespace: namespace, id: container.id)
+        guard entries[key] == nil else {
+            throw CoreError(.alreadyExists, "task \(container.id) already exists in namespace \(namespace)")
+        }
+        let shim = try request.runtimePath.isEmpty ? shims.resolve(container.runtime.name) : request.runtimePath
+        let bundle = bundle(namespace, container.id)
+        try FileManager.default.createDirectory(atPath: bundle + "/rootfs", withIntermediateDirectories: true,
+                                                attributes: [.posixPermissions: 0o711])
+        var process = Supervisor_Process()
+        process.containerID = container.id
+        process.id = container.id
+        process.stdin = request.stdin
+        process.stdout = request.stdout
+        process.stderr = request.stderr
+        process.terminal = request.terminal
+        var entry = TaskEntry(namespace: namespace, id: container.id, bundle: bundle, shim: shim, process: process)
+        entries[key] = entry  // reserves the id while the shim starts
+        do {
+            try Data(container.spec.value).write(to: URL(fileURLWithPath: bundle + "/config.json"))
+            try entry.save()
+            shimLogs.collect(bundle: bundle, namespace: namespace, id: container.id)
+            let socket = try await launcher.start(shim: shim, namespace: namespace, id: container.id, bundle: bundle)
+            let connection = try await RPCClient.connect(path: socket)
+            entry.connection = connection
+            entry.client = TaskClient(rpc: connection, namespace: namespace)
+            entries[key] = entry
+            var create = Containerd_Task_V2_CreateTaskRequest()
+            create.id = container.id
+            create.bundle = bundle
+            create.rootfs = request.rootfs
+            create.stdin = request.stdin
+            create.stdout = request.stdout
+            create.stderr = request.stderr
+            create.terminal = request.terminal
+            let options = request.hasOptions ? request.options : container.runtime.options
+            if !options.typeURL.isEmpty { create.options = options }
+            let created = try await entry.client!.create(create, timeout: .seconds(60))
+            var response = Supervisor_CreateTaskResponse()
+            response.containerID = container.id
+            response.pid = created.pid
+            logger.info("task created", metadata: ["namespace": "\(namespace)", "id": "\(container.id)", "pid": "\(created.pid)"])
+            return response
+        } catch {
+            entries[key] = nil
+            await discard(entry)
+            throw error
+        }
+    }
+
+    /// Deletes the init (removing the task, its shim and its bundle) or one exec process.
+    public func delete(namespace: String, id: String, execID: String) async throws -> Supervisor_DeleteTaskResponse {
+        let key = Key(namespace: namespace, id: id)
+        guard let entry = entries[key] else { throw Self.noTask(namespace, id) }
+        var response = Supervisor_DeleteTaskResponse()
+        response.id = execID.isEmpty ? id : execID
+        if let client = entry.client {
+            var request = Containerd_Task_V2_DeleteRequest()
+            request.id = id
+            request.execID = execID
+            let deleted = try await client.delete(request, timeout: .seconds(60))
+            response.pid = deleted.pid
+            response.exitStatus = deleted.exitStatus
+            response.exitedAt = deleted.exitedAt
+        } else if let exit = entry.finalExit, execID.isEmpty {
+            response.exitStatus = exit.status
+            response.exitedAt = exit.at
+        } else {
+            throw CoreError(.notFound, "exec \(execID) of \(id): its shim is gone")
+        }
+        guard execID.isEmpty else { return response }
+        entries[key] = nil
+        await discard(entry)
+        logger.info("task deleted", metadata: ["namespace": "\(namespace)", "id": "\(id)", "exit": "\(response.exitStatus)"])
+        return response
+    }
+
+    /// Shuts the shim down (if still connected) and removes the bundle.
+    private func discard(_ entry: TaskEntry) async {
+        if let client = entry.client {
+            var shutdown = Containerd_Task_V2_ShutdownRequest()
+            shutdown.id = entry.id
+            _ = try? await client.shutdown(shutdown, timeout: .seconds(5))
+        }
+        await entry.connection?.close()
+        shimLogs.forget(namespace: entry.namespace, id: entry.id)
+        if entry.client == nil && entry.finalExit == nil {
+            // A shim that never answered may have left mounts and runtime state behind.
+            _ = try? await launcher.delete(shim: entry.shim, namespace: entry.namespace, id: entry.id, bundle: entry.bundle)
+        }
+        umount2(entry.bundle + "/rootfs", Int32(MNT_DETACH))
+        try? FileManager.default.removeItem(atPath: entry.bundle)
+    }
+
+    // MARK: calls passed to the shim
+
+    /// The live client of the shim running `id`; FailedPrecondition when that shim is gone.
+    func client(_ namespace: String, _ id: String) throws(CoreError) -> TaskClient {
+        guard let entry = entries[Key(namespace: namespace, id: id)] else { throw Self.noTask(namespace, id) }
+        guard let client = entry.client else {
+            throw CoreError(.failedPrecondition, "task \(id) has stopped: its shim is gone; delete it")
+        }
+        return client
+    }
+
+    func entry(_ namespace: String, _ id: String) throws(CoreError) -> TaskEntry {
+        guard let entry = entries[Key(namespace: namespace, id: id)] else { throw Self.noTask(namespace, id) }
+        return entry
+    }
+
+    func hasTask(_ namespace: String, _ id: String) -> Bool { entries[Key(namespace: namespace, id: id)] != nil }
+
+    func tasks(in namespace: String) -> [TaskEntry] {
+        entries.values.filter { $0.namespace == namespace }.sorted { $0.id < $1.id }
+    }
+
+    func namespacesInUse() -> Set<String> { Set(entries.keys.map(\.namespace)) }
+
+    static func noTask(_ namespace: String, _ id: String) -> CoreError {
+        CoreError(.notFound, "no task \(id) in namespace \(namespace)")
+    }
+
+    // MARK: restart
+
+    /// Finds every task left in the state directory: reconnects to live shims, and for those that
+    /// are gone cleans up through `shim delete` and keeps the exit it reports.
+    public func restore() async {
+        let fm = FileManager.default
+        for namespace in ((try? fm.contentsOfDirectory(atPath: stateDirectory)) ?? []).sorted() {
+            let dir = "\(stateDirectory)/\(namespace)"
+            for id in ((try? fm.contentsOfDirectory(atPath: dir)) ?? []).sorted() {
+                let bundle = "\(dir)/\(id)"
+                guard var entry = TaskEntry.load(namespace: namespace, id: id, bundle: bundle) else {
+                    // A create that died before its task was recorded: nothing started, remove it.
+                    logger.warning("removing an unfinished bundle", metadata: ["bundle": "\(bundle)"])
+                    umount2(bundle + "/rootfs", Int32(MNT_DETACH))
+                    try? fm.removeItem(atPath: bundle)
+                    continue
+                }
+                shimLogs.collect(bundle: bundle, namespace: namespace, id: id)
+                if let socket = entry.socketPath, let connection = try? await RPCClient.connect(path: socket) {
+                    let client = TaskClient(rpc: connection, namespace: namespace)
+                    var connect = Containerd_Task_V2_ConnectRequest()
+                    connect.id = id
+                    if (try? await client.connect(connect, timeout: .seconds(5))) != nil {
+                        entry.connection = connection
+                        entry.client = client
+                        entries[Key(namespace: namespace, id: id)] = entry
+                        logger.info("re-attached to shim", metadata: ["namespace": "\(namespace)", "id": "\(id)"])
+                        continue
+                    }
+                    await connection.close()
+                }
+                entry.finalExit = await exitOfGoneShim(entry)
+                entries[Key(namespace: namespace, id: id)] = entry
+                logger.warning("shim gone; task stopped", metadata: ["namespace": "\(namespace)", "id": "\(id)",
+                                                                     "exit": "\(entry.finalExit!.status)"])
+            }
+        }
+    }
+
+    /// The init's exit when its shim is gone: what `shim delete` reports (it also kills and
+    /// removes what is left of the container and unmounts its rootfs), else 255 now.
+    private func exitOfGoneShim(_ entry: TaskEntry) async -> (status: UInt32, at: Google_Protobuf_Timestamp) {
+        if let deleted = try? await launcher.delete(shim: entry.shim, namespace: entry.namespace, id: entry.id, bundle: entry.bundle) {
+            return (deleted.exitStatus, deleted.hasExitedAt ? deleted.exitedAt : Google_Protobuf_Timestamp(date: Date()))
+        }
+        return (255, Google_Protobuf_Timestamp(date: Date()))
+    }
+}

@@ -1,0 +1,58 @@
+// SupervisorRestartTests: berth-supervisor killed with SIGKILL — the shims live on, reparented
+// away from it, each container the child of its shim; a restarted supervisor re-attaches to
+// them, including one whose container exited while it was down (the exit status is kept), and
+// reports a task whose shim died too as stopped, cleaned up through `shim delete`.
+import API
+import Errdefs
+import Foundation
+import RPCNIO
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+@Suite struct SupervisorRestartTests {
+    @Test func runningTasksSurviveASupervisorKill() async throws {
+        try await withSupervisor { h, client in
+            let pid = try await h.run(client, "stays", ["/bin/sleep", "1000"])
+            try await h.run(client, "exits", ["/bin/sh", "-c", "read x < /dev/null; sleep 1; exit 7"])
+            let shim = try #require(h.shimPID("stays"))
+            #expect(parentOf(Int32(pid)) == shim)  // the container is its shim's child
+            let supervisor = h.pid
+            #expect(parentOf(shim) != supervisor)  // the shim was reparented away from the supervisor
+
+            h.killSupervisor()
+            try await Task.sleep(for: .milliseconds(1500))  // "exits" ends while nobody supervises it
+            #expect(kill(Int32(pid), 0) == 0)
+
+            let after = try await h.start()
+            let tasks = try await after.listTasks()
+            #expect(tasks.map(\.id) == ["exits", "stays"])
+            #expect(tasks.first { $0.id == "stays" }?.status == .running)
+            #expect(try await after.wait("exits").exitStatus == 7)
+            try await after.kill("stays", signal: SIGKILL)
+            #expect(try await after.wait("stays").exitStatus == 137)
+            #expect(try await after.deleteTask("stays").exitStatus == 137)
+            #expect(try await after.deleteTask("exits").exitStatus == 7)
+        }
+    }
+
+    @Test func aTaskWhoseShimDiedIsReportedStopped() async throws {
+        try await withSupervisor { h, client in
+            let pid = try await h.run(client, "orphan", ["/bin/sleep", "1000"])
+            let shim = try #require(h.shimPID("orphan"))
+            h.killSupervisor()
+            kill(shim, SIGKILL)
+            #expect(await eventually { kill(shim, 0) != 0 || parentOf(shim) == 0 })
+
+            let after = try await h.start()
+            let task = try await after.task("orphan")
+            #expect(task.status == .stopped)
+            #expect(await eventually { kill(Int32(pid), 0) != 0 })  // shim delete killed what was left
+            #expect(try await after.wait("orphan").exitStatus == task.exitStatus)
+            try await after.deleteTask("orphan")
+            let mounts = try String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)
+            #expect(!mounts.contains(h.work))
+        }
+    }
+}
