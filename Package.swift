@@ -15,6 +15,7 @@ let package = Package(
         .executable(name: "berth-runtime", targets: ["berth-runtime"]),
         .executable(name: "berth-shim", targets: ["berth-shim"]),
         .executable(name: "berth-supervisor", targets: ["berth-supervisor"]),
+        .executable(name: "berth-ctr", targets: ["berth-ctr"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
@@ -91,6 +92,11 @@ let package = Package(
             "API", "RPC", "RPCNIO", "Errdefs", "Sys",
             .product(name: "SwiftProtobuf", package: "swift-protobuf"), .product(name: "Logging", package: "swift-log"),
         ]),
+        .target(name: "CtrCLI", dependencies: [
+            "API", "RPCNIO", "OCI", "Errdefs", .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "berth-ctr", dependencies: ["CtrCLI"]),
         .executableTarget(name: "berth-supervisor", dependencies: [
             "SupervisorCore", "Systemd", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),

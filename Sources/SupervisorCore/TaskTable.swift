@@ -79,7 +79,7 @@ public actor TaskTable {
             return response
         } catch {
             entries[key] = nil
-            await discard(entry)
+            await discard(entry, failedCreate: true)
             throw error
         }
     }
@@ -111,8 +111,10 @@ public actor TaskTable {
         return response
     }
 
-    /// Shuts the shim down (if still connected) and removes the bundle.
-    private func discard(_ entry: TaskEntry) async {
+    /// Shuts the shim down (if still connected) and removes the bundle. After a failed create,
+    /// `shim delete` also runs: the shim may have died half-way (leaving a created container in
+    /// the runtime and the rootfs mounted), and the binary's delete removes both.
+    private func discard(_ entry: TaskEntry, failedCreate: Bool = false) async {
         if let client = entry.client {
             var shutdown = Containerd_Task_V2_ShutdownRequest()
             shutdown.id = entry.id
@@ -120,8 +122,7 @@ public actor TaskTable {
         }
         await entry.connection?.close()
         shimLogs.forget(namespace: entry.namespace, id: entry.id)
-        if entry.client == nil && entry.finalExit == nil {
-            // A shim that never answered may have left mounts and runtime state behind.
+        if failedCreate {
             _ = try? await launcher.delete(shim: entry.shim, namespace: entry.namespace, id: entry.id, bundle: entry.bundle)
         }
         umount2(entry.bundle + "/rootfs", Int32(MNT_DETACH))

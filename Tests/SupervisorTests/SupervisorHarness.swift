@@ -47,6 +47,8 @@ final class SupervisorHarness: @unchecked Sendable {
     }
 
     var address: String { "\(work)/run/supervisor.sock" }
+    /// The namespace berth-ctr runs use (its containers' cgroups go under /NAMESPACE/ID).
+    var ctrNamespace: String { "berth-test-ctr-\(work.suffix(8))" }
     var pid: Int32 { lock.withLock { supervisorPID } }
 
     /// Starts berth-supervisor and waits until its socket answers; returns a client.
@@ -89,6 +91,10 @@ final class SupervisorHarness: @unchecked Sendable {
         var process = config["process"] as! [String: Any]
         process["args"] = args
         config["process"] = process
+        // A cgroup of its own that scripts/check-leftovers.sh would report if it were left behind.
+        var linux = config["linux"] as? [String: Any] ?? [:]
+        linux["cgroupsPath"] = "/berth-test-sup-\(work.suffix(8))-\(id)"
+        config["linux"] = linux
         var options = Containerd_Runc_V1_Options()
         options.root = runtimeRoot
         options.binaryName = binaries.runtime
@@ -144,14 +150,23 @@ final class SupervisorHarness: @unchecked Sendable {
         for rpc in lock.withLock({ clients }) { await rpc.close() }
         killSupervisor()
         let tasks = "\(work)/run/tasks"
+        var shims: [Int32] = []
         for namespace in (try? FileManager.default.contentsOfDirectory(atPath: tasks)) ?? [] {
             for id in (try? FileManager.default.contentsOfDirectory(atPath: "\(tasks)/\(namespace)")) ?? [] {
-                if let pid = shimPID(namespace: namespace, id), pid > 0 { kill(pid, SIGKILL) }
+                if let pid = shimPID(namespace: namespace, id), pid > 0 {
+                    kill(pid, SIGKILL)
+                    shims.append(pid)
+                }
                 var spawn = Spawn(executable: binaries.runtime, arguments: ["--root", runtimeRoot, "delete", "--force", id])
                 if let pid = try? spawn.start() { _ = try? Spawn.waitForExit(pid) }
                 spawn.arguments = []
                 while umount2("\(tasks)/\(namespace)/\(id)/rootfs", Int32(MNT_DETACH)) == 0 {}
             }
+        }
+        // Gone from the process table, not just dead (init reaps them a moment later).
+        _ = await eventually(timeout: .seconds(5)) { shims.allSatisfy { kill($0, 0) != 0 } }
+        for controller in (try? FileManager.default.contentsOfDirectory(atPath: "/sys/fs/cgroup")) ?? [] {
+            rmdir("/sys/fs/cgroup/\(controller)/\(ctrNamespace)")
         }
         try? FileManager.default.removeItem(atPath: work)
     }

@@ -56,8 +56,8 @@ import Glibc
             request.filters = [#"topic~="^/tasks/",namespace==test"#]
             let stream = try await subscriber.stream(SupervisorAPI.events, "Subscribe", request,
                                                      returning: Containerd_Types_Envelope.self)
-            let id = "life"
-            let out = "\(h.work)/life.out"
+            let id = runtime == "io.containerd.runc.v2" ? "life-runc" : "life-berth"
+            let out = "\(h.work)/\(id).out"
             // Both streams named: containerd-shim-runc-v2 1.6 crashes on a file:// stdout without a stderr.
             try await h.run(client, id, ["/bin/sh", "-c", "echo hello from $(hostname); exit 3"], runtime: runtime,
                             stdout: "file://\(out)", stderr: "file://\(out).err")
@@ -106,6 +106,23 @@ import Glibc
             #expect(try await first.exitStatus == 137)
             #expect(try await second.exitStatus == 137)
             try await client.deleteTask(id)
+        }
+    }
+}
+
+@Suite struct SupervisorFailureTests {
+    @Test func aFailedCreateLeavesNothingBehind() async throws {
+        try await withSupervisor { h, client in
+            try await client.createContainer(try h.container("broken", ["/no/such/program"]))
+            #expect(await CoreError.code { _ = try await client.createTask(try h.taskRequest("broken")) } != nil)
+            #expect(try await client.listTasks().isEmpty)
+            #expect(!FileManager.default.fileExists(atPath: "\(h.work)/run/tasks/test/broken"))
+            let mounts = try String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)
+            #expect(!mounts.contains(h.work))
+            let cgroup = "/sys/fs/cgroup/pids/berth-test-sup-\(h.work.suffix(8))-broken"
+            #expect(await eventually { !FileManager.default.fileExists(atPath: cgroup) })
+            // The id is free again, and the container record can go.
+            try await client.deleteContainer("broken")
         }
     }
 }

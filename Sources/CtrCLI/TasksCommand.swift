@@ -1,0 +1,164 @@
+// TasksCommand: `berth-ctr tasks ls|start|kill|ps|exec|pause|resume|delete|metrics` (alias `t`).
+import API
+import ArgumentParser
+import Foundation
+import Glibc
+import SwiftProtobuf
+
+struct TasksCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tasks", abstract: "Manage tasks.",
+        subcommands: [List.self, Start.self, Kill.self, Ps.self, Exec.self, Pause.self, Resume.self, Delete.self, Metrics.self], aliases: ["t", "task"])
+
+    static func statusName(_ status: Containerd_V1_Types_Status) -> String {
+        switch status {
+        case .created: "CREATED"
+        case .running: "RUNNING"
+        case .stopped: "STOPPED"
+        case .paused: "PAUSED"
+        case .pausing: "PAUSING"
+        default: "UNKNOWN"
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "ls", abstract: "List tasks.", aliases: ["list"])
+        @OptionGroup var global: GlobalOptions
+        @Option var format: OutputFormat = .table
+        @Flag(name: .short, help: "Print only the ids.") var quiet = false
+
+        func run() async throws {
+            let tasks = try await withClient(global) { try await $0.listTasks() }
+            if format == .json { return Table.print(try Table.json(tasks)) }
+            if quiet { return Table.print(tasks.map { $0.id + "\n" }.joined()) }
+            Table.print(Table.render(["TASK", "PID", "STATUS"], tasks.map { [$0.id, String($0.pid), TasksCommand.statusName($0.status)] }))
+        }
+    }
+
+    struct Start: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create and start the task of an existing container, detached.")
+        @OptionGroup var global: GlobalOptions
+        @Argument var id: String
+
+        func run() async throws {
+            try await withClient(global) { client in
+                var request = Supervisor_CreateTaskRequest()
+                request.containerID = id
+                _ = try await client.createTask(request)
+                try await client.startTask(id)
+            }
+        }
+    }
+
+    struct Kill: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Signal a task.")
+        @OptionGroup var global: GlobalOptions
+        @Option(name: [.short, .long], help: "Signal name or number.") var signal = "SIGTERM"
+        @Flag(name: [.short, .long], help: "Signal every process in the container.") var all = false
+        @Option(name: .customLong("exec-id"), help: "Signal an exec process instead.") var execID = ""
+        @Argument var id: String
+
+        func run() async throws {
+            guard let number = Self.signalNumber(signal) else { throw ValidationError("unknown signal \(signal)") }
+            try await withClient(global) { try await $0.kill(id, signal: number, execID: execID, all: all) }
+        }
+
+        static func signalNumber(_ text: String) -> Int32? {
+            if let number = Int32(text), number > 0, number < 65 { return number }
+            let names: [String: Int32] = ["HUP": SIGHUP, "INT": SIGINT, "QUIT": SIGQUIT, "KILL": SIGKILL, "USR1": SIGUSR1,
+                                          "USR2": SIGUSR2, "TERM": SIGTERM, "STOP": SIGSTOP, "CONT": SIGCONT, "WINCH": SIGWINCH]
+            var name = text.uppercased()
+            if name.hasPrefix("SIG") { name.removeFirst(3) }
+            return names[name]
+        }
+    }
+
+    struct Ps: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List a task's processes.")
+        @OptionGroup var global: GlobalOptions
+        @Argument var id: String
+
+        func run() async throws {
+            let processes = try await withClient(global) { try await $0.pids(id) }
+            Table.print(Table.render(["PID", "INFO"], processes.map { [String($0.pid), "-"] }))
+        }
+    }
+
+    struct Exec: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Run a process in a running task; exits with its status.")
+        @OptionGroup var global: GlobalOptions
+        @Option(name: .customLong("exec-id"), help: "Exec process id (unique in the task).") var execID: String
+        @Option(help: "Working directory.") var cwd = "/"
+        @Argument var id: String
+        @Argument(parsing: .captureForPassthrough) var command: [String]
+
+        func run() async throws {
+            let status: UInt32 = try await withClient(global) { client in
+                let relay = try StdioRelay(id: "\(id)-\(execID)", terminal: false)
+                defer { relay.finish() }
+                var request = Supervisor_ExecProcessRequest()
+                request.containerID = id
+                request.execID = execID
+                request.stdin = relay.stdinPath
+                request.stdout = relay.stdoutPath
+                request.stderr = relay.stderrPath
+                let process: [String: Any] = ["args": command, "cwd": cwd, "user": ["uid": 0, "gid": 0],
+                                              "env": ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"]]
+                request.spec = Google_Protobuf_Any(ociType: "Process", json: [UInt8](try JSONSerialization.data(withJSONObject: process)))
+                try await client.exec(request)
+                let exec = execID
+                relay.onInputEnd = { [id] in Task { try? await client.closeStdin(id, execID: exec) } }
+                relay.start()
+                try await client.startTask(id, execID: execID)
+                let exit = try await client.wait(id, execID: execID)
+                try await client.deleteTask(id, execID: execID)
+                return exit.exitStatus
+            }
+            if status != 0 { throw ExitCode(Int32(status & 0xFF)) }
+        }
+    }
+
+    struct Pause: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Freeze a task.")
+        @OptionGroup var global: GlobalOptions
+        @Argument var id: String
+        func run() async throws { try await withClient(global) { try await $0.pause(id) } }
+    }
+
+    struct Resume: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Thaw a task.")
+        @OptionGroup var global: GlobalOptions
+        @Argument var id: String
+        func run() async throws { try await withClient(global) { try await $0.resume(id) } }
+    }
+
+    struct Delete: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "delete", abstract: "Delete stopped tasks.", aliases: ["rm", "del"])
+        @OptionGroup var global: GlobalOptions
+        @Flag(name: [.short, .long], help: "Kill the task first.") var force = false
+        @Argument var ids: [String]
+
+        func run() async throws {
+            try await withClient(global) { client in
+                for id in ids {
+                    if force {
+                        try? await client.kill(id, signal: SIGKILL, all: true)
+                        _ = try? await client.wait(id, timeout: .seconds(10))
+                    }
+                    try await client.deleteTask(id)
+                }
+            }
+        }
+    }
+
+    struct Metrics: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show a task's cgroup metrics (JSON).")
+        @OptionGroup var global: GlobalOptions
+        @Argument var id: String
+
+        func run() async throws {
+            let metrics = try await withClient(global) { try await $0.metrics(filters: ["id==\(id)"]) }
+            Table.print(try Table.json(metrics))
+        }
+    }
+}

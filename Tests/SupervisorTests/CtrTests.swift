@@ -1,0 +1,69 @@
+// CtrTests: berth-ctr, the debug CLI, against a real berth-supervisor — `run --rm` relays the
+// container's output and exits with its status; a detached run shows in `tasks ls` and
+// `containers ls` (table and JSON), takes an `exec`, and goes with `tasks delete -f` and
+// `containers rm`; global flags work before the command, as ctr's do; bad input is refused.
+import Foundation
+import Sys
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+@Suite struct CtrTests {
+    /// Runs berth-ctr with `-a ADDRESS -n NAMESPACE` before `arguments`; returns (status, stdout, stderr).
+    /// The namespace is the harness's own, so the cgroup parent `/NAMESPACE` that runs make is
+    /// one the cleanup removes (and scripts/check-leftovers.sh would report).
+    func ctr(_ h: SupervisorHarness, _ arguments: [String]) throws -> (Int32, String, String) {
+        let ctr = URL(fileURLWithPath: h.binaries.supervisor).deletingLastPathComponent().appendingPathComponent("berth-ctr").path
+        let base = "\(h.work)/ctr-\(UUID().uuidString.prefix(6))"
+        let null = open("/dev/null", O_RDONLY | O_CLOEXEC)
+        let out = open(base + ".out", O_WRONLY | O_CREAT | O_CLOEXEC, 0o600)
+        let err = open(base + ".err", O_WRONLY | O_CREAT | O_CLOEXEC, 0o600)
+        defer { close(null); close(out); close(err) }
+        var spawn = Spawn(executable: ctr, arguments: ["-a", h.address, "-n", h.ctrNamespace] + arguments, environment: ["PATH=/usr/bin:/bin"])
+        spawn.fileDescriptors = [null, out, err]
+        let status = try Spawn.waitForExit(try spawn.start())
+        let code: Int32 = if case .exited(let value) = status { value } else { -1 }
+        return (code, try String(contentsOfFile: base + ".out", encoding: .utf8), try String(contentsOfFile: base + ".err", encoding: .utf8))
+    }
+
+    @Test func runExecListAndRemove() async throws {
+        try await withSupervisor { h, client in
+            let rootfs = try SupervisorHarness.testImage() + "/rootfs"
+            let runtime = ["--runtime-binary", h.binaries.runtime, "--runtime-root", h.runtimeRoot]
+            let (status, out, err) = try ctr(h, ["run", "--rm", "--rootfs"] + runtime + [rootfs, "once", "sh", "-c", "echo out $(hostname); echo err >&2; exit 6"])
+            #expect(status == 6)
+            #expect(out == "out once\n")
+            #expect(err == "err\n")
+            #expect(try await client.inNamespace(h.ctrNamespace).listContainers().isEmpty)  // --rm
+
+            let detached = try ctr(h, ["run", "-d", "--rootfs"] + runtime + [rootfs, "bg", "sleep", "1000"])
+            #expect(detached.0 == 0, "\(detached.2)")
+            let tasks = try ctr(h, ["tasks", "ls"]).1.split(separator: "\n").map { $0.split(separator: " ", omittingEmptySubsequences: true).map(String.init) }
+            #expect(tasks.first == ["TASK", "PID", "STATUS"])
+            #expect(tasks.count == 2 && tasks[1][0] == "bg" && tasks[1][2] == "RUNNING")
+            let json = try ctr(h, ["containers", "ls", "--format", "json"]).1
+            let decoded = try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [[String: Any]]
+            #expect(decoded?.map { $0["id"] as? String } == ["bg"])
+
+            let exec = try ctr(h, ["tasks", "exec", "--exec-id", "probe", "bg", "sh", "-c", "echo inside; exit 3"])
+            #expect(exec.0 == 3 && exec.1 == "inside\n")
+            #expect(try ctr(h, ["tasks", "delete", "-f", "bg"]).0 == 0)
+            #expect(try ctr(h, ["containers", "rm", "bg"]).0 == 0)
+            #expect(try ctr(h, ["c", "ls", "-q"]).1 == "")
+        }
+    }
+
+    @Test func badInputIsRefusedClearly() async throws {
+        try await withSupervisor { h, _ in
+            let image = try ctr(h, ["run", "docker.io/library/busybox:latest", "x"])
+            #expect(image.0 != 0 && image.2.contains("pass --rootfs DIR"))
+            let missing = try ctr(h, ["tasks", "kill", "nothing-here"])
+            #expect(missing.0 != 0 && missing.2.contains("no task nothing-here in namespace \(h.ctrNamespace)"))
+            let signal = try ctr(h, ["tasks", "kill", "-s", "SIGNOPE", "x"])
+            #expect(signal.0 != 0 && signal.2.contains("unknown signal SIGNOPE"))
+            let down = try ctr(h, ["-a", "/tmp/berth-no-such.sock", "tasks", "ls"])
+            #expect(down.0 != 0 && down.2.contains("cannot reach berth-supervisor"))
+        }
+    }
+}
