@@ -22,6 +22,17 @@ struct TaskEntry: Sendable {
 
     static let shimFile = "shim-binary"
     static let processFile = "task.pb"
+    /// Written once the shim has created the task: without it, a restart finds an interrupted create.
+    static let createdMarker = "created"
+    /// Written before a delete starts: with it, a restart finishes the delete.
+    static let deletingMarker = "deleting"
+
+    func mark(_ name: String) {
+        _ = FileManager.default.createFile(atPath: "\(bundle)/\(name)", contents: nil)
+        RecordStore.syncDirectory(bundle)
+    }
+
+    func hasMark(_ name: String) -> Bool { FileManager.default.fileExists(atPath: "\(bundle)/\(name)") }
 
     /// Saves what a restarted supervisor needs besides the shim's own `address`.
     func save() throws {

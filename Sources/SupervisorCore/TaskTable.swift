@@ -56,11 +56,13 @@ public actor TaskTable {
             try Data(container.spec.value).write(to: URL(fileURLWithPath: bundle + "/config.json"))
             try entry.save()
             shimLogs.collect(bundle: bundle, namespace: namespace, id: container.id)
+            FaultPoint.createBeforeShim.hit()
             let socket = try await launcher.start(shim: shim, namespace: namespace, id: container.id, bundle: bundle)
             let connection = try await RPCClient.connect(path: socket)
             entry.connection = connection
             entry.client = TaskClient(rpc: connection, namespace: namespace)
             entries[key] = entry
+            FaultPoint.createAfterShimStart.hit()
             var create = Containerd_Task_V2_CreateTaskRequest()
             create.id = container.id
             create.bundle = bundle
@@ -72,6 +74,8 @@ public actor TaskTable {
             let options = request.hasOptions ? request.options : container.runtime.options
             if !options.typeURL.isEmpty { create.options = options }
             let created = try await entry.client!.create(create, timeout: .seconds(60))
+            entry.mark(TaskEntry.createdMarker)
+            FaultPoint.createAfterCreate.hit()
             var response = Supervisor_CreateTaskResponse()
             response.containerID = container.id
             response.pid = created.pid
@@ -90,14 +94,21 @@ public actor TaskTable {
         guard let entry = entries[key] else { throw Self.noTask(namespace, id) }
         var response = Supervisor_DeleteTaskResponse()
         response.id = execID.isEmpty ? id : execID
+        if execID.isEmpty { entry.mark(TaskEntry.deletingMarker) }
         if let client = entry.client {
             var request = Containerd_Task_V2_DeleteRequest()
             request.id = id
             request.execID = execID
-            let deleted = try await client.delete(request, timeout: .seconds(60))
+            let deleted: Containerd_Task_V2_DeleteResponse
+            do { deleted = try await client.delete(request, timeout: .seconds(60)) } catch {
+                // Refused (still running, say): the task stays, so must the restart's view of it.
+                unlink("\(entry.bundle)/\(TaskEntry.deletingMarker)")
+                throw error
+            }
             response.pid = deleted.pid
             response.exitStatus = deleted.exitStatus
             response.exitedAt = deleted.exitedAt
+            if execID.isEmpty { FaultPoint.deleteAfterShimDelete.hit() }
         } else if let exit = entry.finalExit, execID.isEmpty {
             response.exitStatus = exit.status
             response.exitedAt = exit.at
@@ -121,12 +132,30 @@ public actor TaskTable {
             _ = try? await client.shutdown(shutdown, timeout: .seconds(5))
         }
         await entry.connection?.close()
+        await waitForShimExit(entry)
         shimLogs.forget(namespace: entry.namespace, id: entry.id)
         if failedCreate {
             _ = try? await launcher.delete(shim: entry.shim, namespace: entry.namespace, id: entry.id, bundle: entry.bundle)
         }
         umount2(entry.bundle + "/rootfs", Int32(MNT_DETACH))
         try? FileManager.default.removeItem(atPath: entry.bundle)
+    }
+
+    /// Waits (up to 3 s, then SIGKILL) until the shim has gone: a shim removes its socket as it
+    /// exits, and a new task with the same id must not find the old shim still serving there.
+    private func waitForShimExit(_ entry: TaskEntry) async {
+        guard let socket = entry.socketPath else { return }
+        let deadline = ContinuousClock.now + .seconds(3)
+        while access(socket, F_OK) == 0 && ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        guard access(socket, F_OK) == 0 else { return }
+        if let text = try? String(contentsOfFile: "\(entry.bundle)/shim.pid", encoding: .utf8),
+           let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)), pid > 1 {
+            logger.warning("shim did not exit after shutdown; killing it", metadata: ["id": "\(entry.id)", "pid": "\(pid)"])
+            kill(pid, SIGKILL)
+        }
+        unlink(socket)
     }
 
     // MARK: calls passed to the shim
@@ -175,6 +204,13 @@ public actor TaskTable {
                     continue
                 }
                 shimLogs.collect(bundle: bundle, namespace: namespace, id: id)
+                if !entry.hasMark(TaskEntry.createdMarker) || entry.hasMark(TaskEntry.deletingMarker) {
+                    // Interrupted create (the client never got its task) or delete (the client
+                    // asked for it to go): either way the task must not exist. Finish the job.
+                    logger.warning("finishing an interrupted create or delete", metadata: ["namespace": "\(namespace)", "id": "\(id)"])
+                    await abandon(entry)
+                    continue
+                }
                 if let socket = entry.socketPath, let connection = try? await RPCClient.connect(path: socket) {
                     let client = TaskClient(rpc: connection, namespace: namespace)
                     var connect = Containerd_Task_V2_ConnectRequest()
@@ -194,6 +230,21 @@ public actor TaskTable {
                                                                      "exit": "\(entry.finalExit!.status)"])
             }
         }
+    }
+
+    /// Removes every trace of a task whose create or delete was interrupted: the shim (told to
+    /// shut down if it answers), the runtime's container and the rootfs mount (`shim delete`),
+    /// the bundle.
+    private func abandon(_ entry: TaskEntry) async {
+        var entry = entry
+        if let socket = entry.socketPath, let connection = try? await RPCClient.connect(path: socket) {
+            entry.connection = connection
+            entry.client = TaskClient(rpc: connection, namespace: entry.namespace)
+            var delete = Containerd_Task_V2_DeleteRequest()
+            delete.id = entry.id
+            _ = try? await entry.client!.delete(delete, timeout: .seconds(30))
+        }
+        await discard(entry, failedCreate: true)
     }
 
     /// The init's exit when its shim is gone: what `shim delete` reports (it also kills and
