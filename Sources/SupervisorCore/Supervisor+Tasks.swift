@@ -76,9 +76,14 @@ extension Supervisor {
                 var wait = Containerd_Task_V2_WaitRequest()
                 wait.id = request.containerID
                 wait.execID = request.execID
-                let waited = try await client.wait(wait)
-                response.exitStatus = waited.exitStatus
-                response.exitedAt = waited.exitedAt
+                do {
+                    let waited = try await client.wait(wait)
+                    response.exitStatus = waited.exitStatus
+                    response.exitedAt = waited.exitedAt
+                } catch let error as CoreError where error.code == .unavailable && request.execID.isEmpty {
+                    // The shim died during the wait: answer with the exit its cleanup reports.
+                    return try await exitAfterShimLoss(namespace: entry.namespace, id: entry.id, error)
+                }
             } else if let exit = entry.finalExit, request.execID.isEmpty {
                 response.exitStatus = exit.status
                 response.exitedAt = exit.at
@@ -134,6 +139,22 @@ extension Supervisor {
             }
             return response
         }
+    }
+
+    /// Waits (up to 10 s) for the cleanup of a lost shim to record the init's exit.
+    func exitAfterShimLoss(namespace: String, id: String, _ error: CoreError) async throws -> Supervisor_WaitTaskResponse {
+        let deadline = ContinuousClock.now + .seconds(10)
+        while ContinuousClock.now < deadline {
+            guard let entry = try? await tasks.entry(namespace, id) else { break }
+            if let exit = entry.finalExit {
+                var response = Supervisor_WaitTaskResponse()
+                response.exitStatus = exit.status
+                response.exitedAt = exit.at
+                return response
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        throw error
     }
 
     /// The state of the init (`execID` empty) or an exec, from the shim or from the exit it left.

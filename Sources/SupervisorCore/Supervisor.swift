@@ -58,6 +58,15 @@ public final class Supervisor: Sendable {
     public func start() async throws -> RPCServer {
         try FileManager.default.createDirectory(atPath: config.state + "/tasks", withIntermediateDirectories: true,
                                                 attributes: [.posixPermissions: 0o711])
+        await tasks.setShimLostHandler { [events] entry in
+            guard let exit = entry.finalExit else { return }
+            var event = Containerd_Events_TaskExit()
+            event.containerID = entry.id
+            event.id = entry.id
+            event.exitStatus = exit.status
+            event.exitedAt = exit.at
+            await events.publish(topic: TaskTopic.exit, namespace: entry.namespace, event: event)
+        }
         await tasks.restore()
         let server = RPCServer(registry: registry(), logger: logger)
         try await server.listen(path: config.address)

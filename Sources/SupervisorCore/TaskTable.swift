@@ -20,6 +20,10 @@ public actor TaskTable {
     private let shims: ShimResolver
     private let logger: Logger
     private let shimLogs: ShimLogCollector
+    /// Told when a shim dies under a running supervisor, with the exit `shim delete` reported.
+    private var onShimLost: (@Sendable (TaskEntry) async -> Void)?
+
+    func setShimLostHandler(_ handler: @escaping @Sendable (TaskEntry) async -> Void) { onShimLost = handler }
 
     public init(stateDirectory: String, launcher: ShimLauncher, shims: ShimResolver, logger: Logger) {
         self.stateDirectory = stateDirectory
@@ -59,6 +63,7 @@ public actor TaskTable {
             FaultPoint.createBeforeShim.hit()
             let socket = try await launcher.start(shim: shim, namespace: namespace, id: container.id, bundle: bundle)
             let connection = try await RPCClient.connect(path: socket)
+            watch(connection, key)
             entry.connection = connection
             entry.client = TaskClient(rpc: connection, namespace: namespace)
             entries[key] = entry
@@ -158,6 +163,43 @@ public actor TaskTable {
         unlink(socket)
     }
 
+    /// Notices a shim connection closing while its task is still ours: the shim died.
+    private func watch(_ connection: RPCClient, _ key: Key) {
+        connection.closed.whenComplete { [weak self] _ in
+            Task { await self?.connectionClosed(key, connection) }
+        }
+    }
+
+    /// A shim connection closed under a task we still hold: unless the shim still answers (then
+    /// reconnect), it is gone — `shim delete` cleans up, and the task becomes stopped with the
+    /// exit that reports, which `onShimLost` publishes.
+    private func connectionClosed(_ key: Key, _ connection: RPCClient) async {
+        guard var entry = entries[key], entry.connection === connection else { return }
+        if let socket = entry.socketPath, let again = try? await RPCClient.connect(path: socket) {
+            let client = TaskClient(rpc: again, namespace: key.namespace)
+            var connect = Containerd_Task_V2_ConnectRequest()
+            connect.id = key.id
+            if (try? await client.connect(connect, timeout: .seconds(5))) != nil, entries[key]?.connection === connection {
+                watch(again, key)
+                entry.connection = again
+                entry.client = client
+                entries[key] = entry
+                return
+            }
+            await again.close()
+        }
+        guard entries[key]?.connection === connection else { return }
+        entry.connection = nil
+        entry.client = nil
+        entries[key] = entry  // calls now see "shim gone" while the cleanup runs
+        let exit = await exitOfGoneShim(entry)
+        guard entries[key] != nil else { return }
+        entry.finalExit = exit
+        entries[key] = entry
+        logger.error("shim died; task stopped", metadata: ["namespace": "\(key.namespace)", "id": "\(key.id)", "exit": "\(exit.status)"])
+        await onShimLost?(entry)
+    }
+
     // MARK: calls passed to the shim
 
     /// The live client of the shim running `id`; FailedPrecondition when that shim is gone.
@@ -216,6 +258,7 @@ public actor TaskTable {
                     var connect = Containerd_Task_V2_ConnectRequest()
                     connect.id = id
                     if (try? await client.connect(connect, timeout: .seconds(5))) != nil {
+                        watch(connection, Key(namespace: namespace, id: id))
                         entry.connection = connection
                         entry.client = client
                         entries[Key(namespace: namespace, id: id)] = entry

@@ -56,3 +56,38 @@ import Glibc
         }
     }
 }
+
+@Suite struct SupervisorShimLossTests {
+    @Test func aShimKilledUnderARunningSupervisorStopsOnlyItsTask() async throws {
+        try await withSupervisor { h, client in
+            let subscriber = SupervisorClient(rpc: try await RPCClient.connect(path: h.address), namespace: "test")
+            var request = Supervisor_SubscribeRequest()
+            request.filters = [#"topic=="/tasks/exit""#]
+            let stream = try await (subscriber.rpc as! RPCClient).stream(SupervisorAPI.events, "Subscribe", request,
+                                                                      returning: Containerd_Types_Envelope.self)
+            let victim = try await h.run(client, "victim", ["/bin/sleep", "1000"])
+            let bystander = try await h.run(client, "bystander", ["/bin/sleep", "1000"])
+            let shim = try #require(h.shimPID("victim"))
+            async let waited = client.wait("victim")
+            try await Task.sleep(for: .milliseconds(200))
+            kill(shim, SIGKILL)
+
+            let exit = try await waited
+            #expect(exit.exitStatus != 0)  // what `shim delete` reports for a container it had to kill
+            #expect(try await client.task("victim").status == .stopped)
+            #expect(await eventually { kill(Int32(victim), 0) != 0 }, "the container of the dead shim was not cleaned up")
+            for try await envelope in stream {
+                let event = try Containerd_Events_TaskExit(serializedBytes: envelope.event.value)
+                #expect(event.containerID == "victim" && event.exitStatus == exit.exitStatus)
+                break
+            }
+            // The other container never noticed.
+            #expect(kill(Int32(bystander), 0) == 0)
+            #expect(try await client.task("bystander").status == .running)
+            try await client.deleteTask("victim")
+            try await client.kill("bystander", signal: SIGKILL)
+            _ = try await client.wait("bystander")
+            try await client.deleteTask("bystander")
+        }
+    }
+}
