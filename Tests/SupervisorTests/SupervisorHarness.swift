@@ -52,13 +52,13 @@ final class SupervisorHarness: @unchecked Sendable {
     var pid: Int32 { lock.withLock { supervisorPID } }
 
     /// Starts berth-supervisor and waits until its socket answers; returns a client.
-    func start(fault: String? = nil) async throws -> SupervisorClient {
+    func start(fault: String? = nil, environment: [String] = []) async throws -> SupervisorClient {
         let log = open("\(work)/supervisor.log", O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
         let null = open("/dev/null", O_RDONLY | O_CLOEXEC)
         defer { close(log); close(null) }
         var spawn = Spawn(executable: binaries.supervisor,
                           arguments: ["--root", "\(work)/lib", "--state", "\(work)/run", "--address", address, "--log-level", "debug"],
-                          environment: ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"] + (fault.map { ["BERTH_FAULT=\($0)"] } ?? []))
+                          environment: ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"] + (fault.map { ["BERTH_FAULT=\($0)"] } ?? []) + environment)
         spawn.fileDescriptors = [null, log, log]
         let pid = try spawn.start()
         lock.withLock { supervisorPID = pid }

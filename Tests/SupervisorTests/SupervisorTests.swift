@@ -7,6 +7,7 @@ import Errdefs
 import Foundation
 import RPCNIO
 import SwiftProtobuf
+import Sys
 import Testing
 #if canImport(Glibc)
 import Glibc
@@ -77,6 +78,50 @@ import Glibc
                 if envelope.topic == "/tasks/delete" { break }
             }
             #expect(topics == ["/tasks/create", "/tasks/start", "/tasks/exit", "/tasks/delete"])
+        }
+    }
+
+    @Test func readinessIsNotifiedThroughNotifySocket() async throws {
+        try await withSupervisor { h, _ in
+            h.killSupervisor()
+            let path = "\(h.work)/notify"
+            let socket = try UnixSocket.bind(path: path, kind: .datagram)
+            _ = try await h.start(environment: ["NOTIFY_SOCKET=\(path)"])
+            // start() returned once the socket answered; READY=1 follows the listen at once.
+            var buffer = [UInt8](repeating: 0, count: 256)
+            var got = -1
+            for _ in 0..<200 where got <= 0 {
+                got = socket.withRawValue { raw in buffer.withUnsafeMutableBytes { recv(raw, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) } }
+                if got <= 0 { try await Task.sleep(for: .milliseconds(10)) }
+            }
+            #expect(got > 0 && String(decoding: buffer[0..<max(got, 0)], as: UTF8.self) == "READY=1\nMAINPID=\(h.pid)")
+        }
+    }
+
+    @Test func containerAndNamespaceEventsReachFilteredSubscribers() async throws {
+        try await withSupervisor { h, client in
+            let subscriber = try await RPCClient.connect(path: h.address)
+            defer { Task { await subscriber.close() } }
+            var request = Supervisor_SubscribeRequest()
+            request.filters = [#"topic~="^/containers/",namespace==events-ns"#, #"topic=="/namespaces/create""#]
+            let stream = try await subscriber.stream(SupervisorAPI.events, "Subscribe", request, returning: Containerd_Types_Envelope.self)
+            try await Task.sleep(for: .milliseconds(100))  // the subscription is registered
+            let other = client.inNamespace("events-ns")
+            try await client.createContainer(try h.container("elsewhere", ["/bin/true"]))  // namespace test: not selected
+            try await other.createContainer(try h.container("watched", ["/bin/true"]))
+            try await other.deleteContainer("watched")
+            var seen: [String] = []
+            for try await envelope in stream {
+                seen.append("\(envelope.namespace) \(envelope.topic)")
+                if envelope.topic == "/containers/delete" { break }
+            }
+            #expect(seen == ["test /namespaces/create", "events-ns /namespaces/create", "events-ns /containers/create", "events-ns /containers/delete"])
+            #expect(await CoreError.code {
+                var bad = Supervisor_SubscribeRequest()
+                bad.filters = ["colour==red"]
+                for try await _ in try await subscriber.stream(SupervisorAPI.events, "Subscribe", bad, returning: Containerd_Types_Envelope.self) {}
+            } == .invalidArgument)
+            try await client.deleteContainer("elsewhere")
         }
     }
 
