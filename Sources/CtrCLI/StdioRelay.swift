@@ -15,6 +15,8 @@ final class StdioRelay: @unchecked Sendable {
     private let lock = NSLock()
     private var stopping = false
     private var thread: Thread?
+    /// Written by `finish` to wake the copying thread at once.
+    private var wake: (read: Int32, write: Int32) = (-1, -1)
     /// Called once our stdin reaches end of file (the caller closes the container's stdin).
     var onInputEnd: (@Sendable () -> Void)?
 
@@ -34,6 +36,10 @@ final class StdioRelay: @unchecked Sendable {
         if !stderrPath.isEmpty { outputs.append((open(stderrPath, O_RDONLY | O_NONBLOCK | O_CLOEXEC), 2)) }
         // Read-write so opening never blocks; the shim opens its own end.
         input = open(stdinPath, O_RDWR | O_CLOEXEC)
+        var ends: [Int32] = [0, 0]
+        guard pipe(&ends) == 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+        for end in ends { _ = fcntl(end, F_SETFD, FD_CLOEXEC) }
+        wake = (ends[0], ends[1])
     }
 
     func start() {
@@ -48,8 +54,9 @@ final class StdioRelay: @unchecked Sendable {
         var stdinOpen = true
         while true {
             var fds = outputs.map { pollfd(fd: $0.fd, events: Int16(POLLIN), revents: 0) }
+            fds.append(pollfd(fd: wake.read, events: Int16(POLLIN), revents: 0))
             if stdinOpen { fds.append(pollfd(fd: 0, events: Int16(POLLIN), revents: 0)) }
-            let ready = poll(&fds, nfds_t(fds.count), 100)
+            let ready = poll(&fds, nfds_t(fds.count), -1)
             if ready > 0 {
                 for (index, output) in outputs.enumerated() where fds[index].revents != 0 { copy(from: output.fd, to: output.to, &buffer) }
                 if stdinOpen, let last = fds.last, last.fd == 0, last.revents != 0 {
@@ -83,7 +90,11 @@ final class StdioRelay: @unchecked Sendable {
     /// Copies what is left of the output and stops; removes the fifos.
     func finish() {
         lock.withLock { stopping = true }
-        while let thread, !thread.isFinished { usleep(5_000) }
+        var byte: UInt8 = 1
+        _ = write(wake.write, &byte, 1)
+        while let thread, !thread.isFinished { usleep(200) }
+        close(wake.read)
+        close(wake.write)
         for output in outputs { close(output.fd) }
         close(input)
         for path in [stdinPath, stdoutPath, stderrPath] where !path.isEmpty { unlink(path) }

@@ -152,7 +152,7 @@ public actor TaskTable {
         guard let socket = entry.socketPath else { return }
         let deadline = ContinuousClock.now + .seconds(3)
         while access(socket, F_OK) == 0 && ContinuousClock.now < deadline {
-            try? await Task.sleep(for: .milliseconds(10))
+            try? await Task.sleep(for: .milliseconds(2))
         }
         guard access(socket, F_OK) == 0 else { return }
         if let text = try? String(contentsOfFile: "\(entry.bundle)/shim.pid", encoding: .utf8),
