@@ -84,7 +84,14 @@ let package = Package(
         /// berth-shim's logic: the single-threaded poll loop, ttrpc Task service, process supervision,
         /// stdio, the start/delete contract. No Foundation, no NIO, no SwiftProtobuf (its own small
         /// protobuf codec): the shim must stay as small as conmon. See docs/architecture.md.
-        .target(name: "ShimCore", dependencies: ["RPCFraming", "Sys", "Errdefs", "CLinux"]),
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        /// Streaming tar reader and gzip (zlib) for image archives and layers.
+        .target(name: "Archive", dependencies: ["CZlib", "Errdefs"]),
+        /// The content store and image import (OCI layout, docker-archive).
+        .target(name: "Images", dependencies: ["Archive", "Digest", "Errdefs"]),
+        /// SHA-256, incremental and Foundation-free (content digests; the shim's socket name).
+        .target(name: "Digest"),
+        .target(name: "ShimCore", dependencies: ["RPCFraming", "Sys", "Errdefs", "CLinux", "Digest"]),
         .executableTarget(name: "berth-shim", dependencies: ["ShimCore"]),
 
         // --- berth-supervisor (containerd's place): records, task table, shims, events.
@@ -115,12 +122,13 @@ let package = Package(
         .testTarget(name: "RuntimeCoreTests", dependencies: ["RuntimeCore", "OCI", "Sys", "Errdefs"]),
         .testTarget(name: "RuntimeTests", dependencies: ["RuntimeCLI", "RuntimeCore", "OCI", "Sys", "Errdefs"]),
         .testTarget(name: "InteropTests", dependencies: ["RPC", "RPCNIO", "API", "Sys", "Errdefs"]),
+        .testTarget(name: "ImagesTests", dependencies: ["Images", "Archive", "Digest", "Errdefs"]),
         .testTarget(name: "SupervisorTests", dependencies: [
             "SupervisorCore", "API", "RPC", "RPCNIO", "Sys", "Errdefs",
             .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         ]),
         .testTarget(name: "ShimTests", dependencies: [
-            "ShimCore", "RPC", "RPCNIO", "API", "Sys", "Errdefs",
+            "ShimCore", "Digest", "RPC", "RPCNIO", "API", "Sys", "Errdefs",
             .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         ]),
     ],

@@ -7,7 +7,7 @@ set -euo pipefail
 packages=(
   # build: pkg-config, the C libraries the runtime links (the -dev packages ship libseccomp.a and
   # libcap.a for static links), libsystemd for the daemons, protoc for scripts/gen-protos.sh
-  pkg-config libseccomp-dev libcap-dev libsystemd-dev protobuf-compiler
+  pkg-config libseccomp-dev libcap-dev libsystemd-dev zlib1g-dev protobuf-compiler
   # tests: busybox for the test image (scripts/make-test-image.sh), the reference runtime and
   # daemon, ip for network namespaces, GNU time for peak RSS, jq for JSON checks
   busybox-static containerd runc iproute2 time jq

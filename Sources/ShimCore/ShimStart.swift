@@ -4,6 +4,7 @@
 // long-lived daemon from its own binary — a new session, the listener as fd 3, no inherited
 // stdio — then writes `address` and `shim.pid` into the bundle and prints only the address.
 // The daemon is reparented to init once `start` exits.
+import Digest
 import Errdefs
 import Glibc
 import Sys

@@ -1,6 +1,7 @@
 // Unit tests of the shim's small parts: Go-style flag parsing, the socket name (SHA-256 as
 // containerd computes it), the exit record and atomic files, the runtime's JSON bits, and the
 // ttrpc connection state machine.
+import Digest
 import Errdefs
 import Foundation
 import RPC
