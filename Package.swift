@@ -96,11 +96,11 @@ let package = Package(
 
         // --- berth-supervisor (containerd's place): records, task table, shims, events.
         .target(name: "SupervisorCore", dependencies: [
-            "API", "RPC", "RPCNIO", "Errdefs", "Sys",
+            "API", "RPC", "RPCNIO", "Errdefs", "Sys", "Images", "Archive", "Digest",
             .product(name: "SwiftProtobuf", package: "swift-protobuf"), .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "CtrCLI", dependencies: [
-            "API", "RPCNIO", "OCI", "Errdefs", .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            "API", "RPC", "RPCNIO", "OCI", "Errdefs", .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "berth-ctr", dependencies: ["CtrCLI"]),

@@ -5,6 +5,7 @@
 import API
 import Errdefs
 import Foundation
+import Images
 import Logging
 import RPC
 import RPCNIO
@@ -28,17 +29,23 @@ public final class Supervisor: Sendable {
     public let config: SupervisorConfig
     let containers: RecordStore
     let namespaces: RecordStore
+    let images: RecordStore
+    let content: ContentStore
     let tasks: TaskTable
     let events = EventExchange()
     let logger: Logger
     /// Serialises namespace and container record changes (check-then-write).
     let records = RecordLock()
+    /// Imports in progress (garbage collection waits for none).
+    let importing = Counter()
 
     public init(config: SupervisorConfig, logger: Logger) throws {
         self.config = config
         self.logger = logger
         containers = try RecordStore(directory: config.root + "/containers")
         namespaces = try RecordStore(directory: config.root + "/namespaces")
+        images = try RecordStore(directory: config.root + "/images")
+        content = try ContentStore(root: config.root + "/content")
         let launcher = ShimLauncher(address: config.address, publishBinary: CommandLine.arguments[0])
         tasks = TaskTable(stateDirectory: config.state + "/tasks", launcher: launcher,
                           shims: ShimResolver(berthShim: config.berthShim, runcShim: config.runcShim), logger: logger)
@@ -50,6 +57,7 @@ public final class Supervisor: Sendable {
         registerNamespaces(on: &registry)
         registerContainers(on: &registry)
         registerTasks(on: &registry)
+        registerImages(on: &registry)
         registerEvents(on: &registry)
         return registry
     }
@@ -68,6 +76,7 @@ public final class Supervisor: Sendable {
             await events.publish(topic: TaskTopic.exit, namespace: entry.namespace, event: event)
         }
         await tasks.restore()
+        collectGarbage()  // blobs of an import or delete that a crash interrupted
         let server = RPCServer(registry: registry(), logger: logger)
         try await server.listen(path: config.address)
         logger.info("serving", metadata: ["address": "unix://\(config.address)"])
@@ -92,6 +101,17 @@ public final class Supervisor: Sendable {
                 try await writer.send(envelope)
             }
         }
+    }
+}
+
+/// A counter shared between calls.
+final class Counter: @unchecked Sendable {
+    private let mutex = NSLock()
+    private var value = 0
+    func withLock<T>(_ body: (inout Int) -> T) -> T {
+        mutex.lock()
+        defer { mutex.unlock() }
+        return body(&value)
     }
 }
 

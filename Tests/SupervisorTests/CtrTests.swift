@@ -2,6 +2,7 @@
 // container's output and exits with its status; a detached run shows in `tasks ls` and
 // `containers ls` (table and JSON), takes an `exec`, and goes with `tasks delete -f` and
 // `containers rm`; global flags work before the command, as ctr's do; bad input is refused.
+import API
 import Foundation
 import Sys
 import Testing
@@ -54,10 +55,34 @@ import Glibc
         }
     }
 
+    @Test func imagesImportListAndRemoveWithGarbageCollection() async throws {
+        try await withSupervisor { h, client in
+            let image = try SupervisorHarness.testImage()
+            let oci = try ctr(h, ["images", "import", image + "/busybox-oci.tar"])
+            #expect(oci.0 == 0 && oci.1.hasPrefix("docker.io/library/busybox:latest\tsha256:"), "\(oci.2)")
+            let docker = try ctr(h, ["i", "import", image + "/busybox-docker.tar"])
+            #expect(docker.0 == 0, "\(docker.2)")
+            let listed = try ctr(h, ["images", "ls", "-q"])
+            #expect(listed.1 == "docker.io/library/busybox:latest\n")
+            let blobs = "\(h.work)/lib/content/blobs/sha256"
+            #expect(try FileManager.default.contentsOfDirectory(atPath: blobs).count >= 3)  // manifest, config, layer
+            // Images are per namespace.
+            #expect(try await client.inNamespace("elsewhere").call(SupervisorAPI.images, "List", Supervisor_ListImagesRequest())
+                    as Supervisor_ListImagesResponse == Supervisor_ListImagesResponse())
+            #expect(try ctr(h, ["images", "rm", "busybox"]).0 == 0)
+            #expect(try ctr(h, ["images", "ls", "-q"]).1 == "")
+            #expect(try FileManager.default.contentsOfDirectory(atPath: blobs).isEmpty)  // nothing references them now
+            let missing = try ctr(h, ["images", "rm", "busybox"])
+            #expect(missing.0 != 0 && missing.2.contains("no image docker.io/library/busybox:latest"))
+        }
+    }
+
     @Test func badInputIsRefusedClearly() async throws {
         try await withSupervisor { h, _ in
             let image = try ctr(h, ["run", "docker.io/library/busybox:latest", "x"])
             #expect(image.0 != 0 && image.2.contains("pass --rootfs DIR"))
+            let garbage = try ctr(h, ["images", "import", "/etc/hostname"])
+            #expect(garbage.0 != 0 && garbage.2.contains("DataLoss"))
             let missing = try ctr(h, ["tasks", "kill", "nothing-here"])
             #expect(missing.0 != 0 && missing.2.contains("no task nothing-here in namespace \(h.ctrNamespace)"))
             let signal = try ctr(h, ["tasks", "kill", "-s", "SIGNOPE", "x"])

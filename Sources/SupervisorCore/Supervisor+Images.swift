@@ -1,0 +1,115 @@
+// Supervisor+Images: the Images service over the content store — Import takes an archive
+// streamed in chunks (OCI layout or docker-archive, gzip'd or not) into a temporary file and
+// imports it; List, Get and Delete work on the namespace's image records (one per name, keyed by
+// the sha256 of the name). Delete collects the blobs no image of any namespace still needs.
+import API
+import Archive
+import Digest
+import Errdefs
+import Foundation
+import Images
+import RPC
+import SwiftProtobuf
+
+extension Supervisor {
+    static func imageKey(_ name: String) -> String { SHA256.hex(Array(name.utf8)) }
+
+    func registerImages(on registry: inout ServiceRegistry) {
+        let service = SupervisorAPI.images
+        registry.clientStreaming(service, "Import") { [self] (chunks: TypedInbound<Supervisor_ImportChunk>, context) in
+            let ns = try Self.namespace(of: context)
+            // Blobs of an import belong to no image until it ends: no collection meanwhile.
+            importing.withLock { $0 += 1 }
+            defer { importing.withLock { $0 -= 1 } }
+            let spool = "\(config.root)/tmp/import-\(UUID().uuidString)"
+            try FileManager.default.createDirectory(atPath: "\(config.root)/tmp", withIntermediateDirectories: true)
+            guard FileManager.default.createFile(atPath: spool, contents: nil), let file = FileHandle(forWritingAtPath: spool) else {
+                throw CoreError(.internal, "cannot create \(spool)")
+            }
+            defer { unlink(spool) }
+            for try await chunk in chunks { try file.write(contentsOf: chunk.data) }
+            try file.close()
+            let imported = try ImageImporter(store: content).importArchive(try FileSource(path: spool))
+            var response = Supervisor_ImportResponse()
+            for image in imported {
+                let record = try saveImage(image, namespace: ns)
+                response.images.append(record)
+                await events.publish(topic: "/images/create", namespace: ns, event: record)
+            }
+            logger.info("images imported", metadata: ["namespace": "\(ns)", "names": "\(imported.map(\.name))"])
+            return response
+        }
+        registry.unary(service, "List") { [self] (request: Supervisor_ListImagesRequest, context) in
+            let ns = try Self.namespace(of: context)
+            let names = Set(try request.filters.map { (text) throws(CoreError) -> String in
+                guard text.hasPrefix("name==") else { throw CoreError(.invalidArgument, "filter \(text): only name==REF is supported") }
+                return try ImageReference.normalize(String(text.dropFirst("name==".count)))
+            })
+            var response = Supervisor_ListImagesResponse()
+            response.images = images.all(Supervisor_Image.self, namespace: ns).records.map(\.1)
+                .filter { names.isEmpty || names.contains($0.name) }.sorted { $0.name < $1.name }
+            return response
+        }
+        registry.unary(service, "Get") { [self] (request: Supervisor_GetImageRequest, context) in
+            var response = Supervisor_GetImageResponse()
+            response.image = try image(request.name, in: try Self.namespace(of: context))
+            return response
+        }
+        registry.unary(service, "Delete") { [self] (request: Supervisor_DeleteImageRequest, context) -> Google_Protobuf_Empty in
+            let ns = try Self.namespace(of: context)
+            let name = try ImageReference.normalize(request.name)
+            let removed = try records.withLock { try images.delete(namespace: ns, id: Self.imageKey(name)) }
+            guard removed else { throw CoreError(.notFound, "no image \(name) in namespace \(ns)") }
+            var gone = Supervisor_Image()
+            gone.name = name
+            await events.publish(topic: "/images/delete", namespace: ns, event: gone)
+            collectGarbage()
+            return Google_Protobuf_Empty()
+        }
+        registry.serverStreaming(service, "Export") { (_: Supervisor_ExportRequest, _, _: TypedWriter<Supervisor_ExportChunk>) in
+            throw CoreError(.unimplemented, "image export is not implemented by berth-supervisor yet")
+        }
+    }
+
+    func image(_ name: String, in ns: String) throws(CoreError) -> Supervisor_Image {
+        let normalized = try ImageReference.normalize(name)
+        guard let image = try images.read(Supervisor_Image.self, namespace: ns, id: Self.imageKey(normalized)) else {
+            throw CoreError(.notFound, "no image \(normalized) in namespace \(ns)")
+        }
+        return image
+    }
+
+    private func saveImage(_ image: ImportedImage, namespace ns: String) throws -> Supervisor_Image {
+        try records.withLock {
+            let now = Google_Protobuf_Timestamp(date: Date())
+            var record = try images.read(Supervisor_Image.self, namespace: ns, id: Self.imageKey(image.name)) ?? Supervisor_Image()
+            if !record.hasCreatedAt { record.createdAt = now }
+            record.updatedAt = now
+            record.name = image.name
+            record.target.mediaType = image.target.mediaType
+            record.target.digest = image.target.digest
+            record.target.size = Int64(image.target.size)
+            try images.write(record, namespace: ns, id: Self.imageKey(image.name))
+            return record
+        }
+    }
+
+    /// Removes every blob that no image of any namespace refers to (through its manifest).
+    func collectGarbage() {
+        guard importing.withLock({ $0 }) == 0 else { return }  // the next delete or restart collects
+        var keep: Set<ContentDigest> = []
+        for ns in images.namespaces() {
+            for (_, image) in images.all(Supervisor_Image.self, namespace: ns).records {
+                guard let manifestDigest = try? ContentDigest(parsing: image.target.digest) else { continue }
+                keep.insert(manifestDigest)
+                guard let bytes = try? content.read(manifestDigest),
+                      let manifest = try? JSONDecoder().decode(ImageManifest.self, from: Data(bytes)) else { continue }
+                for blob in [manifest.config] + manifest.layers {
+                    if let digest = try? ContentDigest(parsing: blob.digest) { keep.insert(digest) }
+                }
+            }
+        }
+        let removed = content.garbageCollect(keeping: keep)
+        if !removed.isEmpty { logger.info("content collected", metadata: ["blobs": "\(removed.count)"]) }
+    }
+}
