@@ -88,7 +88,7 @@ let package = Package(
         /// Streaming tar reader and gzip (zlib) for image archives and layers.
         .target(name: "Archive", dependencies: ["CZlib", "Errdefs"]),
         /// The content store and image import (OCI layout, docker-archive).
-        .target(name: "Images", dependencies: ["Archive", "Digest", "Errdefs"]),
+        .target(name: "Images", dependencies: ["Archive", "Digest", "Errdefs", "Sys"]),
         /// SHA-256, incremental and Foundation-free (content digests; the shim's socket name).
         .target(name: "Digest"),
         .target(name: "ShimCore", dependencies: ["RPCFraming", "Sys", "Errdefs", "CLinux", "Digest"]),
@@ -122,7 +122,7 @@ let package = Package(
         .testTarget(name: "RuntimeCoreTests", dependencies: ["RuntimeCore", "OCI", "Sys", "Errdefs"]),
         .testTarget(name: "RuntimeTests", dependencies: ["RuntimeCLI", "RuntimeCore", "OCI", "Sys", "Errdefs"]),
         .testTarget(name: "InteropTests", dependencies: ["RPC", "RPCNIO", "API", "Sys", "Errdefs"]),
-        .testTarget(name: "ImagesTests", dependencies: ["Images", "Archive", "Digest", "Errdefs"]),
+        .testTarget(name: "ImagesTests", dependencies: ["Images", "Archive", "Digest", "Errdefs", "Sys"]),
         .testTarget(name: "SupervisorTests", dependencies: [
             "SupervisorCore", "API", "RPC", "RPCNIO", "Sys", "Errdefs",
             .product(name: "SwiftProtobuf", package: "swift-protobuf"),

@@ -17,6 +17,7 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "berth_syscalls.h"
@@ -124,4 +125,16 @@ int berth_signalfd(const int *signals, int nsignals, int flags) {
     if (flags & O_CLOEXEC) sfd_flags |= SFD_CLOEXEC;
     if (flags & O_NONBLOCK) sfd_flags |= SFD_NONBLOCK;
     return signalfd(-1, &mask, sfd_flags);
+}
+
+int berth_fsetxattr(int fd, const char *name, const void *value, size_t size) {
+    return fsetxattr(fd, name, value, size, 0);
+}
+
+int berth_lsetxattr(const char *path, const char *name, const void *value, size_t size) {
+    return lsetxattr(path, name, value, size, 0);
+}
+
+long berth_lgetxattr(const char *path, const char *name, void *value, size_t size) {
+    return lgetxattr(path, name, value, size);
 }

@@ -70,3 +70,28 @@ extension Substring {
         drop(while: { $0 == " " || $0 == "\t" })
     }
 }
+
+extension Linux {
+    /// fsetxattr(2) on an open file.
+    public static func setExtendedAttribute(fd: Int32, name: String, value: [UInt8], path: String = "") throws(CoreError) {
+        let result = value.withUnsafeBytes { berth_fsetxattr(fd, name, $0.baseAddress, $0.count) }
+        guard result == 0 else { throw CoreError(SystemCallFailure(call: "fsetxattr(\(name))", path: path, errno: errno)) }
+    }
+
+    /// lsetxattr(2) on a path (a final symlink is not followed).
+    public static func setExtendedAttribute(path: String, name: String, value: [UInt8]) throws(CoreError) {
+        let result = value.withUnsafeBytes { berth_lsetxattr(path, name, $0.baseAddress, $0.count) }
+        guard result == 0 else { throw CoreError(SystemCallFailure(call: "lsetxattr(\(name))", path: path, errno: errno)) }
+    }
+
+    /// lgetxattr(2): the attribute's value, or nil when the file has none (ENODATA).
+    public static func extendedAttribute(path: String, name: String) throws(CoreError) -> [UInt8]? {
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        let length = buffer.withUnsafeMutableBytes { berth_lgetxattr(path, name, $0.baseAddress, $0.count) }
+        if length < 0 {
+            if errno == ENODATA { return nil }
+            throw CoreError(SystemCallFailure(call: "lgetxattr(\(name))", path: path, errno: errno))
+        }
+        return Array(buffer[0..<length])
+    }
+}

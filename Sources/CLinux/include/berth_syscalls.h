@@ -12,6 +12,15 @@
 
 #include "berth_constants.h"
 
+/** fsetxattr(2): set an extended attribute on an open file (sys/xattr.h is not in Swift's Glibc). */
+int berth_fsetxattr(int fd, const char *name, const void *value, size_t size);
+
+/** lsetxattr(2): set an extended attribute on a path, not following a final symlink. */
+int berth_lsetxattr(const char *path, const char *name, const void *value, size_t size);
+
+/** lgetxattr(2): read an extended attribute of a path, not following a final symlink. */
+long berth_lgetxattr(const char *path, const char *name, void *value, size_t size);
+
 /** unshare(2): move the calling thread/process into new namespaces (CLONE_NEW* flags). */
 int berth_unshare(int flags);
 
