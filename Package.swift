@@ -89,6 +89,8 @@ let package = Package(
         .target(name: "Archive", dependencies: ["CZlib", "Errdefs"]),
         /// The content store and image import (OCI layout, docker-archive).
         .target(name: "Images", dependencies: ["Archive", "Digest", "Errdefs", "Sys"]),
+        /// Overlay snapshots: committed image layers and containers' writable rootfs.
+        .target(name: "Snapshots", dependencies: ["Digest", "Errdefs"]),
         /// SHA-256, incremental and Foundation-free (content digests; the shim's socket name).
         .target(name: "Digest"),
         .target(name: "ShimCore", dependencies: ["RPCFraming", "Sys", "Errdefs", "CLinux", "Digest"]),
@@ -96,7 +98,7 @@ let package = Package(
 
         // --- berth-supervisor (containerd's place): records, task table, shims, events.
         .target(name: "SupervisorCore", dependencies: [
-            "API", "RPC", "RPCNIO", "Errdefs", "Sys", "Images", "Archive", "Digest",
+            "API", "RPC", "RPCNIO", "Errdefs", "Sys", "Images", "Archive", "Digest", "Snapshots", "OCI",
             .product(name: "SwiftProtobuf", package: "swift-protobuf"), .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "CtrCLI", dependencies: [
@@ -122,7 +124,7 @@ let package = Package(
         .testTarget(name: "RuntimeCoreTests", dependencies: ["RuntimeCore", "OCI", "Sys", "Errdefs"]),
         .testTarget(name: "RuntimeTests", dependencies: ["RuntimeCLI", "RuntimeCore", "OCI", "Sys", "Errdefs"]),
         .testTarget(name: "InteropTests", dependencies: ["RPC", "RPCNIO", "API", "Sys", "Errdefs"]),
-        .testTarget(name: "ImagesTests", dependencies: ["Images", "Archive", "Digest", "Errdefs", "Sys"]),
+        .testTarget(name: "ImagesTests", dependencies: ["Images", "Archive", "Digest", "Errdefs", "Sys", "Snapshots"]),
         .testTarget(name: "SupervisorTests", dependencies: [
             "SupervisorCore", "API", "RPC", "RPCNIO", "Sys", "Errdefs",
             .product(name: "SwiftProtobuf", package: "swift-protobuf"),

@@ -10,7 +10,7 @@ import OCI
 import SwiftProtobuf
 
 struct ContainerSpecOptions: ParsableArguments {
-    @Flag(help: "Use the first argument as a root filesystem directory (images are not supported yet).")
+    @Flag(help: "Use the first argument as a root filesystem directory instead of an image.")
     var rootfs = false
 
     @Option(name: .long, help: "Environment variable K=V (repeatable).")
@@ -37,33 +37,33 @@ struct ContainerSpecOptions: ParsableArguments {
     @Option(help: "Working directory in the container.")
     var cwd = "/"
 
-    @Argument(help: "Root filesystem directory (with --rootfs).") var source: String
+    @Argument(help: "Image reference, or a root filesystem directory with --rootfs.") var source: String
     @Argument(help: "Container id.") var id: String
     @Argument(parsing: .captureForPassthrough, help: "Command and arguments.") var command: [String] = []
 
     func validate() throws {
-        guard rootfs else {
-            throw ValidationError("images are not supported by berth-ctr yet: pass --rootfs DIR (a root filesystem directory)")
-        }
-        guard source.hasPrefix("/") else { throw ValidationError("--rootfs needs an absolute path, got \(source)") }
+        if rootfs && !source.hasPrefix("/") { throw ValidationError("--rootfs needs an absolute path, got \(source)") }
     }
 
     /// The container record to create in `namespace`.
     func container(namespace: String) throws -> Supervisor_Container {
         var spec = Spec.defaultSpec(rootless: false)
-        spec.root = Root(path: source, readonly: readOnly)
+        // From an image, the supervisor completes the spec with the image's config and mounts
+        // the container's snapshot at the bundle's rootfs; a directory is used as it is.
+        spec.root = Root(path: rootfs ? source : "rootfs", readonly: readOnly)
         spec.hostname = id
         var process = spec.process!
         process.terminal = tty
-        process.args = command.isEmpty ? ["sh"] : command
+        process.args = command.isEmpty ? (rootfs ? ["sh"] : []) : command
         process.cwd = cwd
-        process.env = (process.env ?? []).filter { !$0.hasPrefix("TERM=") || tty } + env
+        let defaults = rootfs ? (process.env ?? []).filter { !$0.hasPrefix("TERM=") } : []
+        process.env = defaults + (tty ? ["TERM=xterm"] : []) + env
         spec.process = process
         spec.linux?.cgroupsPath = "/\(namespace)/\(id)"
         for text in mount { spec.mounts = (spec.mounts ?? []) + [try Self.parseMount(text)] }
         var container = Supervisor_Container()
         container.id = id
-        container.image = ""
+        container.image = rootfs ? "" : source
         container.runtime.name = runtime
         if runtimeBinary != nil || runtimeRoot != nil {
             var options = Containerd_Runc_V1_Options()

@@ -72,15 +72,26 @@ extension Supervisor {
                 created.name = ns
                 await events.publish(topic: "/namespaces/create", namespace: ns, event: created)
             }
+            if !container.image.isEmpty {
+                guard try containers.read(Supervisor_Container.self, namespace: ns, id: container.id) == nil else {
+                    throw CoreError(.alreadyExists, "container \(container.id) already exists in namespace \(ns)")
+                }
+                container = try prepareFromImage(container, namespace: ns)
+            }
             let now = Google_Protobuf_Timestamp(date: Date())
             container.createdAt = now
             container.updatedAt = now
             if container.runtime.name.isEmpty { container.runtime.name = ShimResolver.berthRuntime }
-            try records.withLock {
-                guard try containers.read(Supervisor_Container.self, namespace: ns, id: container.id) == nil else {
-                    throw CoreError(.alreadyExists, "container \(container.id) already exists in namespace \(ns)")
+            do {
+                try records.withLock {
+                    guard try containers.read(Supervisor_Container.self, namespace: ns, id: container.id) == nil else {
+                        throw CoreError(.alreadyExists, "container \(container.id) already exists in namespace \(ns)")
+                    }
+                    try containers.write(container, namespace: ns, id: container.id)
                 }
-                try containers.write(container, namespace: ns, id: container.id)
+            } catch {
+                if !container.snapshotKey.isEmpty && !request.container.image.isEmpty { try? snapshots.remove(ns, key: container.snapshotKey) }
+                throw error
             }
             await events.publish(topic: "/containers/create", namespace: ns, event: container)
             var response = Supervisor_CreateContainerResponse()
@@ -112,8 +123,10 @@ extension Supervisor {
             guard await !tasks.hasTask(ns, request.id) else {
                 throw CoreError(.failedPrecondition, "container \(request.id) has a task: delete the task first")
             }
+            let record = try containers.read(Supervisor_Container.self, namespace: ns, id: request.id)
             let removed = try records.withLock { try containers.delete(namespace: ns, id: request.id) }
             guard removed else { throw CoreError(.notFound, "no container \(request.id) in namespace \(ns)") }
+            if let key = record?.snapshotKey, !key.isEmpty { try? snapshots.remove(ns, key: key) }
             var gone = Supervisor_DeleteContainerRequest()
             gone.id = request.id
             await events.publish(topic: "/containers/delete", namespace: ns, event: gone)

@@ -13,6 +13,10 @@ extension Supervisor {
         registry.unary(service, "Create") { [self] (request: Supervisor_CreateTaskRequest, context) in
             let ns = try Self.namespace(of: context)
             let container = try container(request.containerID, in: ns)
+            var request = request
+            if request.rootfs.isEmpty && !container.snapshotKey.isEmpty {
+                request.rootfs = try rootfsMounts(of: container, namespace: ns)
+            }
             return try await tasks.create(namespace: ns, container: container, request: request)
         }
         registry.unary(service, "Start") { [self] (request: Supervisor_StartTaskRequest, context) in

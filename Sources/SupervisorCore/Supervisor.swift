@@ -8,6 +8,7 @@ import Foundation
 import Images
 import Logging
 import RPC
+import Snapshots
 import RPCNIO
 
 public struct SupervisorConfig: Sendable {
@@ -31,6 +32,7 @@ public final class Supervisor: Sendable {
     let namespaces: RecordStore
     let images: RecordStore
     let content: ContentStore
+    let snapshots: OverlaySnapshotter
     let tasks: TaskTable
     let events = EventExchange()
     let logger: Logger
@@ -46,6 +48,7 @@ public final class Supervisor: Sendable {
         namespaces = try RecordStore(directory: config.root + "/namespaces")
         images = try RecordStore(directory: config.root + "/images")
         content = try ContentStore(root: config.root + "/content")
+        snapshots = try OverlaySnapshotter(root: config.root + "/snapshots")
         let launcher = ShimLauncher(address: config.address, publishBinary: CommandLine.arguments[0])
         tasks = TaskTable(stateDirectory: config.state + "/tasks", launcher: launcher,
                           shims: ShimResolver(berthShim: config.berthShim, runcShim: config.runcShim), logger: logger)

@@ -77,10 +77,30 @@ import Glibc
         }
     }
 
+    @Test func runFromAnImageOnAnOverlaySnapshot() async throws {
+        try await withSupervisor { h, _ in
+            let image = try SupervisorHarness.testImage()
+            #expect(try ctr(h, ["images", "import", image + "/busybox-docker.tar"]).0 == 0)
+            let runtime = ["--runtime-binary", h.binaries.runtime, "--runtime-root", h.runtimeRoot]
+            let first = try ctr(h, ["run", "--rm"] + runtime + ["busybox", "img1", "sh", "-c", "echo written > /etc/motd; cat /etc/motd; echo $PATH"])
+            #expect(first.0 == 0 && first.1 == "written\n/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n", "\(first.2)")
+            // The write went to that container's own layer, which --rm removed: a new container
+            // from the same image does not see it, and the image's layer is untouched.
+            let second = try ctr(h, ["run", "--rm"] + runtime + ["busybox", "img2", "sh", "-c", "cat /etc/motd 2>&1; exit 3"])
+            #expect(second.0 == 3 && second.1.contains("No such file"))
+            let snapshots = "\(h.work)/lib/snapshots"
+            let ids = try FileManager.default.contentsOfDirectory(atPath: snapshots).filter { Int($0) != nil }
+            #expect(ids.count == 1)  // the committed layer, shared and kept; both containers' layers gone
+            #expect(!FileManager.default.fileExists(atPath: "\(snapshots)/\(ids[0])/fs/etc/motd"))
+            let mounts = try String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)
+            #expect(!mounts.contains(snapshots))
+        }
+    }
+
     @Test func badInputIsRefusedClearly() async throws {
         try await withSupervisor { h, _ in
-            let image = try ctr(h, ["run", "docker.io/library/busybox:latest", "x"])
-            #expect(image.0 != 0 && image.2.contains("pass --rootfs DIR"))
+            let image = try ctr(h, ["run", "docker.io/library/nothing:latest", "x"])
+            #expect(image.0 != 0 && image.2.contains("no image docker.io/library/nothing:latest"))
             let garbage = try ctr(h, ["images", "import", "/etc/hostname"])
             #expect(garbage.0 != 0 && garbage.2.contains("DataLoss"))
             let missing = try ctr(h, ["tasks", "kill", "nothing-here"])
