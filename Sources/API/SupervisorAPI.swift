@@ -11,6 +11,7 @@ public enum SupervisorAPI {
     public static let tasks = "berth.supervisor.v1.Tasks"
     public static let events = "berth.supervisor.v1.Events"
     public static let images = "berth.supervisor.v1.Images"
+    public static let snapshots = "berth.supervisor.v1.Snapshots"
     /// The namespace used when a caller names none.
     public static let defaultNamespace = "default"
 }

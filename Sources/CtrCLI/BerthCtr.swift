@@ -11,7 +11,7 @@ public struct BerthCtr: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "berth-ctr",
         abstract: "Debug client for berth-supervisor (like ctr for containerd).",
-        subcommands: [NamespacesCommand.self, ContainersCommand.self, TasksCommand.self, ImagesCommand.self, RunCommand.self, EventsCommand.self])
+        subcommands: [NamespacesCommand.self, ContainersCommand.self, TasksCommand.self, ImagesCommand.self, SnapshotsCommand.self, RunCommand.self, EventsCommand.self])
 
     public init() {}
 

@@ -10,7 +10,7 @@ import SwiftProtobuf
 struct ImagesCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "images", abstract: "Manage images.",
-        subcommands: [Import.self, List.self, Remove.self], aliases: ["i", "image"])
+        subcommands: [Import.self, List.self, Inspect.self, Remove.self], aliases: ["i", "image"])
 
     struct Import: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Import an OCI image layout or docker-archive tar (gzip'd or not); - reads stdin.")
@@ -51,6 +51,25 @@ struct ImagesCommand: AsyncParsableCommand {
             Table.print(Table.render(["REF", "TYPE", "DIGEST", "SIZE"], images.map {
                 [$0.name, $0.target.mediaType, $0.target.digest, "\($0.target.size) B"]
             }))
+        }
+    }
+
+    struct Inspect: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show an image's record and config (JSON).")
+        @OptionGroup var global: GlobalOptions
+        @Argument var name: String
+
+        func run() async throws {
+            var request = Supervisor_GetImageRequest()
+            request.name = name
+            let response: Supervisor_GetImageResponse = try await withClient(global) { try await $0.call(SupervisorAPI.images, "Get", request) }
+            let object: [String: Any] = [
+                "name": response.image.name,
+                "target": ["mediaType": response.image.target.mediaType, "digest": response.image.target.digest, "size": response.image.target.size],
+                "config": (try? JSONSerialization.jsonObject(with: response.config)) ?? NSNull(),
+            ]
+            let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
+            Table.print(String(decoding: data, as: UTF8.self) + "\n")
         }
     }
 

@@ -53,6 +53,8 @@ extension Supervisor {
         registry.unary(service, "Get") { [self] (request: Supervisor_GetImageRequest, context) in
             var response = Supervisor_GetImageResponse()
             response.image = try image(request.name, in: try Self.namespace(of: context))
+            let manifest = try JSONDecoder().decode(ImageManifest.self, from: Data(try content.read(try ContentDigest(parsing: response.image.target.digest))))
+            response.config = Data(try content.read(try ContentDigest(parsing: manifest.config.digest)))
             return response
         }
         registry.unary(service, "Delete") { [self] (request: Supervisor_DeleteImageRequest, context) -> Google_Protobuf_Empty in

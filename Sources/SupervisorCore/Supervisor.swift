@@ -61,6 +61,7 @@ public final class Supervisor: Sendable {
         registerContainers(on: &registry)
         registerTasks(on: &registry)
         registerImages(on: &registry)
+        registerSnapshots(on: &registry)
         registerEvents(on: &registry)
         return registry
     }

@@ -94,6 +94,24 @@ import Glibc
             #expect(!FileManager.default.fileExists(atPath: "\(snapshots)/\(ids[0])/fs/etc/motd"))
             let mounts = try String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)
             #expect(!mounts.contains(snapshots))
+
+            // The snapshot and image views of a running container.
+            #expect(try ctr(h, ["run", "-d"] + runtime + ["busybox", "img3", "sleep", "1000"]).0 == 0)
+            let listed = try ctr(h, ["snapshots", "ls"]).1.split(separator: "\n").map { $0.split(separator: " ", omittingEmptySubsequences: true).map(String.init) }
+            #expect(listed.first == ["KEY", "PARENT", "KIND"])
+            let layer = try #require(listed.first { $0.last == "Committed" })
+            #expect(listed.contains { $0 == ["img3", layer[0], "Active"] })
+            let refused = try ctr(h, ["snapshots", "rm", "img3"])
+            #expect(refused.0 != 0 && refused.2.contains("container img3's rootfs"))
+            #expect(try ctr(h, ["snapshots", "rm", layer[0]]).0 != 0)  // img3 is built on it
+            #expect(try ctr(h, ["snapshots", "mounts", "/mnt", "img3"]).1.hasPrefix("mount -t overlay overlay /mnt -o index=off,lowerdir="))
+            let inspect = try ctr(h, ["images", "inspect", "busybox"]).1
+            let config = try JSONSerialization.jsonObject(with: Data(inspect.utf8)) as? [String: Any]
+            #expect(((config?["config"] as? [String: Any])?["rootfs"] as? [String: Any])?["diff_ids"] as? [String] == [layer[0]])
+            #expect(try ctr(h, ["tasks", "delete", "-f", "img3"]).0 == 0)
+            #expect(try ctr(h, ["containers", "rm", "img3"]).0 == 0)
+            #expect(try ctr(h, ["snapshots", "rm", layer[0]]).0 == 0)
+            #expect(try ctr(h, ["snapshots", "ls"]).1 == "KEY    PARENT    KIND\n")
         }
     }
 
