@@ -10,7 +10,7 @@ import SwiftProtobuf
 struct ImagesCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "images", abstract: "Manage images.",
-        subcommands: [Import.self, List.self, Inspect.self, Remove.self], aliases: ["i", "image"])
+        subcommands: [Import.self, Export.self, List.self, Inspect.self, Remove.self], aliases: ["i", "image"])
 
     struct Import: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Import an OCI image layout or docker-archive tar (gzip'd or not); - reads stdin.")
@@ -87,6 +87,33 @@ struct ImagesCommand: AsyncParsableCommand {
                     Table.print(name + "\n")
                 }
             }
+        }
+    }
+}
+
+extension ImagesCommand {
+    struct Export: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Export images as an OCI image layout tar (- writes stdout).")
+        @OptionGroup var global: GlobalOptions
+        @Argument var file: String
+        @Argument var names: [String]
+
+        func run() async throws {
+            let (client, rpc) = try await global.connect()
+            defer { Task { await rpc.close() } }
+            var request = Supervisor_ExportRequest()
+            request.names = names
+            let stream = try await rpc.stream(SupervisorAPI.images, "Export", request, returning: Supervisor_ExportChunk.self,
+                                              metadata: [Metadata.namespaceKey: client.namespace])
+            let output: FileHandle
+            if file == "-" { output = .standardOutput } else {
+                guard FileManager.default.createFile(atPath: file, contents: nil), let handle = FileHandle(forWritingAtPath: file) else {
+                    throw ValidationError("cannot create \(file)")
+                }
+                output = handle
+            }
+            for try await chunk in stream { try output.write(contentsOf: chunk.data) }
+            if file != "-" { try output.close() }
         }
     }
 }

@@ -12,6 +12,11 @@ import Foundation
 public struct ImportedImage: Sendable, Equatable {
     public var name: String
     public var target: Descriptor
+
+    public init(name: String, target: Descriptor) {
+        self.name = name
+        self.target = target
+    }
 }
 
 public struct ImageImporter: Sendable {
@@ -55,7 +60,9 @@ public struct ImageImporter: Sendable {
             guard let given, given.contains("/") || given.contains(":") || override != nil || annotations["io.containerd.image.name"] != nil else {
                 throw CoreError(.invalidArgument, "image \(descriptor.digest) in index.json has no name: give one")
             }
-            images.append(ImportedImage(name: try ImageReference.normalize(given), target: target))
+            // The index's annotations and platform describe the entry, not the manifest itself.
+            let bare = Descriptor(mediaType: target.mediaType, digest: target.digest, size: target.size)
+            images.append(ImportedImage(name: try ImageReference.normalize(given), target: bare))
         }
         guard !images.isEmpty else { throw CoreError(.invalidArgument, "index.json lists no images") }
         return images

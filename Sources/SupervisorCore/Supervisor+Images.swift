@@ -18,25 +18,10 @@ extension Supervisor {
         let service = SupervisorAPI.images
         registry.clientStreaming(service, "Import") { [self] (chunks: TypedInbound<Supervisor_ImportChunk>, context) in
             let ns = try Self.namespace(of: context)
-            // Blobs of an import belong to no image until it ends: no collection meanwhile.
-            importing.withLock { $0 += 1 }
-            defer { importing.withLock { $0 -= 1 } }
-            let spool = "\(config.root)/tmp/import-\(UUID().uuidString)"
-            try FileManager.default.createDirectory(atPath: "\(config.root)/tmp", withIntermediateDirectories: true)
-            guard FileManager.default.createFile(atPath: spool, contents: nil), let file = FileHandle(forWritingAtPath: spool) else {
-                throw CoreError(.internal, "cannot create \(spool)")
-            }
-            defer { unlink(spool) }
-            for try await chunk in chunks { try file.write(contentsOf: chunk.data) }
-            try file.close()
-            let imported = try ImageImporter(store: content).importArchive(try FileSource(path: spool))
-            var response = Supervisor_ImportResponse()
-            for image in imported {
-                let record = try saveImage(image, namespace: ns)
-                response.images.append(record)
-                await events.publish(topic: "/images/create", namespace: ns, event: record)
-            }
-            logger.info("images imported", metadata: ["namespace": "\(ns)", "names": "\(imported.map(\.name))"])
+            let response = try await importArchive(chunks, namespace: ns)
+            // The archive's other files (index.json, docker's json and VERSION files) were ingested
+            // as they streamed past; nothing refers to them.
+            collectGarbage()
             return response
         }
         registry.unary(service, "List") { [self] (request: Supervisor_ListImagesRequest, context) in
@@ -68,9 +53,58 @@ extension Supervisor {
             collectGarbage()
             return Google_Protobuf_Empty()
         }
-        registry.serverStreaming(service, "Export") { (_: Supervisor_ExportRequest, _, _: TypedWriter<Supervisor_ExportChunk>) in
-            throw CoreError(.unimplemented, "image export is not implemented by berth-supervisor yet")
+        registry.serverStreaming(service, "Export") { [self] (request: Supervisor_ExportRequest, context, writer: TypedWriter<Supervisor_ExportChunk>) in
+            let ns = try Self.namespace(of: context)
+            guard !request.names.isEmpty else { throw CoreError(.invalidArgument, "export needs at least one image name") }
+            let chosen = try request.names.map { (name) throws(CoreError) -> ImportedImage in
+                let record = try image(name, in: ns)
+                return ImportedImage(name: record.name, target: Descriptor(mediaType: record.target.mediaType,
+                                                                          digest: record.target.digest, size: Int(record.target.size)))
+            }
+            // Written to a spool file first, then streamed in 1 MiB chunks (frames stay under 4 MiB).
+            try FileManager.default.createDirectory(atPath: "\(config.root)/tmp", withIntermediateDirectories: true)
+            let spool = "\(config.root)/tmp/export-\(UUID().uuidString)"
+            let fd = open(spool, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+            guard fd >= 0 else { throw CoreError(SystemCallFailure(call: "open", path: spool, errno: errno)) }
+            unlink(spool)
+            defer { close(fd) }
+            importing.withLock { $0 += 1 }  // keep the blobs from a concurrent collection
+            defer { importing.withLock { $0 -= 1 } }
+            try ImageExporter(store: content).export(chosen, to: fd, path: spool)
+            lseek(fd, 0, SEEK_SET)
+            var buffer = [UInt8](repeating: 0, count: 1 << 20)
+            while true {
+                let count = read(fd, &buffer, buffer.count)
+                guard count > 0 else { break }
+                var chunk = Supervisor_ExportChunk()
+                chunk.data = Data(buffer[0..<count])
+                try await writer.send(chunk)
+            }
         }
+    }
+
+    /// Receives the archive into a spool file and imports it; collection waits meanwhile (the
+    /// import's blobs belong to no image until it ends).
+    private func importArchive(_ chunks: TypedInbound<Supervisor_ImportChunk>, namespace ns: String) async throws -> Supervisor_ImportResponse {
+        importing.withLock { $0 += 1 }
+        defer { importing.withLock { $0 -= 1 } }
+        let spool = "\(config.root)/tmp/import-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: "\(config.root)/tmp", withIntermediateDirectories: true)
+        guard FileManager.default.createFile(atPath: spool, contents: nil), let file = FileHandle(forWritingAtPath: spool) else {
+            throw CoreError(.internal, "cannot create \(spool)")
+        }
+        defer { unlink(spool) }
+        for try await chunk in chunks { try file.write(contentsOf: chunk.data) }
+        try file.close()
+        let imported = try ImageImporter(store: content).importArchive(try FileSource(path: spool))
+        var response = Supervisor_ImportResponse()
+        for image in imported {
+            let record = try saveImage(image, namespace: ns)
+            response.images.append(record)
+            await events.publish(topic: "/images/create", namespace: ns, event: record)
+        }
+        logger.info("images imported", metadata: ["namespace": "\(ns)", "names": "\(imported.map(\.name))"])
+        return response
     }
 
     func image(_ name: String, in ns: String) throws(CoreError) -> Supervisor_Image {

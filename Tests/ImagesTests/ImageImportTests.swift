@@ -8,6 +8,9 @@ import Errdefs
 import Foundation
 import Images
 import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
 
 @Suite struct ImageImportTests {
     static func testImage() throws -> String {
@@ -55,6 +58,24 @@ import Testing
         #expect(configs.count == 1)  // the same config and diff ids from every archive
         let renamed = try importer.importArchive(try FileSource(path: "\(dir.path)/docker.tar"), name: "example.com/tools/box:1.0")
         #expect(renamed.map(\.name) == ["example.com/tools/box:1.0"])
+    }
+
+    @Test func exportedLayoutsImportAgainUnchanged() throws {
+        let dir = try Scratch()
+        let store = try ContentStore(root: dir.path + "/content")
+        let images = try ImageImporter(store: store).importArchive(try FileSource(path: try Self.testImage() + "/busybox-docker.tar"))
+        let fd = open(dir.path + "/export.tar", O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        try ImageExporter(store: store).export(images, to: fd, path: dir.path + "/export.tar")
+        close(fd)
+        try dir.run("tar -tf export.tar > listing")
+        let listing = try String(contentsOfFile: dir.path + "/listing", encoding: .utf8).split(separator: "\n").map(String.init)
+        #expect(listing.prefix(2) == ["oci-layout", "index.json"])
+        #expect(listing.filter { $0.hasPrefix("blobs/sha256/") && $0.count == 77 }.count == 3)  // manifest, config, layer
+        let fresh = try ContentStore(root: dir.path + "/fresh")
+        let again = try ImageImporter(store: fresh).importArchive(try FileSource(path: dir.path + "/export.tar"))
+        #expect(again == images)  // same name, same manifest descriptor
+        let manifest = try JSONDecoder().decode(ImageManifest.self, from: Data(try fresh.read(try ContentDigest(parsing: again[0].target.digest))))
+        for blob in [manifest.config] + manifest.layers { #expect(fresh.contains(try ContentDigest(parsing: blob.digest))) }
     }
 
     @Test func badArchivesAreRefused() throws {

@@ -64,6 +64,12 @@ import Glibc
             #expect(docker.0 == 0, "\(docker.2)")
             let listed = try ctr(h, ["images", "ls", "-q"])
             #expect(listed.1 == "docker.io/library/busybox:latest\n")
+            // Export, then import the export into another namespace: the same image.
+            let exported = "\(h.work)/exported.tar"
+            #expect(try ctr(h, ["images", "export", exported, "busybox"]).0 == 0)
+            let reimported = try ctr(h, ["-n", "second", "images", "import", exported])
+            #expect(reimported.0 == 0 && reimported.1 == docker.1, "\(reimported.2)")
+            #expect(try ctr(h, ["-n", "second", "images", "rm", "busybox"]).0 == 0)
             let blobs = "\(h.work)/lib/content/blobs/sha256"
             #expect(try FileManager.default.contentsOfDirectory(atPath: blobs).count >= 3)  // manifest, config, layer
             // Images are per namespace.
