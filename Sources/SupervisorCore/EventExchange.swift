@@ -11,6 +11,11 @@ public actor EventExchange {
 
     private var subscribers: [UUID: (filter: EventFilter, continuation: AsyncStream<Containerd_Types_Envelope>.Continuation)] = [:]
     private var observers: [Observer] = []
+    /// Recently forwarded envelopes: a shim retransmits one whose acknowledgement it missed
+    /// (delivery is at least once), and subscribers should see it once.
+    private var recent: Set<Containerd_Types_Envelope> = []
+    private var recentOrder: [Containerd_Types_Envelope] = []
+    private static let recentLimit = 4096
 
     public init() {}
 
@@ -28,6 +33,14 @@ public actor EventExchange {
     private func unsubscribe(_ id: UUID) { subscribers[id] = nil }
 
     public var subscriberCount: Int { subscribers.count }
+
+    /// Delivers an envelope a shim forwarded, unless it is a retransmission of one delivered lately.
+    public func forwarded(_ envelope: Containerd_Types_Envelope) async {
+        guard recent.insert(envelope).inserted else { return }
+        recentOrder.append(envelope)
+        if recentOrder.count > Self.recentLimit { recent.remove(recentOrder.removeFirst()) }
+        await publish(envelope)
+    }
 
     /// Delivers an envelope: observers first (they may record state), then matching subscribers.
     public func publish(_ envelope: Containerd_Types_Envelope) async {

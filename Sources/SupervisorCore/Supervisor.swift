@@ -97,7 +97,7 @@ public final class Supervisor: Sendable {
     private func registerEvents(on registry: inout ServiceRegistry) {
         EventsAPI.register(on: &registry) { [events] envelope, _ in
             // Acknowledged once delivered to observers and subscribers: the shim retries until then.
-            await events.publish(envelope)
+            await events.forwarded(envelope)
         }
         registry.serverStreaming(SupervisorAPI.events, "Subscribe") { [events] (request: Supervisor_SubscribeRequest, _, writer: TypedWriter<Containerd_Types_Envelope>) in
             let filter = try EventFilter(request.filters)

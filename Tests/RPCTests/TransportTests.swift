@@ -92,7 +92,8 @@ import Glibc
             } catch let error as CoreError {
                 #expect(error.code == .deadlineExceeded)
             }
-            #expect(ContinuousClock.now - started < .seconds(5))
+            // Far sooner than the 30 s the call would take (generous: the suite loads 2 cores heavily).
+            #expect(ContinuousClock.now - started < .seconds(20))
             // The connection is still usable.
             #expect(try await client.unary(service: "t.S", method: "Echo", request: [5]) == [5])
             await client.close()

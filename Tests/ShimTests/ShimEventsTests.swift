@@ -22,7 +22,11 @@ final class EventsServer: @unchecked Sendable {
 
     func listen() async throws {
         var registry = ServiceRegistry()
-        EventsAPI.register(on: &registry) { [self] envelope, _ in lock.withLock { received.append(envelope) } }
+        // Delivery is at least once: a shim whose Forward was not acknowledged in time sends the
+        // same envelope again (same timestamp and payload), and a consumer keeps one copy.
+        EventsAPI.register(on: &registry) { [self] envelope, _ in
+            lock.withLock { if !received.contains(envelope) { received.append(envelope) } }
+        }
         let server = RPCServer(registry: registry)
         try await server.listen(path: path)
         lock.withLock { self.server = server }
