@@ -135,8 +135,8 @@ actor EventLog {
         while await !events.topics.contains(TaskTopic.delete), ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(20))
         }
-        #expect(await events.topics == [TaskTopic.create, TaskTopic.start, TaskTopic.exit, TaskTopic.delete],
-                "topics: \(await events.topics)")
+        let topics = await events.topics
+        #expect(topics == [TaskTopic.create, TaskTopic.start, TaskTopic.exit, TaskTopic.delete], "topics: \(topics)")
         let envelopes = await events.envelopes
         #expect(envelopes.allSatisfy { $0.namespace == namespace })
         if envelopes.count == 4 {
