@@ -2,8 +2,9 @@
 # Benchmark (not a test: never run by scripts/test.sh or CI) of berth-supervisor + berth-ctr
 # against Debian's containerd + ctr, side by side in one run, each on private directories and
 # sockets under one temporary directory:
-#   1. `run --rm --rootfs DIR ID /bin/true` (create, start, wait, delete of a busybox container),
-#      alternating berth-ctr and ctr, N times each: medians and the ratio berth/ctr
+#   1. `run --rm busybox ID /bin/true` (the busybox test image imported into both first; create —
+#      with its overlay snapshot —, start, wait, delete), alternating berth-ctr and ctr, N times
+#      each: medians and the ratio berth/ctr
 #      (target ≤ 0.5; ctr measured 117 ms on this machine kind, ../shared/notes/peers.md).
 #   2. Idle RSS of berth-supervisor and containerd after the runs (containerd: 37 MiB).
 #   3. Restart: RUNNING detached containers (10 for both; LARGE, default 500, for berth only —
@@ -40,7 +41,6 @@ R=$(mktemp -d /tmp/berth-bench-sup.XXXXXX)
 ns=berth-bench-$$
 . scripts/interop/lib.sh
 scripts/make-test-image.sh "$R/image" >/dev/null
-rootfs=$R/image/rootfs
 # berth-supervisor finds berth-shim next to itself, and berth-shim finds berth-runtime next to itself.
 mkdir -p "$R/bin"
 cp "$bin/berth-supervisor" "$bin/berth-ctr" "$static/berth-shim" "$static/berth-runtime" "$R/bin/"
@@ -65,7 +65,7 @@ cleanup() {
     "$static/berth-runtime" --root "$root" list -q 2>/dev/null | xargs -r -n1 "$static/berth-runtime" --root "$root" delete --force 2>/dev/null
     rm -rf "$root"
   done
-  findmnt -rn -o TARGET | grep "^$R/" | sort -r | xargs -r -n1 umount -l
+  findmnt -rn -o TARGET | grep -E "^$R/|/run/containerd/io.containerd.runtime.v2.task/$ns/" | sort -r | xargs -r -n1 umount -l
   find /sys/fs/cgroup -mindepth 2 -maxdepth 3 -depth -type d -path "*/$ns*" -exec rmdir {} \; 2>/dev/null
   rm -rf "$R"
 }
@@ -79,11 +79,14 @@ for _ in $(seq 100); do [ -S "$R/sup/supervisor.sock" ] && break; sleep 0.05; do
 now() { date +%s%N; }
 median() { sort -n | awk '{a[NR]=$1} END {m=(NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2; printf "%.1f", m/1e6}'; }
 
-echo "1. run --rm --rootfs DIR ID /bin/true, alternating, n=$N"
+"${bctr[@]}" images import "$R/image/busybox-oci.tar" >/dev/null
+"${ctr[@]}" images import "$R/image/busybox-oci.tar" >/dev/null
+img=docker.io/library/busybox:latest
+echo "1. run --rm busybox ID /bin/true, alternating, n=$N"
 : >"$R/t-berth"; : >"$R/t-ctr"
 for i in $(seq "$N"); do
-  t0=$(now); "${bctr[@]}" run --rm --rootfs "$rootfs" "b$i" /bin/true; t1=$(now); echo $((t1 - t0)) >>"$R/t-berth"
-  t0=$(now); "${ctr[@]}" run --rm --rootfs "$rootfs" "c$i" /bin/true; t1=$(now); echo $((t1 - t0)) >>"$R/t-ctr"
+  t0=$(now); "${bctr[@]}" run --rm "$img" "b$i" /bin/true; t1=$(now); echo $((t1 - t0)) >>"$R/t-berth"
+  t0=$(now); "${ctr[@]}" run --rm "$img" "c$i" /bin/true; t1=$(now); echo $((t1 - t0)) >>"$R/t-ctr"
 done
 mb=$(median <"$R/t-berth"); mc=$(median <"$R/t-ctr")
 echo "   berth-ctr → berth-supervisor → berth-shim → berth-runtime: median $mb ms"
@@ -112,9 +115,9 @@ restart_time() {  # restart_time WHICH COUNT: ms from restart to COUNT RUNNING l
 }
 echo "3. SIGKILL → restart → all tasks listed RUNNING"
 for i in $(seq 10); do
-  "${bctr[@]}" run -d --rootfs "$rootfs" "s$i" /bin/sleep 1000
-  "${ctr[@]}" run -d --rootfs "$rootfs" "s$i" /bin/sleep 1000
+  "${bctr[@]}" run -d "$img" "s$i" /bin/sleep 1000
+  "${ctr[@]}" run -d "$img" "s$i" /bin/sleep 1000
 done
 echo "   10 containers: berth-supervisor $(restart_time berth 10) ms, containerd $(restart_time ctrd 10) ms (targets ≤ 50 ms; containerd 73 ms in peers.md)"
-for i in $(seq 11 "$LARGE"); do "${bctr[@]}" run -d --rootfs "$rootfs" "s$i" /bin/sleep 1000; done
+for i in $(seq 11 "$LARGE"); do "${bctr[@]}" run -d "$img" "s$i" /bin/sleep 1000; done
 echo "   $LARGE containers: berth-supervisor $(restart_time berth "$LARGE") ms (target ≤ 1000 ms)"
