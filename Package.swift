@@ -16,6 +16,8 @@ let package = Package(
         .executable(name: "berth-shim", targets: ["berth-shim"]),
         .executable(name: "berth-supervisor", targets: ["berth-supervisor"]),
         .executable(name: "berth-ctr", targets: ["berth-ctr"]),
+        .executable(name: "berth-engine", targets: ["berth-engine"]),
+        .executable(name: "berth", targets: ["berth"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
@@ -96,9 +98,12 @@ let package = Package(
         .target(name: "ShimCore", dependencies: ["RPCFraming", "Sys", "Errdefs", "CLinux", "Digest"]),
         .executableTarget(name: "berth-shim", dependencies: ["ShimCore"]),
 
+        /// Crash-safe protobuf records, one file each (the supervisor's and the engine's metadata).
+        .target(name: "Records", dependencies: ["Errdefs", "Sys", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
+
         // --- berth-supervisor (containerd's place): records, task table, shims, events.
         .target(name: "SupervisorCore", dependencies: [
-            "API", "RPC", "RPCNIO", "Errdefs", "Sys", "Images", "Archive", "Digest", "Snapshots", "OCI",
+            "API", "RPC", "RPCNIO", "Errdefs", "Sys", "Images", "Archive", "Digest", "Snapshots", "OCI", "Records",
             .product(name: "SwiftProtobuf", package: "swift-protobuf"), .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "CtrCLI", dependencies: [
@@ -110,6 +115,21 @@ let package = Package(
             "SupervisorCore", "Systemd", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
+
+        // --- berth-engine (dockerd's place) and berth (the docker CLI's).
+        .target(name: "EngineCore", dependencies: [
+            "API", "RPC", "RPCNIO", "Errdefs", "Sys", "Images", "OCI", "Records", "Digest",
+            .product(name: "SwiftProtobuf", package: "swift-protobuf"), .product(name: "Logging", package: "swift-log"),
+        ]),
+        .executableTarget(name: "berth-engine", dependencies: [
+            "EngineCore", "Systemd", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "BerthCLI", dependencies: [
+            "API", "RPC", "RPCNIO", "Errdefs", .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "berth", dependencies: ["BerthCLI"]),
 
         // --- Fuzzing: scripts/fuzz-rpc.sh builds this with libFuzzer (-sanitize=fuzzer -DBERTH_FUZZ);
         // a normal build makes it a replayer of saved inputs (regression cases).
@@ -127,6 +147,10 @@ let package = Package(
         .testTarget(name: "ImagesTests", dependencies: ["Images", "Archive", "Digest", "Errdefs", "Sys", "Snapshots"]),
         .testTarget(name: "SupervisorTests", dependencies: [
             "SupervisorCore", "API", "RPC", "RPCNIO", "Sys", "Errdefs",
+            .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+        ]),
+        .testTarget(name: "EngineTests", dependencies: [
+            "EngineCore", "BerthCLI", "API", "RPC", "RPCNIO", "Sys", "Errdefs",
             .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         ]),
         .testTarget(name: "ShimTests", dependencies: [

@@ -14,9 +14,9 @@ daemons=$(pgrep -af '^(containerd --config|/usr/sbin/dockerd --data-root) /tmp/b
 [ -n "$state" ] && problems+=("runtime state left: $state")
 netns=$(ip netns list 2>/dev/null || true)
 [ -n "$netns" ] && problems+=("network namespaces left: $netns")
-cgroups=$(find /sys/fs/cgroup -mindepth 1 -maxdepth 2 -type d \( -name 'berth-test*' -o -name 'berth-interop*' -o -name 'berth-shim-interop*' -o -name 'berth-dbg*' -o -name 'c-????????' \) 2>/dev/null || true)
+cgroups=$(find /sys/fs/cgroup -mindepth 1 -maxdepth 2 -type d \( -name 'berth-test*' -o -name 'berth' -o -name 'berth-interop*' -o -name 'berth-shim-interop*' -o -name 'berth-dbg*' -o -name 'c-????????' \) 2>/dev/null || true)
 [ -n "$cgroups" ] && problems+=("cgroups left: $cgroups")
-tmp=$(ls -d /tmp/berth-rpc-* /tmp/berth-interop-* /tmp/berth-run-* /tmp/berth-rt-* /tmp/berth-out-* /tmp/berth-ctrd.* /tmp/berth-ctrs.* /tmp/berth-dockerd.* /tmp/berth-pty-* /tmp/bshim-* /tmp/bsup-* /tmp/berth-child-* /tmp/berth-images-* /tmp/berth-ctr-* 2>/dev/null || true)
+tmp=$(ls -d /tmp/berth-rpc-* /tmp/berth-interop-* /tmp/berth-run-* /tmp/berth-rt-* /tmp/berth-out-* /tmp/berth-ctrd.* /tmp/berth-ctrs.* /tmp/berth-dockerd.* /tmp/berth-pty-* /tmp/bshim-* /tmp/bsup-* /tmp/berth-child-* /tmp/berth-images-* /tmp/berth-ctr-* /tmp/beng-* 2>/dev/null || true)
 [ -n "$tmp" ] && problems+=("temporary files left: $tmp")
 if [ ${#problems[@]} -gt 0 ]; then
   printf 'check-leftovers: %s\n' "${problems[@]}" >&2

@@ -76,7 +76,7 @@ extension ContainerInit {
             try setup.applyRlimits()
             try setup.enterWorkingDirectory()
             guard let executable = ProcessSetup.lookPath(program, env: env) else {
-                throw ChildFailure(stage: "exec", path: program, errno: ENOENT, message: "executable file not found in $PATH")
+                throw ProcessSetup.lookupFailure(program)
             }
             prepared = Prepared(executable: executable, setup: setup)
             try sync.send(.ready)

@@ -118,7 +118,7 @@ extension ContainerInit {
         try setup.enterWorkingDirectory()
         // Find the program now, so a missing one fails `create` with a clear error, as runc does.
         guard let executable = ProcessSetup.lookPath(program, env: env) else {
-            throw ChildFailure(stage: "exec", path: program, errno: ENOENT, message: "executable file not found in $PATH")
+            throw ProcessSetup.lookupFailure(program)
         }
         return Prepared(executable: executable, setup: setup, hostPID: hostPID)
     }

@@ -29,6 +29,17 @@ extension ProcessSetup {
         return nil
     }
 
+    /// Why `lookPath` found nothing: a path that exists but cannot be run is EACCES ("permission
+    /// denied", docker's exit 126), anything else ENOENT (docker's 127).
+    static func lookupFailure(_ name: String) -> ChildFailure {
+        var info = stat()
+        if name.contains("/"), stat(name, &info) == 0 {
+            return ChildFailure(stage: "exec", path: name, errno: EACCES, message: "permission denied")
+        }
+        return ChildFailure(stage: "exec", path: name, errno: ENOENT,
+                            message: name.contains("/") ? "no such file or directory" : "executable file not found in $PATH")
+    }
+
     /// Whether `path` (symbolic links followed) is a regular file with at least one execute bit.
     static func isExecutableFile(_ path: String) -> Bool {
         var info = stat()

@@ -40,6 +40,7 @@ extension Supervisor {
             response.image = try image(request.name, in: try Self.namespace(of: context))
             let manifest = try JSONDecoder().decode(ImageManifest.self, from: Data(try content.read(try ContentDigest(parsing: response.image.target.digest))))
             response.config = Data(try content.read(try ContentDigest(parsing: manifest.config.digest)))
+            response.size = Int64(manifest.layers.reduce(0) { $0 + $1.size })
             return response
         }
         registry.unary(service, "Delete") { [self] (request: Supervisor_DeleteImageRequest, context) -> Google_Protobuf_Empty in

@@ -8,6 +8,7 @@ import Foundation
 import Images
 import Logging
 import RPC
+import Records
 import Snapshots
 import RPCNIO
 

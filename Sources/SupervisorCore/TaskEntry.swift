@@ -5,6 +5,7 @@
 // supervisor finds every task again.
 import API
 import Foundation
+import Records
 import RPCNIO
 import SwiftProtobuf
 

@@ -343,12 +343,37 @@ public nonisolated struct Engine_HostConfig: Sendable {
   /// Clears the value of `consoleSize`. Subsequent reads from it will return its default value.
   public mutating func clearConsoleSize() {self._consoleSize = nil}
 
+  public var logConfig: Engine_LogConfig {
+    get {_logConfig ?? Engine_LogConfig()}
+    set {_logConfig = newValue}
+  }
+  /// Returns true if `logConfig` has been explicitly set.
+  public var hasLogConfig: Bool {self._logConfig != nil}
+  /// Clears the value of `logConfig`. Subsequent reads from it will return its default value.
+  public mutating func clearLogConfig() {self._logConfig = nil}
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
   fileprivate var _restartPolicy: Engine_RestartPolicy? = nil
   fileprivate var _consoleSize: Engine_ConsoleSize? = nil
+  fileprivate var _logConfig: Engine_LogConfig? = nil
+}
+
+/// --log-driver and --log-opt: "json-file" (default; opts max-size, max-file), "journald", "none".
+public nonisolated struct Engine_LogConfig: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var type: String = String()
+
+  public var config: Dictionary<String,String> = [:]
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
 }
 
 public nonisolated struct Engine_CreateContainerRequest: @unchecked Sendable {
@@ -697,11 +722,60 @@ public nonisolated struct Engine_ContainerInspect: @unchecked Sendable {
     set {_uniqueStorage()._sizeRootFs = newValue}
   }
 
+  public var logPath: String {
+    get {_storage._logPath}
+    set {_uniqueStorage()._logPath = newValue}
+  }
+
+  public var hostnamePath: String {
+    get {_storage._hostnamePath}
+    set {_uniqueStorage()._hostnamePath = newValue}
+  }
+
+  public var hostsPath: String {
+    get {_storage._hostsPath}
+    set {_uniqueStorage()._hostsPath = newValue}
+  }
+
+  public var resolvConfPath: String {
+    get {_storage._resolvConfPath}
+    set {_uniqueStorage()._resolvConfPath = newValue}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
   fileprivate var _storage = _StorageClass.defaultInstance
+}
+
+/// What the engine keeps of a container at <data-root>/containers/<id>/config.pb: what inspect
+/// shows, and what only the engine needs to decide about restarts.
+public nonisolated struct Engine_StoredContainer: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var inspect: Engine_ContainerInspect {
+    get {_inspect ?? Engine_ContainerInspect()}
+    set {_inspect = newValue}
+  }
+  /// Returns true if `inspect` has been explicitly set.
+  public var hasInspect: Bool {self._inspect != nil}
+  /// Clears the value of `inspect`. Subsequent reads from it will return its default value.
+  public mutating func clearInspect() {self._inspect = nil}
+
+  /// `stop` or `kill` by a user: unless-stopped and always do not restart it (until `start`).
+  public var manuallyStopped: Bool = false
+
+  /// The image's reference as the supervisor knows it (normalized).
+  public var imageRef: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _inspect: Engine_ContainerInspect? = nil
 }
 
 public nonisolated struct Engine_WaitContainerRequest: Sendable {
@@ -1684,7 +1758,7 @@ nonisolated extension Engine_ConsoleSize: SwiftProtobuf.Message, SwiftProtobuf._
 
 nonisolated extension Engine_HostConfig: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".HostConfig"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}auto_remove\0\u{3}restart_policy\0\u{1}memory\0\u{3}nano_cpus\0\u{3}pids_limit\0\u{1}privileged\0\u{3}cap_add\0\u{3}cap_drop\0\u{3}security_opt\0\u{3}read_only\0\u{1}binds\0\u{3}console_size\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}auto_remove\0\u{3}restart_policy\0\u{1}memory\0\u{3}nano_cpus\0\u{3}pids_limit\0\u{1}privileged\0\u{3}cap_add\0\u{3}cap_drop\0\u{3}security_opt\0\u{3}read_only\0\u{1}binds\0\u{3}console_size\0\u{3}log_config\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1704,6 +1778,7 @@ nonisolated extension Engine_HostConfig: SwiftProtobuf.Message, SwiftProtobuf._M
       case 10: try { try decoder.decodeSingularBoolField(value: &self.readOnly) }()
       case 11: try { try decoder.decodeRepeatedStringField(value: &self.binds) }()
       case 12: try { try decoder.decodeSingularMessageField(value: &self._consoleSize) }()
+      case 13: try { try decoder.decodeSingularMessageField(value: &self._logConfig) }()
       default: break
       }
     }
@@ -1750,6 +1825,9 @@ nonisolated extension Engine_HostConfig: SwiftProtobuf.Message, SwiftProtobuf._M
     try { if let v = self._consoleSize {
       try visitor.visitSingularMessageField(value: v, fieldNumber: 12)
     } }()
+    try { if let v = self._logConfig {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 13)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1766,6 +1844,42 @@ nonisolated extension Engine_HostConfig: SwiftProtobuf.Message, SwiftProtobuf._M
     if lhs.readOnly != rhs.readOnly {return false}
     if lhs.binds != rhs.binds {return false}
     if lhs._consoleSize != rhs._consoleSize {return false}
+    if lhs._logConfig != rhs._logConfig {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Engine_LogConfig: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".LogConfig"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}type\0\u{1}config\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.type) }()
+      case 2: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: &self.config) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.type.isEmpty {
+      try visitor.visitSingularStringField(value: self.type, fieldNumber: 1)
+    }
+    if !self.config.isEmpty {
+      try visitor.visitMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: self.config, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Engine_LogConfig, rhs: Engine_LogConfig) -> Bool {
+    if lhs.type != rhs.type {return false}
+    if lhs.config != rhs.config {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -2319,7 +2433,7 @@ nonisolated extension Engine_ContainerState: SwiftProtobuf.Message, SwiftProtobu
 
 nonisolated extension Engine_ContainerInspect: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ContainerInspect"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}created\0\u{1}path\0\u{1}args\0\u{1}state\0\u{1}image\0\u{1}name\0\u{3}restart_count\0\u{1}config\0\u{3}host_config\0\u{3}size_rw\0\u{3}size_root_fs\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}created\0\u{1}path\0\u{1}args\0\u{1}state\0\u{1}image\0\u{1}name\0\u{3}restart_count\0\u{1}config\0\u{3}host_config\0\u{3}size_rw\0\u{3}size_root_fs\0\u{3}log_path\0\u{3}hostname_path\0\u{3}hosts_path\0\u{3}resolv_conf_path\0")
 
   fileprivate class _StorageClass {
     var _id: String = String()
@@ -2334,6 +2448,10 @@ nonisolated extension Engine_ContainerInspect: SwiftProtobuf.Message, SwiftProto
     var _hostConfig: Engine_HostConfig? = nil
     var _sizeRw: Int64 = 0
     var _sizeRootFs: Int64 = 0
+    var _logPath: String = String()
+    var _hostnamePath: String = String()
+    var _hostsPath: String = String()
+    var _resolvConfPath: String = String()
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -2356,6 +2474,10 @@ nonisolated extension Engine_ContainerInspect: SwiftProtobuf.Message, SwiftProto
       _hostConfig = source._hostConfig
       _sizeRw = source._sizeRw
       _sizeRootFs = source._sizeRootFs
+      _logPath = source._logPath
+      _hostnamePath = source._hostnamePath
+      _hostsPath = source._hostsPath
+      _resolvConfPath = source._resolvConfPath
     }
   }
 
@@ -2386,6 +2508,10 @@ nonisolated extension Engine_ContainerInspect: SwiftProtobuf.Message, SwiftProto
         case 10: try { try decoder.decodeSingularMessageField(value: &_storage._hostConfig) }()
         case 11: try { try decoder.decodeSingularInt64Field(value: &_storage._sizeRw) }()
         case 12: try { try decoder.decodeSingularInt64Field(value: &_storage._sizeRootFs) }()
+        case 13: try { try decoder.decodeSingularStringField(value: &_storage._logPath) }()
+        case 14: try { try decoder.decodeSingularStringField(value: &_storage._hostnamePath) }()
+        case 15: try { try decoder.decodeSingularStringField(value: &_storage._hostsPath) }()
+        case 16: try { try decoder.decodeSingularStringField(value: &_storage._resolvConfPath) }()
         default: break
         }
       }
@@ -2434,6 +2560,18 @@ nonisolated extension Engine_ContainerInspect: SwiftProtobuf.Message, SwiftProto
       if _storage._sizeRootFs != 0 {
         try visitor.visitSingularInt64Field(value: _storage._sizeRootFs, fieldNumber: 12)
       }
+      if !_storage._logPath.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._logPath, fieldNumber: 13)
+      }
+      if !_storage._hostnamePath.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._hostnamePath, fieldNumber: 14)
+      }
+      if !_storage._hostsPath.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._hostsPath, fieldNumber: 15)
+      }
+      if !_storage._resolvConfPath.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._resolvConfPath, fieldNumber: 16)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -2455,10 +2593,58 @@ nonisolated extension Engine_ContainerInspect: SwiftProtobuf.Message, SwiftProto
         if _storage._hostConfig != rhs_storage._hostConfig {return false}
         if _storage._sizeRw != rhs_storage._sizeRw {return false}
         if _storage._sizeRootFs != rhs_storage._sizeRootFs {return false}
+        if _storage._logPath != rhs_storage._logPath {return false}
+        if _storage._hostnamePath != rhs_storage._hostnamePath {return false}
+        if _storage._hostsPath != rhs_storage._hostsPath {return false}
+        if _storage._resolvConfPath != rhs_storage._resolvConfPath {return false}
         return true
       }
       if !storagesAreEqual {return false}
     }
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Engine_StoredContainer: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".StoredContainer"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}inspect\0\u{3}manually_stopped\0\u{3}image_ref\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._inspect) }()
+      case 2: try { try decoder.decodeSingularBoolField(value: &self.manuallyStopped) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.imageRef) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._inspect {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
+    if self.manuallyStopped != false {
+      try visitor.visitSingularBoolField(value: self.manuallyStopped, fieldNumber: 2)
+    }
+    if !self.imageRef.isEmpty {
+      try visitor.visitSingularStringField(value: self.imageRef, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Engine_StoredContainer, rhs: Engine_StoredContainer) -> Bool {
+    if lhs._inspect != rhs._inspect {return false}
+    if lhs.manuallyStopped != rhs.manuallyStopped {return false}
+    if lhs.imageRef != rhs.imageRef {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -923,6 +923,9 @@ public nonisolated struct Supervisor_GetImageResponse: Sendable {
   /// The image config (OCI image-spec JSON: Env, Cmd, Entrypoint, WorkingDir, User, ...).
   public var config: Data = Data()
 
+  /// The bytes of the image's layer blobs, as stored.
+  public var size: Int64 = 0
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -2880,7 +2883,7 @@ nonisolated extension Supervisor_GetImageRequest: SwiftProtobuf.Message, SwiftPr
 
 nonisolated extension Supervisor_GetImageResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".GetImageResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}image\0\u{1}config\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}image\0\u{1}config\0\u{1}size\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2890,6 +2893,7 @@ nonisolated extension Supervisor_GetImageResponse: SwiftProtobuf.Message, SwiftP
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularMessageField(value: &self._image) }()
       case 2: try { try decoder.decodeSingularBytesField(value: &self.config) }()
+      case 3: try { try decoder.decodeSingularInt64Field(value: &self.size) }()
       default: break
       }
     }
@@ -2906,12 +2910,16 @@ nonisolated extension Supervisor_GetImageResponse: SwiftProtobuf.Message, SwiftP
     if !self.config.isEmpty {
       try visitor.visitSingularBytesField(value: self.config, fieldNumber: 2)
     }
+    if self.size != 0 {
+      try visitor.visitSingularInt64Field(value: self.size, fieldNumber: 3)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Supervisor_GetImageResponse, rhs: Supervisor_GetImageResponse) -> Bool {
     if lhs._image != rhs._image {return false}
     if lhs.config != rhs.config {return false}
+    if lhs.size != rhs.size {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -1,4 +1,4 @@
-// RecordStore: crash-safe storage of the supervisor's metadata records (namespaces, containers),
+// RecordStore: crash-safe storage of protobuf records (the supervisor's and the engine's metadata),
 // one protobuf file per record at `<root>/<kind>/<namespace>/<id>.pb`. A write goes to a
 // temporary file that is fsynced, renamed over the record and followed by an fsync of the
 // directory, so a SIGKILL or power loss leaves the old record or the new one, never a torn one;
@@ -73,7 +73,7 @@ public struct RecordStore: Sendable {
 
     // MARK: files
 
-    static func makeDirectories(_ path: String) throws(CoreError) {
+    public static func makeDirectories(_ path: String) throws(CoreError) {
         do {
             try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true,
                                                     attributes: [.posixPermissions: 0o700])
@@ -82,7 +82,7 @@ public struct RecordStore: Sendable {
         }
     }
 
-    static func readFile(_ path: String) throws(CoreError) -> [UInt8]? {
+    public static func readFile(_ path: String) throws(CoreError) -> [UInt8]? {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else {
             if errno == ENOENT { return nil }
@@ -93,7 +93,7 @@ public struct RecordStore: Sendable {
     }
 
     /// Temporary file, write, fsync, rename over `path`, fsync of the directory.
-    static func writeDurably(_ bytes: [UInt8], to path: String) throws(CoreError) {
+    public static func writeDurably(_ bytes: [UInt8], to path: String) throws(CoreError) {
         let temporary = "\(path).tmp-\(getpid())"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw CoreError(SystemCallFailure(call: "open", path: temporary, errno: errno)) }
@@ -114,7 +114,7 @@ public struct RecordStore: Sendable {
         syncDirectory((path as NSString).deletingLastPathComponent)
     }
 
-    static func syncDirectory(_ path: String) {
+    public static func syncDirectory(_ path: String) {
         let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard fd >= 0 else { return }
         fsync(fd)

@@ -1,0 +1,72 @@
+// BerthMain: the `berth` entry point — docker's command line over berth-engine. Global options
+// (-H/--host, also $BERTH_HOST) may come before the command, as with docker; errors print as
+// docker's do and exit with docker's codes: 125 when the engine or the command line refuses
+// (`run`, `create`), 1 for other commands' errors, a container's own status for `run`/`wait`.
+import ArgumentParser
+import Errdefs
+import Foundation
+import Glibc
+
+public enum BerthMain {
+    public static func run() async {
+        var arguments = Array(CommandLine.arguments.dropFirst())
+        liftGlobalOptions(&arguments)
+        do {
+            var command = try Berth.parseAsRoot(arguments)
+            if var command = command as? AsyncParsableCommand {
+                try await command.run()
+            } else {
+                try command.run()
+            }
+        } catch let exit as ExitCode {
+            Foundation.exit(exit.rawValue)
+        } catch let error as CoreError {
+            let runLike = ["run", "create"].contains(arguments.first ?? "")
+            FileHandle.standardError.write(Data("\(runLike ? "berth: " : "")Error response from daemon: \(error.message)\n".utf8))
+            Foundation.exit(runLike ? 125 : 1)
+        } catch let error as CLIError {
+            FileHandle.standardError.write(Data("\(error.message)\n".utf8))
+            Foundation.exit(error.code)
+        } catch {
+            let code = Berth.exitCode(for: error)
+            if code == .success || code.rawValue == 0 {
+                Berth.exit(withError: error)  // --help, --version
+            }
+            FileHandle.standardError.write(Data("berth: \(Berth.message(for: error))\nSee 'berth --help'.\n".utf8))
+            Foundation.exit(125)
+        }
+    }
+
+    /// Moves `-H X`, `--host X`, `--host=X` before the command into $BERTH_HOST.
+    static func liftGlobalOptions(_ arguments: inout [String]) {
+        while let first = arguments.first, first.hasPrefix("-") {
+            if (first == "-H" || first == "--host"), arguments.count > 1 {
+                setenv("BERTH_HOST", arguments[1], 1)
+                arguments.removeFirst(2)
+            } else if first.hasPrefix("--host=") {
+                setenv("BERTH_HOST", String(first.dropFirst("--host=".count)), 1)
+                arguments.removeFirst()
+            } else {
+                break
+            }
+        }
+    }
+}
+
+/// An error the CLI reports itself, with docker's exit code.
+struct CLIError: Error {
+    var message: String
+    var code: Int32 = 1
+}
+
+struct Berth: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "berth",
+        abstract: "A container engine for Linux, with docker's command line. Global option: -H/--host unix:///PATH (or $BERTH_HOST).",
+        subcommands: [
+            RunCommand.self, CreateCommand.self, StartCommand.self, StopCommand.self, KillCommand.self, RestartCommand.self,
+            RemoveCommand.self, WaitCommand.self, PsCommand.self, LogsCommand.self, InspectCommand.self,
+            ImagesCommand.self, LoadCommand.self, RemoveImageCommand.self, ImageCommand.self, ContainerCommand.self,
+            VersionCommand.self, EventsCommand.self,
+        ])
+}

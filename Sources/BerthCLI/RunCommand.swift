@@ -1,0 +1,103 @@
+// RunCommand: `berth run` and `berth create`. run creates the container, and unless -d attaches
+// to its output (replayed from its log, so nothing printed before the attach is missed), starts
+// it, and exits with its status; with --rm the engine removes it after the exit. An executable
+// that is missing or cannot be run gives docker's 127 and 126; any other refusal 125.
+import API
+import ArgumentParser
+import Errdefs
+import Foundation
+import RPC
+import RPCNIO
+import SwiftProtobuf
+
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "run", abstract: "Create and run a new container from an image.",
+                                                    helpNames: [.long])
+    @Flag(name: .shortAndLong, help: "Run container in background and print container ID.") var detach = false
+    @OptionGroup var flags: ContainerFlags
+
+    func run() async throws {
+        let request = try flags.request()
+        if flags.interactive && !detach {
+            throw CLIError(message: "berth: -i (attaching stdin) is not supported yet; use -d, or a command that needs no input", code: 125)
+        }
+        try await withEngine { connection in
+            let id = try await Self.create(request, on: connection)
+            if detach {
+                try await Self.start(id, on: connection, remove: false)
+                print(id)
+                return
+            }
+            let call = try await StdioOutput.attach(id, logs: true, on: connection)
+            let client = connection.client
+            let waiter = Task { try await client.wait(id, condition: .notRunning) }
+            do {
+                try await Self.start(id, on: connection, remove: flags.rm)
+            } catch {
+                waiter.cancel()
+                throw error
+            }
+            try await StdioOutput.copy(call.responses)
+            let status = try await waiter.value.statusCode
+            if status != 0 { throw ExitCode(Int32(truncatingIfNeeded: status)) }
+        }
+    }
+
+    static func create(_ request: Engine_CreateContainerRequest, on connection: EngineConnection) async throws -> String {
+        do {
+            let response = try await connection.client.create(request)
+            for warning in response.warnings { FileHandle.standardError.write(Data("WARNING: \(warning)\n".utf8)) }
+            return response.id
+        } catch let error as CoreError where error.code == .notFound && error.message.hasPrefix("No such image") {
+            FileHandle.standardError.write(Data("Unable to find image '\(request.config.image)' locally\n".utf8))
+            throw CLIError(message: "berth: Error response from daemon: \(error.message) (berth has no registry pull yet: `berth load -i` an archive).\nSee 'berth run --help'.", code: 125)
+        }
+    }
+
+    /// Starts `id`; an executable that is missing exits 127, one that cannot be run 126 (docker's codes).
+    static func start(_ id: String, on connection: EngineConnection, remove: Bool) async throws {
+        do {
+            try await connection.client.start(id)
+        } catch let error as CoreError {
+            if remove { try? await connection.client.remove(id, force: true) }
+            let text = error.message.lowercased()
+            let code: Int32 = text.contains("permission denied") ? 126
+                : (text.contains("no such file") || text.contains("not found") || text.contains("enoent")) ? 127 : 125
+            throw CLIError(message: "berth: Error response from daemon: failed to create task for container: \(error.message)", code: code)
+        }
+    }
+}
+
+struct CreateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "create", abstract: "Create a new container.", helpNames: [.long])
+    @OptionGroup var flags: ContainerFlags
+
+    func run() async throws {
+        let request = try flags.request()
+        try await withEngine { connection in print(try await RunCommand.create(request, on: connection)) }
+    }
+}
+
+/// Attach's output: the call, and copying it to our stdout and stderr.
+enum StdioOutput {
+    /// Attaches to `id`'s stdout and stderr (from the start of its log with `logs`).
+    static func attach(_ id: String, logs: Bool, on connection: EngineConnection) async throws -> BidirectionalCall {
+        let call = try await connection.rpc.bidirectional(service: EngineAPI.containers, method: "Attach", timeout: nil)
+        var request = Engine_AttachRequest()
+        var options = Engine_AttachOptions()
+        options.id = id
+        options.stdout = true
+        options.stderr = true
+        options.logs = logs
+        request.options = options
+        try await call.send(try request.serializedBytes())
+        return call
+    }
+
+    static func copy(_ responses: AsyncThrowingStream<[UInt8], any Error>) async throws {
+        for try await bytes in responses {
+            let chunk = try Engine_StdioChunk(serializedBytes: bytes)
+            (chunk.fd == 2 ? FileHandle.standardError : FileHandle.standardOutput).write(chunk.data)
+        }
+    }
+}

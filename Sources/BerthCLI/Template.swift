@@ -1,0 +1,163 @@
+// Template: docker's --format for the common cases — Go-template actions on a field path
+// ({{.ID}}, {{.State.Status}}), {{json .}} and {{json .Field}}, `table ...` (a header row, columns
+// aligned like Go's tabwriter), and the shorthand `json` (one JSON object per line). Values are
+// plain dictionaries, arrays, strings, numbers and booleans.
+import Foundation
+
+struct Template {
+    enum Part {
+        case text(String)
+        case field([String], json: Bool)
+    }
+
+    let parts: [Part]
+    let isTable: Bool
+
+    init(_ format: String) throws {
+        var text = format
+        if text == "json" { text = "{{json .}}" }
+        isTable = text.hasPrefix("table ")
+        if isTable { text.removeFirst("table ".count) }
+        text = text.replacingOccurrences(of: "\\t", with: "\t").replacingOccurrences(of: "\\n", with: "\n")
+        var parts: [Part] = []
+        var rest = Substring(text)
+        while let open = rest.range(of: "{{") {
+            if open.lowerBound > rest.startIndex { parts.append(.text(String(rest[..<open.lowerBound]))) }
+            guard let close = rest[open.upperBound...].range(of: "}}") else {
+                throw CLIError(message: "template: unclosed action in \"\(format)\"", code: 125)
+            }
+            var action = rest[open.upperBound..<close.lowerBound].trimmingCharacters(in: .whitespaces)
+            var json = false
+            if action.hasPrefix("json ") {
+                json = true
+                action = action.dropFirst(5).trimmingCharacters(in: .whitespaces)
+            }
+            guard action.hasPrefix(".") else {
+                throw CLIError(message: "template: unsupported action \"{{\(action)}}\" (fields like {{.ID}} and {{json .}} are supported)", code: 125)
+            }
+            parts.append(.field(action.dropFirst().split(separator: ".").map(String.init), json: json))
+            rest = rest[close.upperBound...]
+        }
+        if !rest.isEmpty { parts.append(.text(String(rest))) }
+        self.parts = parts
+    }
+
+    func render(_ value: [String: Any]) throws -> String {
+        var out = ""
+        for part in parts {
+            switch part {
+            case .text(let text): out += text
+            case .field(let path, let json):
+                var current: Any? = value
+                for key in path {
+                    guard let dictionary = current as? [String: Any] else { current = nil; break }
+                    guard dictionary.keys.contains(key) else {
+                        throw CLIError(message: "template: can't evaluate field \(key)", code: 125)
+                    }
+                    current = dictionary[key]
+                }
+                out += json ? Self.json(current ?? NSNull()) : Self.plain(current)
+            }
+        }
+        return out
+    }
+
+    /// The header of a table: each field's name in docker's capitals.
+    func header(_ names: [String: String]) -> String {
+        parts.map { part in
+            switch part {
+            case .text(let text): text
+            case .field(let path, _): names[path.joined(separator: ".")] ?? path.joined(separator: ".").uppercased()
+            }
+        }.joined()
+    }
+
+    static func plain(_ value: Any?) -> String {
+        switch value {
+        case nil, is NSNull: return "<no value>"
+        case let string as String: return string
+        case let bool as Bool: return bool ? "true" : "false"
+        case let array as [Any]: return "[" + array.map { plain($0) }.joined(separator: " ") + "]"
+        case let dictionary as [String: Any]:
+            return "map[" + dictionary.keys.sorted().map { "\($0):\(plain(dictionary[$0]))" }.joined(separator: " ") + "]"
+        default: return "\(value!)"
+        }
+    }
+
+    static func json(_ value: Any) -> String {
+        guard JSONSerialization.isValidJSONObject([value]),
+              let data = try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .fragmentsAllowed, .withoutEscapingSlashes]) else {
+            return "\"\(value)\""
+        }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// Aligns tab-separated cells like Go's tabwriter with padding 3 (docker's tables).
+    static func align(_ lines: [String]) -> String {
+        let rows = lines.map { $0.components(separatedBy: "\t") }
+        var widths: [Int] = []
+        for row in rows {
+            for (index, cell) in row.enumerated().dropLast() {
+                if widths.count <= index { widths.append(0) }
+                widths[index] = max(widths[index], cell.count)
+            }
+        }
+        return rows.map { row in
+            row.enumerated().map { index, cell in
+                index == row.count - 1 ? cell : cell.padding(toLength: widths[index] + 3, withPad: " ", startingAt: 0)
+            }.joined()
+        }.map { $0 + "\n" }.joined()
+    }
+}
+
+/// Prints `items` with `format` (a template, `json`, `table ...`) or the default table.
+func printFormatted(_ items: [[String: Any]], format: String?, defaultTable: String, headers: [String: String]) throws {
+    let template = try Template(format ?? defaultTable)
+    if template.isTable {
+        var lines = [template.header(headers)]
+        for item in items { lines.append(try template.render(item)) }
+        print(Template.align(lines), terminator: "")
+    } else {
+        for item in items { print(try template.render(item)) }
+    }
+}
+
+/// "5 seconds ago", "About a minute ago" (docker's CreatedSince / RunningFor).
+func ago(_ date: Date) -> String {
+    let seconds = Int(Date().timeIntervalSince(date))
+    if seconds < 1 { return "Less than a second ago" }
+    if seconds == 1 { return "1 second ago" }
+    if seconds < 60 { return "\(seconds) seconds ago" }
+    let minutes = seconds / 60
+    if minutes == 1 { return "About a minute ago" }
+    if minutes < 60 { return "\(minutes) minutes ago" }
+    let hours = Int((Double(seconds) / 3600).rounded())
+    if hours == 1 { return "About an hour ago" }
+    if hours < 48 { return "\(hours) hours ago" }
+    if hours < 24 * 7 * 2 { return "\(hours / 24) days ago" }
+    if hours < 24 * 30 * 2 { return "\(hours / 24 / 7) weeks ago" }
+    if hours < 24 * 365 * 2 { return "\(hours / 24 / 30) months ago" }
+    return "\(hours / 24 / 365) years ago"
+}
+
+/// Go's time.Time String() shape, as docker prints CreatedAt: "2026-12-06 11:39:24 +0000 UTC".
+func goTime(_ date: Date) -> String {
+    let formatter = DateFormatter()
+    formatter.locale = Locale(identifier: "en_US_POSIX")
+    formatter.timeZone = TimeZone(identifier: "UTC")
+    formatter.dateFormat = "yyyy-MM-dd HH:mm:ss '+0000 UTC'"
+    return formatter.string(from: date)
+}
+
+/// RFC 3339 with nanoseconds, as docker's JSON prints times.
+func rfc3339(_ date: Date) -> String {
+    let seconds = date.timeIntervalSince1970
+    let whole = Int(seconds.rounded(.down))
+    let nanos = Int(((seconds - Double(whole)) * 1e9).rounded())
+    let formatter = DateFormatter()
+    formatter.locale = Locale(identifier: "en_US_POSIX")
+    formatter.timeZone = TimeZone(identifier: "UTC")
+    formatter.dateFormat = "yyyy-MM-dd'T'HH:mm:ss"
+    let fraction = String(format: "%09d", min(nanos, 999_999_999))
+    return formatter.string(from: Date(timeIntervalSince1970: Double(whole))) + "." + fraction + "Z"
+}

@@ -1,0 +1,70 @@
+// ContainerStore: the engine's containers, in memory and on disk at
+// <data-root>/containers/<id>/config.pb (written durably on every change, read at start-up), with
+// the name index and docker's lookup rules: a full id, a unique id prefix, or a name.
+import API
+import Errdefs
+import Foundation
+import Records
+
+struct ContainerStore {
+    let directory: String
+    private let records: RecordStore
+    private(set) var byID: [String: Engine_StoredContainer] = [:]
+    private var byName: [String: String] = [:]
+
+    init(directory: String) throws(CoreError) {
+        self.directory = directory
+        records = try RecordStore(directory: directory)
+    }
+
+    /// Reads every stored container; unreadable records are reported and left alone.
+    mutating func load() -> [CoreError] {
+        var errors: [CoreError] = []
+        for id in records.namespaces() where id.count == 64 {
+            do {
+                if let stored = try records.read(Engine_StoredContainer.self, namespace: id, id: "config") {
+                    byID[id] = stored
+                    byName[stored.inspect.name] = id
+                }
+            } catch {
+                errors.append(error)
+            }
+        }
+        return errors
+    }
+
+    func directory(of id: String) -> String { "\(directory)/\(id)" }
+
+    /// Resolves a name, full id or unique id prefix.
+    func resolve(_ reference: String) throws(CoreError) -> Engine_StoredContainer {
+        let name = reference.hasPrefix("/") ? String(reference.dropFirst()) : reference
+        if let id = byName[name], let stored = byID[id] { return stored }
+        if let stored = byID[reference] { return stored }
+        if !reference.isEmpty {
+            let matches = byID.keys.filter { $0.hasPrefix(reference) }
+            if matches.count == 1, let stored = byID[matches[0]] { return stored }
+            if matches.count > 1 {
+                throw CoreError(.invalidArgument, "multiple IDs found with provided prefix: \(reference)")
+            }
+        }
+        throw CoreError(.notFound, "No such container: \(reference)")
+    }
+
+    func isNameTaken(_ name: String) -> String? { byName[name] }
+
+    /// Saves a new or changed container.
+    mutating func save(_ stored: Engine_StoredContainer) throws(CoreError) {
+        let id = stored.inspect.id
+        if let old = byID[id], old.inspect.name != stored.inspect.name { byName[old.inspect.name] = nil }
+        try records.write(stored, namespace: id, id: "config")
+        byID[id] = stored
+        byName[stored.inspect.name] = id
+    }
+
+    /// Forgets a container and removes its directory (record, log, etc files).
+    mutating func remove(_ id: String) {
+        if let old = byID[id] { byName[old.inspect.name] = nil }
+        byID[id] = nil
+        try? FileManager.default.removeItem(atPath: directory(of: id))
+    }
+}

@@ -1,0 +1,141 @@
+// Engine+Exits: what happens when a container's process ends, and at engine start. Each running
+// container has a watcher awaiting its task's exit through the supervisor (a supervisor restart
+// only delays it). An exit is recorded, the stopped task deleted, then the restart policy decides
+// (docker's backoff: 100 ms doubling, reset after 10 s of running) or --rm removes it. At start
+// the engine re-reads its records and asks the supervisor about every container it thought
+// running: those still running are watched again (live restore), those that exited while it was
+// down get their recorded exit status.
+import API
+import Errdefs
+import Foundation
+import SwiftProtobuf
+
+extension Engine {
+    /// Awaits the exit of `id`'s task and records it.
+    func watch(_ id: String) {
+        Task {
+            do {
+                let exit = try await link.run { try await $0.wait(id) }
+                await exited(id, code: Int32(truncatingIfNeeded: exit.exitStatus), at: exit.exitedAt.date, error: "")
+            } catch let error as CoreError where error.code == .notFound {
+                await exited(id, code: 255, at: Date(), error: "the container's task is gone: \(error.message)")
+            } catch {
+                logger.error("lost track of a container's exit; retrying", metadata: ["id": "\(id)", "error": "\(error)"])
+                try? await Task.sleep(for: .seconds(1))
+                await rewatch(id)
+            }
+        }
+    }
+
+    private func rewatch(_ id: String) {
+        guard let stored = store.byID[id], isActive(stored) else { return }
+        watch(id)
+    }
+
+    func exited(_ id: String, code: Int32, at: Date, error: String) async {
+        guard var stored = store.byID[id], isActive(stored) else { return }
+        _ = try? await link.run { try await $0.deleteTask(id) }
+        guard store.byID[id] != nil else { return }
+        stored = store.byID[id]!
+        let ranFor = at.timeIntervalSince(stored.inspect.state.startedAt.date)
+        stored.inspect.state.status = .exited
+        stored.inspect.state.running = false
+        stored.inspect.state.paused = false
+        stored.inspect.state.pid = 0
+        stored.inspect.state.exitCode = code
+        stored.inspect.state.error = error
+        stored.inspect.state.finishedAt = Google_Protobuf_Timestamp(date: at)
+        let restart = shouldRestart(stored)
+        if restart {
+            stored.inspect.state.status = .restarting
+            stored.inspect.state.restarting = true
+        }
+        do { try store.save(stored) } catch {
+            logger.error("cannot record an exit", metadata: ["id": "\(id)", "error": "\(error)"])
+        }
+        exits[id] = ((exits[id]?.count ?? 0) + 1, code)
+        notify(id)
+        var attributes = attributes(of: stored)
+        attributes["exitCode"] = "\(code)"
+        await events.publish(type: "container", action: "die", id: id, attributes: attributes)
+        logger.info("container exited", metadata: ["id": "\(id)", "code": "\(code)", "restart": "\(restart)"])
+        if restart {
+            let delay = ranFor >= 10 ? Duration.milliseconds(100) : (restartDelays[id] ?? .milliseconds(100))
+            restartDelays[id] = min(delay * 2, .seconds(60))
+            scheduleRestart(id, after: delay)
+        } else if stored.inspect.hostConfig.autoRemove {
+            do { try await remove(id, force: false) } catch {
+                logger.error("cannot auto-remove a container", metadata: ["id": "\(id)", "error": "\(error)"])
+            }
+        }
+    }
+
+    /// Docker's restart policies: always; unless-stopped (not after a user's stop); on-failure[:N].
+    func shouldRestart(_ stored: Engine_StoredContainer) -> Bool {
+        let policy = stored.inspect.hostConfig.restartPolicy
+        guard !stored.manuallyStopped else { return false }
+        switch policy.name {
+        case "always", "unless-stopped": return true
+        case "on-failure":
+            guard stored.inspect.state.exitCode != 0 else { return false }
+            return policy.maximumRetryCount == 0 || stored.inspect.restartCount < policy.maximumRetryCount
+        default: return false
+        }
+    }
+
+    private func scheduleRestart(_ id: String, after delay: Duration) {
+        Task {
+            try? await Task.sleep(for: delay)
+            await restartByPolicy(id)
+        }
+    }
+
+    private func restartByPolicy(_ id: String) async {
+        guard var stored = store.byID[id], stored.inspect.state.status == .restarting, !stored.manuallyStopped else { return }
+        stored.inspect.restartCount += 1
+        do {
+            try await startTask(&stored)
+            await events.publish(type: "container", action: "restart", id: id, attributes: attributes(of: stored))
+        } catch {
+            logger.error("policy restart failed", metadata: ["id": "\(id)", "error": "\(error)"])
+        }
+    }
+
+    // MARK: restore
+
+    /// Loads the records and reconciles them with the supervisor's tasks (live restore).
+    public func restore() async {
+        for error in store.load() { logger.error("unreadable container record", metadata: ["error": "\(error)"]) }
+        let tasks: [String: Supervisor_Process]
+        do {
+            tasks = Dictionary(try await link.run { try await $0.listTasks() }.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        } catch {
+            logger.error("cannot list the supervisor's tasks", metadata: ["error": "\(error)"])
+            return
+        }
+        for (id, stored) in store.byID {
+            switch stored.inspect.state.status {
+            case .running, .paused:
+                if let task = tasks[id], task.status == .running || task.status == .paused || task.status == .pausing {
+                    logger.info("container still running", metadata: ["id": "\(id)", "pid": "\(task.pid)"])
+                    watch(id)
+                } else if let task = tasks[id], task.status == .stopped {
+                    await exited(id, code: Int32(truncatingIfNeeded: task.exitStatus), at: task.exitedAt.date, error: "")
+                } else {
+                    await exited(id, code: 255, at: Date(), error: "the container's task was gone when the engine started")
+                }
+            case .restarting:
+                scheduleRestart(id, after: .milliseconds(100))
+            case .removing:
+                try? await remove(id, force: true)
+            case .exited where !stored.manuallyStopped && ["always", "unless-stopped"].contains(stored.inspect.hostConfig.restartPolicy.name):
+                var restarting = stored
+                restarting.inspect.state.status = .restarting
+                try? store.save(restarting)
+                scheduleRestart(id, after: .milliseconds(0))
+            default:
+                break
+            }
+        }
+    }
+}

@@ -1,0 +1,181 @@
+// Engine+Lifecycle: start, stop, kill, remove and wait — docker's verbs with docker's rules
+// (stop: the stop signal, the timeout, then SIGKILL; rm of a running container needs --force;
+// wait conditions not-running, next-exit, removed).
+import API
+import Errdefs
+import Foundation
+import Glibc
+import SwiftProtobuf
+
+extension Engine {
+    public func start(_ reference: String) async throws {
+        var stored = try store.resolve(reference)
+        let id = stored.inspect.id
+        switch stored.inspect.state.status {
+        case .running: return  // docker: 304 Not Modified
+        case .paused: throw CoreError(.failedPrecondition, "cannot start a paused container, try unpause instead")
+        case .removing, .dead: throw CoreError(.failedPrecondition, "container \(id) is marked for removal and cannot be started")
+        default: break
+        }
+        stored.manuallyStopped = false
+        try await startTask(&stored)
+    }
+
+    /// Creates and starts the task of `stored` and records it running.
+    func startTask(_ stored: inout Engine_StoredContainer) async throws {
+        let id = stored.inspect.id
+        var request = Supervisor_CreateTaskRequest()
+        request.containerID = id
+        request.terminal = stored.inspect.config.tty
+        if !stored.inspect.logPath.isEmpty {
+            let uri = Self.logURI(path: stored.inspect.logPath, options: stored.inspect.hostConfig.logConfig.config)
+            request.stdout = uri
+            request.stderr = stored.inspect.config.tty ? "" : uri
+        }
+        let pid: UInt32
+        let create = request
+        do {
+            pid = try await link.run { client in
+                // A task left stopped by an exit the engine did not see through (crash) goes first.
+                _ = try? await client.deleteTask(id)
+                _ = try await client.createTask(create)
+                do { return try await client.startTask(id) } catch {
+                    _ = try? await client.deleteTask(id)
+                    throw error
+                }
+            }
+        } catch {
+            stored.inspect.state.status = .exited
+            stored.inspect.state.running = false
+            stored.inspect.state.restarting = false
+            stored.inspect.state.exitCode = 128
+            stored.inspect.state.error = "\(error)"
+            try? store.save(stored)
+            notify(id)
+            throw error
+        }
+        stored.inspect.state.status = .running
+        stored.inspect.state.running = true
+        stored.inspect.state.restarting = false
+        stored.inspect.state.paused = false
+        stored.inspect.state.pid = pid
+        stored.inspect.state.exitCode = 0
+        stored.inspect.state.error = ""
+        stored.inspect.state.startedAt = Google_Protobuf_Timestamp(date: Date())
+        try store.save(stored)
+        notify(id)
+        await events.publish(type: "container", action: "start", id: id, attributes: attributes(of: stored))
+        watch(id)
+    }
+
+    /// `json-file:///PATH?max-size=N&max-file=M` from docker's --log-opt max-size and max-file.
+    static func logURI(path: String, options: [String: String]) -> String {
+        var query: [String] = []
+        if let size = options["max-size"], !size.isEmpty { query.append("max-size=\(size)") }
+        if let files = options["max-file"], !files.isEmpty { query.append("max-file=\(files)") }
+        return "json-file://" + path + (query.isEmpty ? "" : "?" + query.joined(separator: "&"))
+    }
+
+    public func stop(_ reference: String, timeout: Int32?, signal: String) async throws {
+        var stored = try store.resolve(reference)
+        let id = stored.inspect.id
+        stored.manuallyStopped = true
+        if stored.inspect.state.status == .restarting {  // a pending policy restart is cancelled
+            stored.inspect.state.status = .exited
+            stored.inspect.state.restarting = false
+        }
+        try store.save(stored)
+        guard isActive(stored) else { return }
+        let name = signal.isEmpty ? (stored.inspect.config.stopSignal.isEmpty ? "SIGTERM" : stored.inspect.config.stopSignal) : signal
+        guard let number = Signals.number(name) else { throw CoreError(.invalidArgument, "invalid signal: \(name)") }
+        let seconds = timeout ?? (stored.inspect.config.hasStopTimeout ? stored.inspect.config.stopTimeout : 10)
+        if stored.inspect.state.status == .paused { try? await link.run { try await $0.resume(id) } }
+        try? await link.run { try await $0.kill(id, signal: number) }
+        if seconds >= 0, await waitInactive(id, until: ContinuousClock.now + .seconds(Int(seconds))) { return }
+        try await link.run { try await $0.kill(id, signal: SIGKILL, all: true) }
+        guard await waitInactive(id, until: ContinuousClock.now + .seconds(30)) else {
+            throw CoreError(.deadlineExceeded, "container \(id) did not exit within 30 seconds of SIGKILL")
+        }
+    }
+
+    public func kill(_ reference: String, signal: String) async throws {
+        var stored = try store.resolve(reference)
+        let id = stored.inspect.id
+        guard isActive(stored) else { throw CoreError(.failedPrecondition, "Container \(id) is not running") }
+        let name = signal.isEmpty ? "SIGKILL" : signal
+        guard let number = Signals.number(name) else { throw CoreError(.invalidArgument, "invalid signal: \(name)") }
+        if number == SIGKILL || number == SIGTERM || number == SIGINT {
+            stored.manuallyStopped = true
+            try store.save(stored)
+        }
+        try await link.run { try await $0.kill(id, signal: number) }
+    }
+
+    public func remove(_ reference: String, force: Bool) async throws {
+        var stored = try store.resolve(reference)
+        let id = stored.inspect.id
+        if stored.inspect.state.status == .removing { return }
+        if isActive(stored) || stored.inspect.state.status == .restarting {
+            guard force else {
+                throw CoreError(.failedPrecondition, "You cannot remove a running container \(id). Stop the container before attempting removal or force remove")
+            }
+            stored.manuallyStopped = true
+            stored.inspect.state.restarting = false
+            try store.save(stored)
+            if isActive(stored) {
+                try await link.run { try await $0.kill(id, signal: SIGKILL, all: true) }
+                guard await waitInactive(id, until: ContinuousClock.now + .seconds(30)) else {
+                    throw CoreError(.deadlineExceeded, "container \(id) did not exit within 30 seconds of SIGKILL")
+                }
+            }
+            stored = try store.resolve(id)
+        }
+        stored.inspect.state.status = .removing
+        try store.save(stored)
+        try await link.run { client in
+            _ = try? await client.deleteTask(id)
+            do { try await client.deleteContainer(id) } catch let error as CoreError where error.code == .notFound {}
+        }
+        store.remove(id)
+        restartDelays[id] = nil  // exits[id] stays: a waiter may still want the last exit code
+        notify(id)
+        await events.publish(type: "container", action: "destroy", id: id, attributes: attributes(of: stored))
+    }
+
+    public func wait(_ reference: String, condition: Engine_WaitCondition) async throws -> Engine_WaitContainerResponse {
+        let id = try store.resolve(reference).inspect.id
+        let exitsAtStart = exits[id]?.count ?? 0
+        var response = Engine_WaitContainerResponse()
+        while true {
+            let current = store.byID[id]
+            response.statusCode = Int64(exits[id]?.code ?? current?.inspect.state.exitCode ?? 0)
+            switch condition {
+            case .notRunning:
+                guard let current else { return response }
+                let status = current.inspect.state.status
+                if !isActive(current) && status != .restarting && status != .created { return response }
+            case .nextExit:
+                if (exits[id]?.count ?? 0) > exitsAtStart { return response }
+                if current == nil { throw CoreError(.notFound, "No such container: \(reference)") }
+            case .removed:
+                if current == nil { return response }
+            case .UNRECOGNIZED(let value):
+                throw CoreError(.invalidArgument, "unknown wait condition \(value)")
+            }
+            await awaitChange(id)
+        }
+    }
+
+    func isActive(_ stored: Engine_StoredContainer) -> Bool {
+        stored.inspect.state.status == .running || stored.inspect.state.status == .paused
+    }
+
+    /// True once the container is not running (or gone); false if `deadline` passed first.
+    func waitInactive(_ id: String, until deadline: ContinuousClock.Instant) async -> Bool {
+        while true {
+            guard let stored = store.byID[id], isActive(stored) else { return true }
+            if ContinuousClock.now >= deadline { return false }
+            await awaitChange(id, deadline: deadline)
+        }
+    }
+}

@@ -1,0 +1,216 @@
+// Engine: berth-engine's containers — docker's objects over the supervisor's. A container is a
+// supervisor container (its image's snapshot is its rootfs, kept from create to rm, so a restart
+// keeps its files) plus the engine's record: name, merged config, state, restart policy. `start`
+// creates a task whose stdout and stderr the shim writes to <id>-json.log itself; the exit is
+// awaited through the supervisor, recorded, and acted on (restart policy, --rm). Lifecycle
+// verbs are in Engine+Lifecycle.swift, exits and restore in Engine+Exits.swift.
+import API
+import Digest
+import Errdefs
+import Foundation
+import Images
+import Logging
+import OCI
+import SwiftProtobuf
+
+public actor Engine {
+    public let config: EngineConfig
+    let logger: Logger
+    let link: SupervisorLink
+    public let events = EngineEvents()
+    var store: ContainerStore
+    /// Continuations waiting for any change of a container (start, exit, removal).
+    var changeWaiters: [String: [CheckedContinuation<Void, Never>]] = [:]
+    /// Exits seen per container since the engine started, and the last code (attach and wait
+    /// next-exit count them; kept after removal for a waiter that wakes late).
+    var exits: [String: (count: Int, code: Int32)] = [:]
+    /// The delay before the next policy restart of a container.
+    var restartDelays: [String: Duration] = [:]
+    let cgroupNamespace: Bool
+
+    public init(config: EngineConfig, link: SupervisorLink, logger: Logger) throws {
+        self.config = config
+        self.link = link
+        self.logger = logger
+        store = try ContainerStore(directory: config.containersDirectory)
+        cgroupNamespace = FileManager.default.fileExists(atPath: "/sys/fs/cgroup/cgroup.controllers")
+    }
+
+    // MARK: create
+
+    public func create(_ request: Engine_CreateContainerRequest) async throws -> Engine_CreateContainerResponse {
+        let name = try request.name.isEmpty ? generateName() : validName(request.name)
+        var host = request.hostConfig
+        try Self.validate(&host)
+        let imageRef = try ImageReference.normalize(request.config.image)
+        let image: Supervisor_GetImageResponse
+        do {
+            image = try await link.run { client in
+                var get = Supervisor_GetImageRequest()
+                get.name = imageRef
+                return try await client.call(SupervisorAPI.images, "Get", get) as Supervisor_GetImageResponse
+            }
+        } catch let error as CoreError where error.code == .notFound {
+            throw CoreError(.notFound, "No such image: \(request.config.image)")
+        }
+        let imageConfig = try JSONDecoder().decode(ImageConfig.self, from: image.config)
+        let id = Self.newID()
+        var inspect = Engine_ContainerInspect()
+        inspect.id = id
+        inspect.name = name
+        inspect.created = Google_Protobuf_Timestamp(date: Date())
+        inspect.image = "sha256:" + SHA256.hex([UInt8](image.config))
+        inspect.config = try Self.merge(request.config, image: imageConfig.config, id: id)
+        let args = inspect.config.entrypoint + inspect.config.cmd
+        guard let path = args.first else { throw CoreError(.invalidArgument, "No command specified") }
+        inspect.path = path
+        inspect.args = Array(args.dropFirst())
+        inspect.hostConfig = host
+        inspect.state.status = .created
+        let directory = store.directory(of: id)
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
+                                                attributes: [.posixPermissions: 0o700])
+        var stored = Engine_StoredContainer()
+        do {
+            let etc = try EtcFiles.write(in: directory, hostname: inspect.config.hostname)
+            inspect.hostnamePath = etc.hostname
+            inspect.hostsPath = etc.hosts
+            inspect.resolvConfPath = etc.resolvConf
+            inspect.logPath = host.logConfig.type == "none" ? "" : "\(directory)/\(id)-json.log"
+            stored.inspect = inspect
+            stored.imageRef = imageRef
+            let spec = try DockerSpec.build(stored, cgroupParent: config.cgroupParent, cgroupNamespace: cgroupNamespace)
+            var container = Supervisor_Container()
+            container.id = id
+            container.image = imageRef
+            container.runtime.name = "io.containerd.berth.v1"
+            container.labels = ["berth.engine/name": name]
+            container.spec = Google_Protobuf_Any(ociType: "Spec", json: try spec.encoded())
+            let record = container
+            try await link.run { client in _ = try await client.createContainer(record) }
+            try store.save(stored)
+        } catch {
+            try? FileManager.default.removeItem(atPath: directory)
+            throw error
+        }
+        logger.info("container created", metadata: ["id": "\(id)", "name": "\(name)", "image": "\(imageRef)"])
+        await events.publish(type: "container", action: "create", id: id, attributes: attributes(of: stored))
+        var response = Engine_CreateContainerResponse()
+        response.id = id
+        return response
+    }
+
+    /// Docker's merge of the image config with the request: an entrypoint given drops the image's
+    /// Cmd; image Env first, the request's overriding; HOSTNAME and (with a tty) TERM added.
+    static func merge(_ request: Engine_ContainerConfig, image: ImageConfig.Container?, id: String) throws(CoreError) -> Engine_ContainerConfig {
+        var merged = request
+        if request.entrypoint.isEmpty {
+            merged.entrypoint = image?.Entrypoint ?? []
+            merged.cmd = request.cmd.isEmpty ? (image?.Cmd ?? []) : request.cmd
+        }
+        if merged.hostname.isEmpty { merged.hostname = String(id.prefix(12)) }
+        var env = image?.Env ?? []
+        if !env.contains(where: { $0.hasPrefix("PATH=") }) {
+            env.insert("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", at: 0)
+        }
+        let defaults = ["HOSTNAME=\(merged.hostname)"] + (request.tty ? ["TERM=xterm"] : [])
+        for variable in defaults + request.env {
+            guard let name = variable.split(separator: "=", maxSplits: 1).first, !name.isEmpty else {
+                throw CoreError(.invalidArgument, "invalid environment variable: \(variable)")
+            }
+            env.removeAll { $0 == name || $0.hasPrefix(name + "=") }
+            env.append(variable)
+        }
+        merged.env = env
+        if merged.workingDir.isEmpty { merged.workingDir = image?.WorkingDir ?? "" }
+        if !merged.workingDir.isEmpty && !merged.workingDir.hasPrefix("/") {
+            throw CoreError(.invalidArgument, "the working directory '\(merged.workingDir)' is invalid, it needs to be an absolute path")
+        }
+        if merged.user.isEmpty { merged.user = image?.User ?? "" }
+        _ = try DockerSpec.numericUser(merged.user)
+        if merged.stopSignal.isEmpty { merged.stopSignal = image?.StopSignal ?? "" }
+        if let signal = merged.stopSignal.isEmpty ? nil : merged.stopSignal, Signals.number(signal) == nil {
+            throw CoreError(.invalidArgument, "invalid stop signal: \(signal)")
+        }
+        var labels = image?.Labels ?? [:]
+        for (key, value) in request.labels { labels[key] = value }
+        merged.labels = labels
+        return merged
+    }
+
+    static func validate(_ host: inout Engine_HostConfig) throws(CoreError) {
+        switch host.restartPolicy.name {
+        case "", "no": host.restartPolicy.name = "no"
+        case "always", "unless-stopped", "on-failure": break
+        default: throw CoreError(.invalidArgument, "invalid restart policy '\(host.restartPolicy.name)'")
+        }
+        if host.restartPolicy.maximumRetryCount != 0 && host.restartPolicy.name != "on-failure" {
+            throw CoreError(.invalidArgument, "maximum retry count cannot be used with restart policy '\(host.restartPolicy.name)'")
+        }
+        if host.autoRemove && host.restartPolicy.name != "no" {
+            throw CoreError(.invalidArgument, "Conflicting options: --restart and --rm")
+        }
+        if host.logConfig.type.isEmpty { host.logConfig.type = "json-file" }
+        guard ["json-file", "none"].contains(host.logConfig.type) else {
+            throw CoreError(.unimplemented, "log driver \(host.logConfig.type) is not supported yet (json-file, none)")
+        }
+        _ = try DockerSpec.capabilities(privileged: host.privileged, add: host.capAdd, drop: host.capDrop)
+        for option in host.securityOpt where !["no-new-privileges", "no-new-privileges:true", "no-new-privileges=true",
+                                               "seccomp=unconfined", "seccomp:unconfined"].contains(option) {
+            throw CoreError(.unimplemented, "security option \(option) is not supported yet")
+        }
+    }
+
+    func validName(_ name: String) throws(CoreError) -> String {
+        let bare = name.hasPrefix("/") ? String(name.dropFirst()) : name
+        let allowed = bare.utf8.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 | 0x20 >= 0x61 && $0 | 0x20 <= 0x7a) || $0 == 0x5f || $0 == 0x2e || $0 == 0x2d }
+        guard bare.count >= 2, allowed, let first = bare.utf8.first, first != 0x5f, first != 0x2e, first != 0x2d else {
+            throw CoreError(.invalidArgument, "Invalid container name (\(name)), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed")
+        }
+        if let owner = store.isNameTaken(bare) {
+            throw CoreError(.alreadyExists, "Conflict. The container name \"/\(bare)\" is already in use by container \"\(owner)\". You have to remove (or rename) that container to be able to reuse that name.")
+        }
+        return bare
+    }
+
+    func generateName() -> String {
+        while true {
+            let name = NameGenerator.random()
+            if store.isNameTaken(name) == nil { return name }
+        }
+    }
+
+    static func newID() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<32).map { _ in
+            let byte = UInt8.random(in: 0...255, using: &generator)
+            let hex = String(byte, radix: 16)
+            return byte < 16 ? "0" + hex : hex
+        }.joined()
+    }
+
+    /// The attributes docker puts on a container's events: its name, image and labels.
+    func attributes(of stored: Engine_StoredContainer) -> [String: String] {
+        var attributes = stored.inspect.config.labels
+        attributes["name"] = stored.inspect.name
+        attributes["image"] = stored.inspect.config.image
+        return attributes
+    }
+
+    // MARK: changes
+
+    /// Suspends until the container changes (or `deadline` passes).
+    func awaitChange(_ id: String, deadline: ContinuousClock.Instant? = nil) async {
+        if let deadline {
+            Task { [weak self] in
+                try? await Task.sleep(until: deadline)
+                await self?.notify(id)
+            }
+        }
+        await withCheckedContinuation { continuation in changeWaiters[id, default: []].append(continuation) }
+    }
+
+    func notify(_ id: String) {
+        for continuation in changeWaiters.removeValue(forKey: id) ?? [] { continuation.resume() }
+    }
+}

@@ -1,0 +1,121 @@
+// SupervisorProcess: keeps berth-supervisor running for the engine, as dockerd does containerd.
+// The supervisor is started in its own session (a SIGKILL of the engine does not reach it, so
+// containers keep running), its pid kept in <exec-root>/supervisor/supervisor.pid; an engine
+// that starts again adopts the supervisor it finds there alive and answering. When the
+// supervisor dies it is started again; it re-attaches its shims, so running containers are not
+// disturbed.
+import Errdefs
+import Foundation
+import Glibc
+import Logging
+import RPCNIO
+import Synchronization
+import Sys
+
+public final class SupervisorProcess: Sendable {
+    let config: EngineConfig
+    let logger: Logger
+    private let current = Mutex<pid_t>(0)
+    private let stopping = Mutex<Bool>(false)
+
+    public init(config: EngineConfig, logger: Logger) {
+        self.config = config
+        self.logger = logger
+    }
+
+    var directory: String { config.execRoot + "/supervisor" }
+    var pidFile: String { directory + "/supervisor.pid" }
+    /// The supervisor's pid (0 before start).
+    public var pid: pid_t { current.withLock { $0 } }
+
+    /// Adopts a live supervisor or starts one, waits until it answers, and watches it.
+    public func start() async throws {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
+                                                attributes: [.posixPermissions: 0o700])
+        if let pid = adoptable() {
+            current.withLock { $0 = pid }
+            logger.info("adopted the running supervisor", metadata: ["pid": "\(pid)"])
+            watchAdopted(pid)
+            return
+        }
+        try await launch()
+    }
+
+    /// Stops watching (the supervisor itself keeps running: live restore).
+    public func detach() { stopping.withLock { $0 = true } }
+
+    private func adoptable() -> pid_t? {
+        guard let text = try? String(contentsOfFile: pidFile, encoding: .utf8),
+              let pid = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)), pid > 0, kill(pid, 0) == 0,
+              let cmdline = try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8),
+              cmdline.contains("berth-supervisor"), cmdline.contains(config.supervisorSocket) else { return nil }
+        return pid
+    }
+
+    private func launch() async throws {
+        let log = open(config.dataRoot + "/supervisor.log", O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
+        let null = open("/dev/null", O_RDONLY | O_CLOEXEC)
+        defer { if log >= 0 { Glibc.close(log) }; if null >= 0 { Glibc.close(null) } }
+        var spawn = Spawn(executable: config.supervisorBinary, arguments: [
+            "--root", config.dataRoot + "/supervisor", "--state", directory,
+            "--address", config.supervisorSocket,
+        ], environment: ProcessInfo.processInfo.environment.map { "\($0.key)=\($0.value)" })
+        spawn.fileDescriptors = [null, log >= 0 ? log : 2, log >= 0 ? log : 2]
+        spawn.options = [.newSession]
+        let pid = try spawn.start()
+        current.withLock { $0 = pid }
+        try "\(pid)\n".write(toFile: pidFile, atomically: true, encoding: .utf8)
+        logger.info("started berth-supervisor", metadata: ["pid": "\(pid)", "address": "\(config.supervisorSocket)"])
+        watchChild(pid)
+        try await waitUntilAnswering(pid)
+    }
+
+    /// Waits until the socket accepts a connection (the supervisor listens once it has restored its tasks).
+    private func waitUntilAnswering(_ pid: pid_t) async throws {
+        let deadline = ContinuousClock.now + .seconds(60)
+        while ContinuousClock.now < deadline {
+            if let client = try? await RPCClient.connect(path: config.supervisorSocket) {
+                await client.close()
+                return
+            }
+            guard kill(pid, 0) == 0 else { break }
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        throw CoreError(.unavailable, "berth-supervisor (pid \(pid)) did not answer on \(config.supervisorSocket); see \(config.dataRoot)/supervisor.log")
+    }
+
+    /// Reaps our child on a thread of its own; starts a new supervisor when it dies.
+    private func watchChild(_ pid: pid_t) {
+        let thread = Thread { [self] in
+            var status: Int32 = 0
+            while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+            Task { await self.died(pid, status: "\(ExitStatus(waitStatus: status).map { "\($0)" } ?? "\(status)")") }
+        }
+        thread.name = "supervisor-reaper"
+        thread.start()
+    }
+
+    /// Polls a supervisor we did not start (our parent may have been another engine process).
+    private func watchAdopted(_ pid: pid_t) {
+        Task {
+            while kill(pid, 0) == 0 || errno == EPERM {
+                if stopping.withLock({ $0 }) { return }
+                try? await Task.sleep(for: .milliseconds(500))
+            }
+            await died(pid, status: "gone")
+        }
+    }
+
+    private func died(_ pid: pid_t, status: String) async {
+        if stopping.withLock({ $0 }) { return }
+        logger.warning("berth-supervisor exited; starting it again", metadata: ["pid": "\(pid)", "status": "\(status)"])
+        var delay = Duration.milliseconds(100)
+        while !stopping.withLock({ $0 }) {
+            do { try await launch(); return } catch {
+                logger.error("cannot start berth-supervisor", metadata: ["error": "\(error)"])
+                try? await Task.sleep(for: delay)
+                delay = min(delay * 2, .seconds(5))
+            }
+        }
+    }
+}

@@ -1,0 +1,187 @@
+// EngineHarness: a real berth-engine (which starts its own berth-supervisor) on private
+// directories under /tmp, with its own supervisor namespace and cgroup parent, the `berth` CLI
+// run against it as a user would, and a cleanup that leaves nothing behind even when a test
+// fails: containers removed through the engine, then daemons and shims killed by pid, runtime
+// state deleted, mounts under the work directory detached, cgroups and directories removed.
+import Foundation
+import Sys
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+struct HarnessFailure: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// What a `berth` command did.
+struct CommandResult {
+    var status: Int32
+    var out: String
+    var err: String
+}
+
+final class EngineHarness: @unchecked Sendable {
+    static let binDirectory: String? = {
+        guard let exe = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") else { return nil }
+        var dir = URL(fileURLWithPath: exe).deletingLastPathComponent()
+        for _ in 0..<3 {
+            let names = ["berth", "berth-engine", "berth-supervisor", "berth-shim", "berth-runtime"]
+            if names.allSatisfy({ FileManager.default.isExecutableFile(atPath: dir.appendingPathComponent($0).path) }) { return dir.path }
+            dir.deleteLastPathComponent()
+        }
+        return nil
+    }()
+
+    let work: String
+    let bin: String
+    let suffix: String
+    private let lock = NSLock()
+    private var enginePID: Int32 = 0
+
+    init() throws {
+        guard getuid() == 0 else { throw HarnessFailure("the engine tests run as root") }
+        guard let bin = Self.binDirectory else { throw HarnessFailure("berth, berth-engine, berth-supervisor, berth-shim or berth-runtime not built") }
+        self.bin = bin
+        suffix = String(UUID().uuidString.prefix(8).lowercased())
+        work = "/tmp/beng-\(suffix)"
+        try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
+    }
+
+    var socket: String { "\(work)/engine.sock" }
+    var namespace: String { "berth-test-eng-\(suffix)" }
+    var cgroupParent: String { "/berth-test-eng-\(suffix)" }
+    var supervisorPIDFile: String { "\(work)/run/supervisor/supervisor.pid" }
+    var pid: Int32 { lock.withLock { enginePID } }
+
+    /// Starts berth-engine and waits until it answers.
+    func start() async throws {
+        let log = open("\(work)/engine.log", O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
+        let null = open("/dev/null", O_RDONLY | O_CLOEXEC)
+        defer { close(log); close(null) }
+        var spawn = Spawn(executable: "\(bin)/berth-engine", arguments: [
+            "--data-root", "\(work)/data", "--exec-root", "\(work)/run", "-H", "unix://\(socket)",
+            "--supervisor-namespace", namespace, "--cgroup-parent", cgroupParent, "--log-level", "debug",
+        ], environment: ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"])
+        spawn.fileDescriptors = [null, log, log]
+        let pid = try spawn.start()
+        lock.withLock { enginePID = pid }
+        let deadline = ContinuousClock.now + .seconds(30)
+        while ContinuousClock.now < deadline {
+            if try berth(["version"]).status == 0 { return }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        throw HarnessFailure("berth-engine did not answer within 30 s:\n\(engineLog)")
+    }
+
+    var engineLog: String { (try? String(contentsOfFile: "\(work)/engine.log", encoding: .utf8)) ?? "" }
+
+    /// SIGKILLs the engine and reaps it (its supervisor and containers live on).
+    func killEngine() {
+        let pid = lock.withLock { enginePID }
+        guard pid > 0 else { return }
+        kill(pid, SIGKILL)
+        _ = try? Spawn.waitForExit(pid)
+        lock.withLock { enginePID = 0 }
+    }
+
+    var supervisorPID: Int32? {
+        Int32(((try? String(contentsOfFile: supervisorPIDFile, encoding: .utf8)) ?? "").trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+
+    /// Runs `berth ARGS` against this engine.
+    @discardableResult
+    func berth(_ arguments: [String], stdin: String? = nil) throws -> CommandResult {
+        let base = "\(work)/cmd-\(UUID().uuidString.prefix(8))"
+        if let stdin { try stdin.write(toFile: base + ".in", atomically: false, encoding: .utf8) }
+        let input = open(stdin == nil ? "/dev/null" : base + ".in", O_RDONLY | O_CLOEXEC)
+        let out = open(base + ".out", O_WRONLY | O_CREAT | O_CLOEXEC, 0o600)
+        let err = open(base + ".err", O_WRONLY | O_CREAT | O_CLOEXEC, 0o600)
+        defer { close(input); close(out); close(err) }
+        var spawn = Spawn(executable: "\(bin)/berth", arguments: ["-H", "unix://\(socket)"] + arguments, environment: ["PATH=/usr/bin:/bin"])
+        spawn.fileDescriptors = [input, out, err]
+        let status = try Spawn.waitForExit(try spawn.start())
+        let code: Int32 = if case .exited(let value) = status { value } else { -1 }
+        defer { for ext in [".in", ".out", ".err"] { unlink(base + ext) } }
+        return CommandResult(status: code, out: try String(contentsOfFile: base + ".out", encoding: .utf8),
+                             err: try String(contentsOfFile: base + ".err", encoding: .utf8))
+    }
+
+    /// Loads the busybox test image.
+    func loadBusybox() throws {
+        let result = try berth(["load", "-i", try Self.testImage() + "/busybox-oci.tar"])
+        guard result.status == 0 else { throw HarnessFailure("load failed: \(result.err)") }
+    }
+
+    static func testImage() throws -> String {
+        if let dir = ProcessInfo.processInfo.environment["BERTH_TEST_IMAGE"], !dir.isEmpty { return dir }
+        var repository = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { repository.deleteLastPathComponent() }
+        let fallback = repository.path + "/.build-test-image"
+        if FileManager.default.fileExists(atPath: fallback + "/busybox-oci.tar") { return fallback }
+        throw HarnessFailure("set BERTH_TEST_IMAGE (scripts/make-test-image.sh DIR makes one)")
+    }
+
+    func cleanup() async {
+        if pid > 0, let ids = try? berth(["ps", "-aq", "--no-trunc"]).out.split(separator: "\n"), !ids.isEmpty {
+            _ = try? berth(["rm", "-f"] + ids.map(String.init))
+        }
+        killEngine()
+        var dead: [Int32] = []
+        if let supervisor = supervisorPID, supervisor > 0 {
+            kill(supervisor, SIGKILL)
+            dead.append(supervisor)
+        }
+        let tasks = "\(work)/run/supervisor/tasks/\(namespace)"
+        for id in (try? FileManager.default.contentsOfDirectory(atPath: tasks)) ?? [] {
+            let text = (try? String(contentsOfFile: "\(tasks)/\(id)/shim.pid", encoding: .utf8)) ?? ""
+            if let shim = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)), shim > 0 {
+                kill(shim, SIGKILL)
+                dead.append(shim)
+            }
+            var spawn = Spawn(executable: "\(bin)/berth-runtime", arguments: ["--root", "/run/berth/runtime/\(namespace)", "delete", "--force", id])
+            if let child = try? spawn.start() { _ = try? Spawn.waitForExit(child) }
+        }
+        rmdir("/run/berth/runtime/\(namespace)")
+        _ = await eventually(timeout: .seconds(5)) { dead.allSatisfy { kill($0, 0) != 0 } }
+        // Mounts under the work directory (container rootfs overlays), deepest first.
+        let mounts = ((try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)) ?? "").split(separator: "\n")
+            .compactMap { line -> String? in
+                let fields = line.split(separator: " ")
+                return fields.count > 4 && fields[4].hasPrefix(work) ? String(fields[4]) : nil
+            }.sorted { $0.count > $1.count }
+        for mount in mounts { umount2(mount, Int32(MNT_DETACH)) }
+        for controller in (try? FileManager.default.contentsOfDirectory(atPath: "/sys/fs/cgroup")) ?? [] {
+            let parent = "/sys/fs/cgroup/\(controller)\(cgroupParent)"
+            for child in (try? FileManager.default.contentsOfDirectory(atPath: parent)) ?? [] { rmdir("\(parent)/\(child)") }
+            rmdir(parent)
+        }
+        try? FileManager.default.removeItem(atPath: work)
+    }
+}
+
+/// Runs `body` with a started engine (busybox loaded), cleaning up afterwards whatever happens.
+func withEngine(loadBusybox: Bool = true, _ body: (EngineHarness) async throws -> Void) async throws {
+    let harness = try EngineHarness()
+    do {
+        try await harness.start()
+        if loadBusybox { try harness.loadBusybox() }
+        try await body(harness)
+    } catch {
+        let log = harness.engineLog
+        await harness.cleanup()
+        Issue.record("engine log:\n\(log.suffix(4000))")
+        throw error
+    }
+    await harness.cleanup()
+}
+
+func eventually(timeout: Duration = .seconds(10), _ condition: () async throws -> Bool) async rethrows -> Bool {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        if try await condition() { return true }
+        try? await Task.sleep(for: .milliseconds(50))
+    }
+    return try await condition()
+}
