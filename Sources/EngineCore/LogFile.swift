@@ -1,7 +1,8 @@
 // LogFile: reading the json-file logs berth-shim writes (one {"log","stream","time"} object per
-// line; rotated files at PATH.1 … PATH.N, oldest last). `entries` reads everything kept, oldest
-// first, for `logs`; `LogFollower` reads what is appended, following a rotation, for `logs -f`
-// and attach.
+// line; rotated files at PATH.1 … PATH.N, oldest last). `entries(rotatedOnly:)` reads the rotated
+// files, oldest first, for `logs`; `LogFollower` reads the current file as it grows, following
+// rotations file by file, for `logs`, `logs -f` and attach. A file the shim dropped (max-file)
+// before it was read is lost to a follower too: attach keeps up by polling every 10 ms.
 import Foundation
 import Glibc
 
@@ -100,8 +101,18 @@ final class LogFollower {
 
     deinit { if fd >= 0 { close(fd) } }
 
-    private func open(atEnd: Bool) {
-        fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
+    /// The file written after ours: PATH.(k-1) if ours is now PATH.k, PATH if it is PATH.1, the
+    /// oldest kept one if ours was already dropped.
+    private func next() -> String {
+        var kept: [(index: Int, inode: ino_t)] = []
+        var info = stat()
+        while stat("\(path).\(kept.count + 1)", &info) == 0 { kept.append((kept.count + 1, info.st_ino)) }
+        if let ours = kept.first(where: { $0.inode == inode }) { return ours.index == 1 ? path : "\(path).\(ours.index - 1)" }
+        return kept.last.map { "\(path).\($0.index)" } ?? path
+    }
+
+    private func open(_ file: String? = nil, atEnd: Bool) {
+        fd = Glibc.open(file ?? path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return }
         var info = stat()
         fstat(fd, &info)
@@ -127,7 +138,7 @@ final class LogFollower {
             if stat(path, &info) == 0, info.st_ino != inode {
                 close(fd)
                 pending = []
-                open(atEnd: false)
+                open(next(), atEnd: false)
                 guard fd >= 0 else { break }
                 continue
             }
