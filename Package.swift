@@ -107,7 +107,7 @@ let package = Package(
             .product(name: "SwiftProtobuf", package: "swift-protobuf"), .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "CtrCLI", dependencies: [
-            "API", "RPC", "RPCNIO", "OCI", "Errdefs", .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            "API", "RPC", "RPCNIO", "OCI", "Errdefs", "Sys", .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "berth-ctr", dependencies: ["CtrCLI"]),
@@ -126,7 +126,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "BerthCLI", dependencies: [
-            "API", "RPC", "RPCNIO", "Errdefs", .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            "API", "RPC", "RPCNIO", "Errdefs", "Sys", .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "berth", dependencies: ["BerthCLI"]),

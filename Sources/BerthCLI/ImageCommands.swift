@@ -117,7 +117,8 @@ struct ContainerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "container", abstract: "Manage containers.",
         subcommands: [PsCommand.self, RunCommand.self, CreateCommand.self, StartCommand.self, StopCommand.self, KillCommand.self,
-                      RestartCommand.self, RemoveCommand.self, WaitCommand.self, LogsCommand.self, ContainerInspectCommand.self])
+                      RestartCommand.self, RemoveCommand.self, WaitCommand.self, LogsCommand.self, ContainerInspectCommand.self,
+                      ExecCommand.self, PauseCommand.self, UnpauseCommand.self, RenameCommand.self, TopCommand.self])
 }
 
 struct ContainerInspectCommand: AsyncParsableCommand {

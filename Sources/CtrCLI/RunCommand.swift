@@ -6,6 +6,7 @@ import ArgumentParser
 import Errdefs
 import Foundation
 import Glibc
+import Sys
 
 struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "run", abstract: "Run a container.")
@@ -58,30 +59,5 @@ struct RunCommand: AsyncParsableCommand {
             return exit.exitStatus
         }
         if status != 0 { throw ExitCode(Int32(status & 0xFF)) }
-    }
-}
-
-/// Raw mode on our terminal while a container's tty is attached.
-struct TerminalMode {
-    var saved: termios
-
-    static func raw() -> TerminalMode? {
-        var original = termios()
-        guard tcgetattr(0, &original) == 0 else { return nil }
-        var raw = original
-        cfmakeraw(&raw)
-        tcsetattr(0, TCSANOW, &raw)
-        return TerminalMode(saved: original)
-    }
-
-    func restore() {
-        var original = saved
-        tcsetattr(0, TCSANOW, &original)
-    }
-
-    static func size() -> (width: UInt32, height: UInt32)? {
-        var size = winsize()
-        guard ioctl(1, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 else { return nil }
-        return (UInt32(size.ws_col), UInt32(size.ws_row))
     }
 }

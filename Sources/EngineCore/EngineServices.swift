@@ -63,6 +63,67 @@ extension Engine {
             }
             try await attachOutput(options) { try await writer.send($0) }
         }
+        registry.unary(service, "Pause") { [self] (request: Engine_ContainerRequest, _) -> Google_Protobuf_Empty in
+            try await pause(request.id)
+            return Google_Protobuf_Empty()
+        }
+        registry.unary(service, "Unpause") { [self] (request: Engine_ContainerRequest, _) -> Google_Protobuf_Empty in
+            try await unpause(request.id)
+            return Google_Protobuf_Empty()
+        }
+        registry.unary(service, "Rename") { [self] (request: Engine_RenameContainerRequest, _) -> Google_Protobuf_Empty in
+            try await rename(request.id, to: request.name)
+            return Google_Protobuf_Empty()
+        }
+        registry.unary(service, "Top") { [self] (request: Engine_ContainerRequest, _) in try await top(request.id) }
+        registry.bidirectional(service, "Exec") { [self] (inbound: TypedInbound<Engine_ExecRequest>, _, writer: TypedWriter<Engine_ExecOutput>) in
+            try await serveExec(inbound, writer)
+        }
+    }
+
+    /// Exec's stream: the options first (the exec starts), then stdin and resizes forwarded by a
+    /// task of their own while the output streams back, the exit code last.
+    private nonisolated func serveExec(_ inbound: TypedInbound<Engine_ExecRequest>, _ writer: TypedWriter<Engine_ExecOutput>) async throws {
+        let (started, startedContinuation) = AsyncThrowingStream<ExecHandle, any Error>.makeStream()
+        let input = Task {
+            var iterator = inbound.makeAsyncIterator()
+            do {
+                guard let first = try await iterator.next(), case .options(let options)? = first.kind else {
+                    throw CoreError(.invalidArgument, "exec: the first message must carry the options")
+                }
+                let handle = try await startExec(options)
+                startedContinuation.yield(handle)
+                startedContinuation.finish()
+                while let message = try await iterator.next() {
+                    switch message.kind {
+                    case .stdin(let chunk)?: handle.stdio?.write([UInt8](chunk.data))
+                    case .resize(let size)?: await resizeExec(handle, size)
+                    default: break
+                    }
+                }
+                await closeExecStdin(handle)
+            } catch {
+                startedContinuation.finish(throwing: error)
+            }
+        }
+        defer { input.cancel() }
+        var iterator = started.makeAsyncIterator()
+        guard let handle = try await iterator.next() else { return }
+        if handle.stdio == nil {
+            var output = Engine_ExecOutput()
+            output.execID = handle.execID
+            try await writer.send(output)
+            return
+        }
+        let code = try await finishExec(handle) { chunk in
+            var output = Engine_ExecOutput()
+            output.stdio.fd = chunk.fd
+            output.stdio.data = Data(chunk.data)
+            try await writer.send(output)
+        }
+        var output = Engine_ExecOutput()
+        output.exitCode = code
+        try await writer.send(output)
     }
 
     private nonisolated func registerImages(on registry: inout ServiceRegistry) {
