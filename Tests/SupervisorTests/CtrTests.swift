@@ -2,6 +2,7 @@
 // container's output and exits with its status; a detached run shows in `tasks ls` and
 // `containers ls` (table and JSON), takes an `exec`, and goes with `tasks delete -f` and
 // `containers rm`; global flags work before the command, as ctr's do; bad input is refused.
+// Layer snapshots no image needs go with the last container built on them, or at the next start.
 import API
 import Foundation
 import Sys
@@ -118,6 +119,44 @@ import Glibc
             #expect(try ctr(h, ["containers", "rm", "img3"]).0 == 0)
             #expect(try ctr(h, ["snapshots", "rm", layer[0]]).0 == 0)
             #expect(try ctr(h, ["snapshots", "ls"]).1 == "KEY    PARENT    KIND\n")
+        }
+    }
+
+    /// The layer snapshots of a removed image stay while a container is built on them, and go
+    /// with that container: from the records and from the disk.
+    @Test func layerSnapshotsGoWithTheirLastUser() async throws {
+        try await withSupervisor { h, _ in
+            #expect(try ctr(h, ["images", "import", try SupervisorHarness.testImage() + "/busybox-oci.tar"]).0 == 0)
+            #expect(try ctr(h, ["containers", "create", "busybox", "keeper"]).0 == 0)
+            #expect(try ctr(h, ["images", "rm", "busybox"]).0 == 0)
+            let snapshots = "\(h.work)/lib/snapshots"
+            let listed = try ctr(h, ["snapshots", "ls"]).1.split(separator: "\n").map { $0.split(separator: " ", omittingEmptySubsequences: true).map(String.init) }
+            let layer = try #require(listed.first { $0.last == "Committed" })
+            #expect(listed.contains { $0 == ["keeper", layer[0], "Active"] })  // the container's, on the layer
+            #expect(try FileManager.default.contentsOfDirectory(atPath: snapshots).filter { Int($0) != nil }.count == 2)
+
+            #expect(try ctr(h, ["containers", "rm", "keeper"]).0 == 0)
+            #expect(try ctr(h, ["snapshots", "ls"]).1 == "KEY    PARENT    KIND\n")
+            #expect(try FileManager.default.contentsOfDirectory(atPath: snapshots) == ["meta"])
+        }
+    }
+
+    /// A supervisor killed between an image's removal and the collection collects at its next start.
+    @Test func aRestartCollectsWhatACrashLeft() async throws {
+        try await withSupervisor { h, _ in
+            #expect(try ctr(h, ["images", "import", try SupervisorHarness.testImage() + "/busybox-oci.tar"]).0 == 0)
+            #expect(try ctr(h, ["containers", "create", "busybox", "brief"]).0 == 0)
+            #expect(try ctr(h, ["containers", "rm", "brief"]).0 == 0)
+            let snapshots = "\(h.work)/lib/snapshots"
+            #expect(try FileManager.default.contentsOfDirectory(atPath: snapshots).filter { Int($0) != nil }.count == 1)  // the image's layer
+
+            h.killSupervisor()
+            let records = "\(h.work)/lib/images/\(h.ctrNamespace)"
+            for name in try FileManager.default.contentsOfDirectory(atPath: records) { unlink("\(records)/\(name)") }  // the image record deleted, no more
+            _ = try await h.start()
+            #expect(try ctr(h, ["snapshots", "ls"]).1 == "KEY    PARENT    KIND\n")
+            #expect(try FileManager.default.contentsOfDirectory(atPath: snapshots) == ["meta"])
+            #expect(try FileManager.default.contentsOfDirectory(atPath: "\(h.work)/lib/content/blobs/sha256").isEmpty)
         }
     }
 
