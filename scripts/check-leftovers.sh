@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Fails if tests left anything behind on this machine: mounts of a test rootfs or bundle, berth
-# processes or test shims, runtime state of test namespaces, network namespaces. Run after tests.
+# processes or test shims, runtime state (and berth-ctr task fifos) of test namespaces, network
+# namespaces. Run after tests.
 set -uo pipefail
 problems=()
 mounts=$(grep -E 'berth|/tmp/.*(rootfs|bundle)' /proc/self/mountinfo || true)
@@ -8,7 +9,7 @@ mounts=$(grep -E 'berth|/tmp/.*(rootfs|bundle)' /proc/self/mountinfo || true)
 # By process name, which the kernel cuts to 15 bytes (not arguments: a build command mentioning berth-runtime is not a leftover).
 procs=$( { ps -eo pid=,comm= | grep -E ' berth-(engine|superviso|shim|runtime)$'; pgrep -af '^/usr/bin/containerd-shim-runc-v2 -namespace (berth-|test )'; } || true)
 [ -n "$procs" ] && problems+=("processes left: $procs")
-state=$(ls -d /run/containerd/runc/berth-* /run/berth-runtime/* /run/berth/runtime/berth-* 2>/dev/null || true)
+state=$(ls -d /run/containerd/runc/berth-* /run/berth-runtime/* /run/berth/runtime/berth-* /run/berth/ctr-fifo/berth-* 2>/dev/null || true)
 daemons=$(pgrep -af '^(containerd --config|/usr/sbin/dockerd --data-root) /tmp/berth-' || true)
 [ -n "$daemons" ] && problems+=("test containerd still running: $daemons")
 [ -n "$state" ] && problems+=("runtime state left: $state")

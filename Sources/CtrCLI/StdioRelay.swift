@@ -1,15 +1,19 @@
-// StdioRelay: a foreground container's stdio, the way ctr attaches it — fifos in a private
-// directory that the shim opens, our ends copied to and from this process's stdin, stdout and
-// stderr by one thread. The shim keeps its own read end of each output fifo, so the copy never
-// sees end of file: after the task exits, `finish` takes what is left and stops.
+// StdioRelay: a foreground container's stdio, the way ctr attaches it — fifos that the shim
+// opens, our ends copied to and from this process's stdin, stdout and stderr by one thread. The
+// fifos are a task's own (TaskFifos: `run`, `tasks attach`), left in place, or made in a private
+// directory for this relay alone (`tasks exec`) and removed by `finish`. The shim keeps its own
+// read end of each output fifo, so the copy never sees end of file: after the task exits,
+// `finish` takes what is left and stops.
+import Errdefs
 import Foundation
 import Glibc
 
 final class StdioRelay: @unchecked Sendable {
-    let directory: String
     let stdinPath: String
     let stdoutPath: String
     let stderrPath: String
+    /// The private directory of fifos made for this relay, removed by `finish`.
+    private let ownDirectory: String?
     private var outputs: [(fd: Int32, to: Int32)] = []
     private var input: Int32 = -1
     private let lock = NSLock()
@@ -20,26 +24,57 @@ final class StdioRelay: @unchecked Sendable {
     /// Called once our stdin reaches end of file (the caller closes the container's stdin).
     var onInputEnd: (@Sendable () -> Void)?
 
-    init(id: String, terminal: Bool) throws {
+    /// Fifos of its own in a fresh directory under /tmp.
+    convenience init(id: String, terminal: Bool) throws {
         var template = Array("/tmp/berth-ctr-XXXXXX".utf8CString)
         guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
-            throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO)
+            throw CoreError(SystemCallFailure(call: "mkdtemp", path: "/tmp/berth-ctr-XXXXXX", errno: errno))
         }
-        directory = String(cString: made)
-        stdinPath = "\(directory)/\(id)-stdin"
-        stdoutPath = "\(directory)/\(id)-stdout"
-        stderrPath = terminal ? "" : "\(directory)/\(id)-stderr"
-        for path in [stdinPath, stdoutPath, stderrPath] where !path.isEmpty {
-            guard mkfifo(path, 0o600) == 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+        let directory = String(cString: made)
+        let paths = ["\(directory)/\(id)-stdin", "\(directory)/\(id)-stdout", terminal ? "" : "\(directory)/\(id)-stderr"]
+        for path in paths where !path.isEmpty {
+            guard mkfifo(path, 0o600) == 0 else {
+                let failure = SystemCallFailure(call: "mkfifo", path: path, errno: errno)
+                try? FileManager.default.removeItem(atPath: directory)
+                throw CoreError(failure)
+            }
         }
-        outputs.append((open(stdoutPath, O_RDONLY | O_NONBLOCK | O_CLOEXEC), 1))
-        if !stderrPath.isEmpty { outputs.append((open(stderrPath, O_RDONLY | O_NONBLOCK | O_CLOEXEC), 2)) }
-        // Read-write so opening never blocks; the shim opens its own end.
-        input = open(stdinPath, O_RDWR | O_CLOEXEC)
-        var ends: [Int32] = [0, 0]
-        guard pipe(&ends) == 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
-        for end in ends { _ = fcntl(end, F_SETFD, FD_CLOEXEC) }
-        wake = (ends[0], ends[1])
+        try self.init(stdin: paths[0], stdout: paths[1], stderr: paths[2], ownDirectory: directory)  // removes it on failure
+    }
+
+    /// Existing fifos (a task's; empty paths are streams it does not have), left in place.
+    init(stdin: String, stdout: String, stderr: String, ownDirectory: String? = nil) throws {
+        stdinPath = stdin
+        stdoutPath = stdout
+        stderrPath = stderr
+        self.ownDirectory = ownDirectory
+        do {
+            for (path, target) in [(stdout, Int32(1)), (stderr, 2)] where !path.isEmpty {
+                outputs.append((try Self.openFifo(path, O_RDONLY | O_NONBLOCK), target))
+            }
+            // Read-write so opening never blocks; the shim opens its own end.
+            if !stdin.isEmpty { input = try Self.openFifo(stdin, O_RDWR) }
+            var ends: [Int32] = [0, 0]
+            guard pipe(&ends) == 0 else { throw CoreError(SystemCallFailure(call: "pipe", errno: errno)) }
+            for end in ends { _ = fcntl(end, F_SETFD, FD_CLOEXEC) }
+            wake = (ends[0], ends[1])
+        } catch {
+            closeAll()
+            if let ownDirectory { try? FileManager.default.removeItem(atPath: ownDirectory) }
+            throw error
+        }
+    }
+
+    /// Opens `path`, which must be a fifo (an attach to a task whose stdio are files is refused).
+    private static func openFifo(_ path: String, _ flags: Int32) throws(CoreError) -> Int32 {
+        let fd = open(path, flags | O_CLOEXEC)
+        guard fd >= 0 else { throw CoreError(SystemCallFailure(call: "open", path: path, errno: errno)) }
+        var info = stat()
+        guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFIFO else {
+            close(fd)
+            throw CoreError(.failedPrecondition, "\(path) is not a fifo: only a task's fifo stdio can be relayed")
+        }
+        return fd
     }
 
     func start() {
@@ -51,7 +86,7 @@ final class StdioRelay: @unchecked Sendable {
 
     private func run() {
         var buffer = [UInt8](repeating: 0, count: 32 << 10)
-        var stdinOpen = true
+        var stdinOpen = input >= 0
         while true {
             var fds = outputs.map { pollfd(fd: $0.fd, events: Int16(POLLIN), revents: 0) }
             fds.append(pollfd(fd: wake.read, events: Int16(POLLIN), revents: 0))
@@ -87,17 +122,22 @@ final class StdioRelay: @unchecked Sendable {
         }
     }
 
-    /// Copies what is left of the output and stops; removes the fifos.
+    /// Copies what is left of the output and stops; removes the fifos if they are its own.
     func finish() {
         lock.withLock { stopping = true }
         var byte: UInt8 = 1
         _ = write(wake.write, &byte, 1)
         while let thread, !thread.isFinished { usleep(200) }
-        close(wake.read)
-        close(wake.write)
-        for output in outputs { close(output.fd) }
-        close(input)
+        closeAll()
+        guard let ownDirectory else { return }
         for path in [stdinPath, stdoutPath, stderrPath] where !path.isEmpty { unlink(path) }
-        rmdir(directory)
+        rmdir(ownDirectory)
+    }
+
+    private func closeAll() {
+        for fd in [wake.read, wake.write, input] + outputs.map(\.fd) where fd >= 0 { close(fd) }
+        wake = (-1, -1)
+        input = -1
+        outputs = []
     }
 }

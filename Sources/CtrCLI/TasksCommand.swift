@@ -1,6 +1,9 @@
-// TasksCommand: `berth-ctr tasks ls|start|kill|ps|exec|pause|resume|delete|metrics` (alias `t`).
+// TasksCommand: `berth-ctr tasks ls|start|attach|kill|ps|exec|pause|resume|delete|metrics`
+// (alias `t`). `start` gives the task its stdio fifos (TaskFifos), `attach` relays them until the
+// task exits, `delete` removes them with the task.
 import API
 import ArgumentParser
+import Errdefs
 import Foundation
 import Glibc
 import SwiftProtobuf
@@ -8,7 +11,7 @@ import SwiftProtobuf
 struct TasksCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tasks", abstract: "Manage tasks.",
-        subcommands: [List.self, Start.self, Kill.self, Ps.self, Exec.self, Pause.self, Resume.self, Delete.self, Metrics.self], aliases: ["t", "task"])
+        subcommands: [List.self, Start.self, Attach.self, Kill.self, Ps.self, Exec.self, Pause.self, Resume.self, Delete.self, Metrics.self], aliases: ["t", "task"])
 
     static func statusName(_ status: Containerd_V1_Types_Status) -> String {
         switch status {
@@ -36,17 +39,72 @@ struct TasksCommand: AsyncParsableCommand {
     }
 
     struct Start: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Create and start the task of an existing container, detached.")
+        static let configuration = CommandConfiguration(abstract: "Create and start the task of an existing container, detached (`tasks attach` attaches).")
+        @OptionGroup var global: GlobalOptions
+        @Option(name: .customLong("fifo-dir"), help: "Where the task's stdio fifos go (default: /run/berth/ctr-fifo).")
+        var fifoDirectory: String?
+        @Argument var id: String
+
+        func validate() throws {
+            if let fifoDirectory, !fifoDirectory.hasPrefix("/") { throw ValidationError("--fifo-dir needs an absolute path") }
+        }
+
+        func run() async throws {
+            try await withClient(global) { client in
+                // A terminal if the container's spec asks for one, as ctr decides.
+                let spec = try await client.container(id).spec.value
+                let process = (try? JSONSerialization.jsonObject(with: spec) as? [String: Any])?["process"] as? [String: Any]
+                var request = Supervisor_CreateTaskRequest()
+                request.containerID = id
+                request.terminal = process?["terminal"] as? Bool ?? false
+                let fifos = try TaskFifos.make(in: fifoDirectory ?? TaskFifos.defaultDirectory, namespace: client.namespace,
+                                               id: id, terminal: request.terminal)
+                request.stdin = fifos.stdin
+                request.stdout = fifos.stdout
+                request.stderr = fifos.stderr
+                try await fifos.holdingReaders {
+                    do { _ = try await client.createTask(request) } catch {
+                        fifos.discard()
+                        throw error
+                    }
+                    try await client.startTask(id)
+                }
+            }
+        }
+    }
+
+    struct Attach: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Attach to a task's stdio (the fifos `run` or `tasks start` gave it) until it exits; exits with its status.",
+            discussion: "End of file on our stdin closes the task's stdin, as ctr's attach does.")
         @OptionGroup var global: GlobalOptions
         @Argument var id: String
 
         func run() async throws {
-            try await withClient(global) { client in
-                var request = Supervisor_CreateTaskRequest()
-                request.containerID = id
-                _ = try await client.createTask(request)
-                try await client.startTask(id)
+            let status: UInt32 = try await withClient(global) { client in
+                let process = try await client.task(id)
+                guard !(process.stdin.isEmpty && process.stdout.isEmpty && process.stderr.isEmpty) else {
+                    throw CoreError(.failedPrecondition, "task \(id) has no stdio to attach to")
+                }
+                let relay = try StdioRelay(stdin: process.stdin, stdout: process.stdout, stderr: process.stderr)
+                var terminal: TerminalMode?
+                if process.terminal, isatty(0) != 0 {
+                    terminal = TerminalMode.raw()
+                    if let size = TerminalMode.size() { try? await client.resize(id, width: size.width, height: size.height) }
+                }
+                defer { terminal?.restore() }
+                relay.onInputEnd = { [id] in Task { try? await client.closeStdin(id) } }
+                relay.start()
+                do {
+                    let exit = try await client.wait(id)
+                    relay.finish()
+                    return exit.exitStatus
+                } catch {
+                    relay.finish()
+                    throw error
+                }
             }
+            if status != 0 { throw ExitCode(Int32(status & 0xFF)) }
         }
     }
 
@@ -133,7 +191,7 @@ struct TasksCommand: AsyncParsableCommand {
     }
 
     struct Delete: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "delete", abstract: "Delete stopped tasks.", aliases: ["rm", "del"])
+        static let configuration = CommandConfiguration(commandName: "delete", abstract: "Delete stopped tasks (and their stdio fifos).", aliases: ["rm", "del"])
         @OptionGroup var global: GlobalOptions
         @Flag(name: [.short, .long], help: "Kill the task first.") var force = false
         @Argument var ids: [String]
@@ -141,11 +199,16 @@ struct TasksCommand: AsyncParsableCommand {
         func run() async throws {
             try await withClient(global) { client in
                 for id in ids {
+                    // Its stdio as created; if its record cannot be read, where `run` would have put them.
+                    let process = try? await client.task(id)
+                    let fallback = "\(TaskFifos.defaultDirectory)/\(client.namespace)/\(id)"
+                    let stdio = process.map { [$0.stdin, $0.stdout, $0.stderr] } ?? TaskFifos.names.map { "\(fallback)/\($0)" }
                     if force {
                         try? await client.kill(id, signal: SIGKILL, all: true)
                         _ = try? await client.wait(id, timeout: .seconds(10))
                     }
                     try await client.deleteTask(id)
+                    TaskFifos.remove(paths: stdio, namespace: client.namespace, id: id)
                 }
             }
         }

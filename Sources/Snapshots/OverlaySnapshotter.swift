@@ -5,6 +5,7 @@
 // leaves a half-made snapshot visible: at open, directories without a record are removed. A
 // committed snapshot is immutable and may be the parent of others; an active one is a
 // container's writable rootfs: an overlay of its parents' `fs` (nearest first) under its own.
+// `prune` is the collector's half: committed snapshots outside a kept set and with no child go.
 import Digest
 import Errdefs
 import Foundation
@@ -80,7 +81,8 @@ public final class OverlaySnapshotter: @unchecked Sendable {
         return id
     }
 
-    /// Removes snapshot directories no record names (a crash between mkdir and the record).
+    /// Removes snapshot directories no record names (a crash between mkdir and the record) and
+    /// those a removal had renamed away (a crash during the removal).
     private func recover() {
         var named: Set<Int> = []
         for ns in (try? FileManager.default.contentsOfDirectory(atPath: root + "/meta")) ?? [] {
@@ -90,7 +92,8 @@ public final class OverlaySnapshotter: @unchecked Sendable {
             }
         }
         for name in (try? FileManager.default.contentsOfDirectory(atPath: root)) ?? [] {
-            if let id = Int(name), !named.contains(id) { try? FileManager.default.removeItem(atPath: "\(root)/\(name)") }
+            let orphan = Int(name).map { !named.contains($0) } ?? name.hasPrefix("removing-")
+            if orphan { try? FileManager.default.removeItem(atPath: "\(root)/\(name)") }
         }
     }
 
@@ -154,8 +157,38 @@ public final class OverlaySnapshotter: @unchecked Sendable {
         if let child = list(ns).first(where: { $0.parent == key }) {
             throw CoreError(.failedPrecondition, "snapshot \(key) has a child (\(child.key)): remove that first")
         }
-        unlink(metaPath(ns, key))
-        // Rename first: a crash mid-removal leaves a directory no record names, which open removes.
+        discard(info, ns)
+    }
+
+    /// Removes every committed snapshot of `ns` that is not in `keep` and that no snapshot is
+    /// built on, again and again (a removed layer may leave its parent without children), all
+    /// under the lock so no prepare can pick a parent half-way. Active snapshots are never
+    /// removed here: they are containers' rootfs, and they keep their whole chain. Returns the
+    /// keys removed.
+    public func prune(_ ns: String, keeping keep: Set<String>) -> [String] {
+        lock.lock()
+        defer { lock.unlock() }
+        var removed: [String] = []
+        while true {
+            let all = list(ns)
+            let parents = Set(all.compactMap(\.parent))
+            let doomed = all.filter { $0.kind == .committed && !keep.contains($0.key) && !parents.contains($0.key) }
+            guard !doomed.isEmpty else { return removed }
+            for info in doomed { discard(info, ns) }
+            removed += doomed.map(\.key)
+        }
+    }
+
+    /// The namespaces that have snapshot records.
+    public func namespaces() -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: root + "/meta")) ?? []).sorted()
+    }
+
+    /// Drops `info`'s record, then its directory. The record goes first and the directory is
+    /// renamed before its removal: a crash mid-way leaves a directory no record names, which
+    /// open removes.
+    private func discard(_ info: SnapshotInfo, _ ns: String) {
+        unlink(metaPath(ns, info.key))
         let doomed = "\(root)/removing-\(info.id)"
         if rename("\(root)/\(info.id)", doomed) == 0 { try? FileManager.default.removeItem(atPath: doomed) }
     }

@@ -1,7 +1,7 @@
 // Supervisor+Images: the Images service over the content store — Import takes an archive
 // streamed in chunks (OCI layout or docker-archive, gzip'd or not) into a temporary file and
 // imports it; List, Get and Delete work on the namespace's image records (one per name, keyed by
-// the sha256 of the name). Delete collects the blobs no image of any namespace still needs.
+// the sha256 of the name). Delete collects what no image needs any more (Supervisor+Collection).
 import API
 import Archive
 import Digest
@@ -129,24 +129,5 @@ extension Supervisor {
             try images.write(record, namespace: ns, id: Self.imageKey(image.name))
             return record
         }
-    }
-
-    /// Removes every blob that no image of any namespace refers to (through its manifest).
-    func collectGarbage() {
-        guard importing.withLock({ $0 }) == 0 else { return }  // the next delete or restart collects
-        var keep: Set<ContentDigest> = []
-        for ns in images.namespaces() {
-            for (_, image) in images.all(Supervisor_Image.self, namespace: ns).records {
-                guard let manifestDigest = try? ContentDigest(parsing: image.target.digest) else { continue }
-                keep.insert(manifestDigest)
-                guard let bytes = try? content.read(manifestDigest),
-                      let manifest = try? JSONDecoder().decode(ImageManifest.self, from: Data(bytes)) else { continue }
-                for blob in [manifest.config] + manifest.layers {
-                    if let digest = try? ContentDigest(parsing: blob.digest) { keep.insert(digest) }
-                }
-            }
-        }
-        let removed = content.garbageCollect(keeping: keep)
-        if !removed.isEmpty { logger.info("content collected", metadata: ["blobs": "\(removed.count)"]) }
     }
 }

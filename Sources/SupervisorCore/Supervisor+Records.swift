@@ -1,6 +1,7 @@
 // Supervisor+Records: the Namespaces and Containers services over the record stores. A
 // namespace comes into being with its first container (as containerd's do) or by Create, and
-// goes only when empty; a container cannot be deleted while it has a task.
+// goes only when empty; a container cannot be deleted while it has a task, and deleting one
+// removes its snapshot and collects the layers nothing else needs.
 import API
 import Errdefs
 import Foundation
@@ -90,7 +91,10 @@ extension Supervisor {
                     try containers.write(container, namespace: ns, id: container.id)
                 }
             } catch {
-                if !container.snapshotKey.isEmpty && !request.container.image.isEmpty { try? snapshots.remove(ns, key: container.snapshotKey) }
+                if !container.snapshotKey.isEmpty && !request.container.image.isEmpty {
+                    try? snapshots.remove(ns, key: container.snapshotKey)
+                    collectSnapshots(in: ns)
+                }
                 throw error
             }
             await events.publish(topic: "/containers/create", namespace: ns, event: container)
@@ -126,7 +130,10 @@ extension Supervisor {
             let record = try containers.read(Supervisor_Container.self, namespace: ns, id: request.id)
             let removed = try records.withLock { try containers.delete(namespace: ns, id: request.id) }
             guard removed else { throw CoreError(.notFound, "no container \(request.id) in namespace \(ns)") }
-            if let key = record?.snapshotKey, !key.isEmpty { try? snapshots.remove(ns, key: key) }
+            if let key = record?.snapshotKey, !key.isEmpty {
+                try? snapshots.remove(ns, key: key)
+                collectSnapshots(in: ns)  // its layers, if no image and no other container needs them
+            }
             var gone = Supervisor_DeleteContainerRequest()
             gone.id = request.id
             await events.publish(topic: "/containers/delete", namespace: ns, event: gone)

@@ -1,5 +1,6 @@
 // Supervisor+SnapshotService: the Snapshots service — list, mounts, remove and usage of the
-// namespace's overlay snapshots (image layers by chain id, containers' writable layers).
+// namespace's overlay snapshots (image layers by chain id, containers' writable layers); a removal
+// is followed by a collection of the layers it leaves unneeded.
 import API
 import Errdefs
 import Foundation
@@ -43,6 +44,7 @@ extension Supervisor {
                 throw CoreError(.failedPrecondition, "snapshot \(request.key) is container \(users[0].0)'s rootfs: delete the container")
             }
             try snapshots.remove(ns, key: request.key)
+            collectSnapshots(in: ns)  // the parents it leaves without children, unless an image needs them
             return Google_Protobuf_Empty()
         }
         registry.unary(service, "Usage") { [self] (request: Supervisor_SnapshotUsageRequest, context) in

@@ -3,7 +3,8 @@
 // namespace; each layer's diff id checked against the config), prepares the container's writable
 // snapshot over them, and completes the spec from the image config as ctr's WithImageConfig
 // does (command, environment, working directory, numeric user). A task of such a container
-// gets the snapshot's mounts as its rootfs; deleting the container removes its snapshot.
+// gets the snapshot's mounts as its rootfs; deleting the container removes its snapshot (and
+// the collection then its layers, once no image and no other container needs them).
 import API
 import Archive
 import Errdefs
@@ -14,7 +15,12 @@ import Snapshots
 
 extension Supervisor {
     /// Unpacks `container.image`, prepares its snapshot, and returns the container completed.
+    /// Holds `layers` throughout: a collection sees the image gone or the container's snapshot made.
     func prepareFromImage(_ container: Supervisor_Container, namespace ns: String) throws -> Supervisor_Container {
+        try layers.withLock { try prepareFromImageLocked(container, namespace: ns) }
+    }
+
+    private func prepareFromImageLocked(_ container: Supervisor_Container, namespace ns: String) throws -> Supervisor_Container {
         var container = container
         let record = try image(container.image, in: ns)
         container.image = record.name

@@ -41,6 +41,8 @@ public final class Supervisor: Sendable {
     let records = RecordLock()
     /// Imports in progress (garbage collection waits for none).
     let importing = Counter()
+    /// Held while an image is unpacked into snapshots and while garbage is collected.
+    let layers = RecordLock()
 
     public init(config: SupervisorConfig, logger: Logger) throws {
         self.config = config
@@ -81,7 +83,7 @@ public final class Supervisor: Sendable {
             await events.publish(topic: TaskTopic.exit, namespace: entry.namespace, event: event)
         }
         await tasks.restore()
-        collectGarbage()  // blobs of an import or delete that a crash interrupted
+        collectGarbage()  // blobs and layers of an import, delete or container removal a crash interrupted
         let server = RPCServer(registry: registry(), logger: logger)
         try await server.listen(path: config.address)
         logger.info("serving", metadata: ["address": "unix://\(config.address)"])

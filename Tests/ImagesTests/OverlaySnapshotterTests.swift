@@ -1,7 +1,8 @@
 // OverlaySnapshotterTests: committed layers and an active snapshot over them mounted for real —
 // a whiteout in the upper layer hides a lower file, writes land in the active snapshot only —
 // removal refused while a child exists, and a directory without a record (a crash mid-prepare)
-// removed when the snapshotter opens.
+// removed when the snapshotter opens (and one a removal had renamed away); pruning removes the
+// committed layers outside the kept set that nothing is built on, leaf first, never an active one.
 import Errdefs
 import Foundation
 import Snapshots
@@ -62,5 +63,33 @@ import Glibc
         }
         #expect(failed.list("ns").isEmpty)
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path + "/snapshots") == ["meta"])
+        // A removal that crashed after renaming the directory away.
+        try FileManager.default.createDirectory(atPath: dir.path + "/snapshots/removing-3/fs", withIntermediateDirectories: true)
+        _ = try OverlaySnapshotter(root: dir.path + "/snapshots")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path + "/snapshots") == ["meta"])
+    }
+
+    @Test func pruneRemovesUnkeptLayersNothingIsBuiltOn() throws {
+        let dir = try Scratch()
+        let snapshotter = try OverlaySnapshotter(root: dir.path + "/snapshots")
+        // l1 <- l2 <- l3, and l1 <- m2 with an active snapshot on m2.
+        for (key, parent) in [("l1", nil), ("l2", "l1"), ("l3", "l2"), ("m2", "l1")] as [(String, String?)] {
+            try snapshotter.commitNew("ns", key: key, parent: parent) { fs in
+                try key.write(toFile: fs + "/" + key, atomically: false, encoding: .utf8)
+            }
+        }
+        _ = try snapshotter.prepare("ns", key: "ctr", parent: "m2")
+        try snapshotter.commitNew("other", key: "l1", parent: nil) { _ in }
+        #expect(snapshotter.namespaces() == ["ns", "other"])
+
+        #expect(snapshotter.prune("ns", keeping: ["l1", "l2", "l3"]).isEmpty)  // m2 has a child
+        #expect(Set(snapshotter.prune("ns", keeping: ["l1"])) == ["l2", "l3"])  // l3 first, then l2
+        #expect(snapshotter.list("ns").map(\.key) == ["ctr", "l1", "m2"])
+        try snapshotter.remove("ns", key: "ctr")
+        #expect(Set(snapshotter.prune("ns", keeping: [])) == ["m2", "l1"])
+        #expect(snapshotter.list("ns").isEmpty)
+        #expect(snapshotter.list("other").map(\.key) == ["l1"])  // another namespace is not touched
+        let dirs = try FileManager.default.contentsOfDirectory(atPath: dir.path + "/snapshots").filter { $0 != "meta" }
+        #expect(dirs.count == 1)  // other's l1
     }
 }

@@ -2,6 +2,8 @@
 // container's output and exits with its status; a detached run shows in `tasks ls` and
 // `containers ls` (table and JSON), takes an `exec`, and goes with `tasks delete -f` and
 // `containers rm`; global flags work before the command, as ctr's do; bad input is refused.
+// `tasks attach` reattaches to a detached task through the fifos its task keeps. Layer snapshots
+// no image needs go with the last container built on them, or at the next start.
 import API
 import Foundation
 import Sys
@@ -13,18 +15,40 @@ import Glibc
 @Suite struct CtrTests {
     /// Runs berth-ctr with `-a ADDRESS -n NAMESPACE` before `arguments`; returns (status, stdout, stderr).
     /// The namespace is the harness's own, so the cgroup parent `/NAMESPACE` that runs make is
-    /// one the cleanup removes (and scripts/check-leftovers.sh would report).
-    func ctr(_ h: SupervisorHarness, _ arguments: [String]) throws -> (Int32, String, String) {
+    /// one the cleanup removes (and scripts/check-leftovers.sh would report). Its stdin is
+    /// /dev/null, or a pipe holding `input` and left open until it exits. One that runs for a
+    /// minute is killed (status -2).
+    func ctr(_ h: SupervisorHarness, _ arguments: [String], input: String? = nil) throws -> (Int32, String, String) {
         let ctr = URL(fileURLWithPath: h.binaries.supervisor).deletingLastPathComponent().appendingPathComponent("berth-ctr").path
         let base = "\(h.work)/ctr-\(UUID().uuidString.prefix(6))"
-        let null = open("/dev/null", O_RDONLY | O_CLOEXEC)
+        var ends: [Int32] = [-1, -1]
+        if let input {
+            guard pipe(&ends) == 0 else { throw HarnessFailure("pipe: errno \(errno)") }
+            for end in ends { _ = fcntl(end, F_SETFD, FD_CLOEXEC) }
+            _ = input.utf8CString.withUnsafeBufferPointer { write(ends[1], $0.baseAddress, $0.count - 1) }
+        }
+        let stdin = input == nil ? open("/dev/null", O_RDONLY | O_CLOEXEC) : ends[0]
         let out = open(base + ".out", O_WRONLY | O_CREAT | O_CLOEXEC, 0o600)
         let err = open(base + ".err", O_WRONLY | O_CREAT | O_CLOEXEC, 0o600)
-        defer { close(null); close(out); close(err) }
+        defer { close(stdin); close(out); close(err); if ends[1] >= 0 { close(ends[1]) } }
         var spawn = Spawn(executable: ctr, arguments: ["-a", h.address, "-n", h.ctrNamespace] + arguments, environment: ["PATH=/usr/bin:/bin"])
-        spawn.fileDescriptors = [null, out, err]
-        let status = try Spawn.waitForExit(try spawn.start())
-        let code: Int32 = if case .exited(let value) = status { value } else { -1 }
+        spawn.fileDescriptors = [stdin, out, err]
+        let pid = try spawn.start()
+        var status: Int32 = 0
+        let deadline = ContinuousClock.now + .seconds(60)
+        var code: Int32 = -2
+        while true {
+            if wait4(pid, &status, WNOHANG, nil) == pid, let exit = ExitStatus(waitStatus: status) {
+                code = if case .exited(let value) = exit { value } else { -1 }
+                break
+            }
+            if ContinuousClock.now > deadline {
+                kill(pid, SIGKILL)
+                _ = try? Spawn.waitForExit(pid)
+                break
+            }
+            usleep(2_000)
+        }
         return (code, try String(contentsOfFile: base + ".out", encoding: .utf8), try String(contentsOfFile: base + ".err", encoding: .utf8))
     }
 
@@ -118,6 +142,85 @@ import Glibc
             #expect(try ctr(h, ["containers", "rm", "img3"]).0 == 0)
             #expect(try ctr(h, ["snapshots", "rm", layer[0]]).0 == 0)
             #expect(try ctr(h, ["snapshots", "ls"]).1 == "KEY    PARENT    KIND\n")
+        }
+    }
+
+    /// A detached task keeps its stdio fifos: `tasks attach` gets what it wrote meanwhile, feeds
+    /// it our input, relays it until it exits and exits with its status; `tasks delete` removes
+    /// the fifos, and so does `run --rm` for a foreground task's. Through berth-shim and through
+    /// containerd's runc shim (which opens its ends of the fifos only once berth-ctr has its own).
+    @Test(arguments: ["io.containerd.berth.v1", "io.containerd.runc.v2"])
+    func attachToADetachedTask(shim: String) async throws {
+        guard shim == "io.containerd.berth.v1" || FileManager.default.isExecutableFile(atPath: "/usr/bin/containerd-shim-runc-v2") else { return }
+        try await withSupervisor { h, _ in
+            let rootfs = try SupervisorHarness.testImage() + "/rootfs"
+            let runtime = ["--runtime", shim, "--runtime-binary", h.binaries.runtime, "--runtime-root", h.runtimeRoot]
+            let fifos = "/run/berth/ctr-fifo/\(h.ctrNamespace)"
+            let detached = try ctr(h, ["run", "-d", "--rootfs"] + runtime + [rootfs, "talk", "sh", "-c", "echo ready; read x; echo got:$x; echo bye >&2; exit 5"])
+            #expect(detached.0 == 0, "\(detached.2)")
+            #expect(Set(try FileManager.default.contentsOfDirectory(atPath: "\(fifos)/talk")) == ["stdin", "stdout", "stderr"])
+            #expect(await eventually { (try? ctr(h, ["tasks", "ls"]).1.contains("RUNNING")) ?? false })
+
+            let attached = try ctr(h, ["tasks", "attach", "talk"], input: "hello\n")
+            #expect(attached.0 == 5, "\(attached.2)")
+            #expect(attached.1 == "ready\ngot:hello\n")
+            #expect(attached.2 == "bye\n")
+            let again = try ctr(h, ["tasks", "attach", "talk"])  // stopped: its status at once
+            #expect(again.0 == 5 && again.1.isEmpty)
+            #expect(try ctr(h, ["tasks", "delete", "talk"]).0 == 0)
+            #expect(!FileManager.default.fileExists(atPath: fifos))
+            #expect(try ctr(h, ["containers", "rm", "talk"]).0 == 0)
+
+            // `tasks start` gives a task the same fifos.
+            #expect(try ctr(h, ["containers", "create", "--rootfs"] + runtime + [rootfs, "later", "sh", "-c", "read x; echo $x$x"]).0 == 0)
+            #expect(try ctr(h, ["tasks", "start", "later"]).0 == 0)
+            let later = try ctr(h, ["tasks", "attach", "later"], input: "ab\n")
+            #expect(later.0 == 0 && later.1 == "abab\n", "\(later.2)")
+            #expect(try ctr(h, ["tasks", "delete", "later"]).0 == 0)
+            #expect(try ctr(h, ["containers", "rm", "later"]).0 == 0)
+
+            #expect(try ctr(h, ["run", "--rm", "--rootfs"] + runtime + [rootfs, "fg", "true"]).0 == 0)
+            #expect(!FileManager.default.fileExists(atPath: fifos))
+            let missing = try ctr(h, ["tasks", "attach", "nothing"])
+            #expect(missing.0 != 0 && missing.2.contains("no task nothing"))
+        }
+    }
+
+    /// The layer snapshots of a removed image stay while a container is built on them, and go
+    /// with that container: from the records and from the disk.
+    @Test func layerSnapshotsGoWithTheirLastUser() async throws {
+        try await withSupervisor { h, _ in
+            #expect(try ctr(h, ["images", "import", try SupervisorHarness.testImage() + "/busybox-oci.tar"]).0 == 0)
+            #expect(try ctr(h, ["containers", "create", "busybox", "keeper"]).0 == 0)
+            #expect(try ctr(h, ["images", "rm", "busybox"]).0 == 0)
+            let snapshots = "\(h.work)/lib/snapshots"
+            let listed = try ctr(h, ["snapshots", "ls"]).1.split(separator: "\n").map { $0.split(separator: " ", omittingEmptySubsequences: true).map(String.init) }
+            let layer = try #require(listed.first { $0.last == "Committed" })
+            #expect(listed.contains { $0 == ["keeper", layer[0], "Active"] })  // the container's, on the layer
+            #expect(try FileManager.default.contentsOfDirectory(atPath: snapshots).filter { Int($0) != nil }.count == 2)
+
+            #expect(try ctr(h, ["containers", "rm", "keeper"]).0 == 0)
+            #expect(try ctr(h, ["snapshots", "ls"]).1 == "KEY    PARENT    KIND\n")
+            #expect(try FileManager.default.contentsOfDirectory(atPath: snapshots) == ["meta"])
+        }
+    }
+
+    /// A supervisor killed between an image's removal and the collection collects at its next start.
+    @Test func aRestartCollectsWhatACrashLeft() async throws {
+        try await withSupervisor { h, _ in
+            #expect(try ctr(h, ["images", "import", try SupervisorHarness.testImage() + "/busybox-oci.tar"]).0 == 0)
+            #expect(try ctr(h, ["containers", "create", "busybox", "brief"]).0 == 0)
+            #expect(try ctr(h, ["containers", "rm", "brief"]).0 == 0)
+            let snapshots = "\(h.work)/lib/snapshots"
+            #expect(try FileManager.default.contentsOfDirectory(atPath: snapshots).filter { Int($0) != nil }.count == 1)  // the image's layer
+
+            h.killSupervisor()
+            let records = "\(h.work)/lib/images/\(h.ctrNamespace)"
+            for name in try FileManager.default.contentsOfDirectory(atPath: records) { unlink("\(records)/\(name)") }  // the image record deleted, no more
+            _ = try await h.start()
+            #expect(try ctr(h, ["snapshots", "ls"]).1 == "KEY    PARENT    KIND\n")
+            #expect(try FileManager.default.contentsOfDirectory(atPath: snapshots) == ["meta"])
+            #expect(try FileManager.default.contentsOfDirectory(atPath: "\(h.work)/lib/content/blobs/sha256").isEmpty)
         }
     }
 

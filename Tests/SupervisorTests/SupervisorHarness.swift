@@ -168,6 +168,7 @@ final class SupervisorHarness: @unchecked Sendable {
         for controller in (try? FileManager.default.contentsOfDirectory(atPath: "/sys/fs/cgroup")) ?? [] {
             rmdir("/sys/fs/cgroup/\(controller)/\(ctrNamespace)")
         }
+        try? FileManager.default.removeItem(atPath: "/run/berth/ctr-fifo/\(ctrNamespace)")  // berth-ctr's task fifos
         try? FileManager.default.removeItem(atPath: work)
     }
 }
