@@ -7,6 +7,7 @@ import Errdefs
 import Foundation
 import Glibc
 import SwiftProtobuf
+import Sys
 
 struct TasksCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
