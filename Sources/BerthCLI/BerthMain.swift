@@ -67,7 +67,7 @@ struct Berth: AsyncParsableCommand {
             RunCommand.self, CreateCommand.self, StartCommand.self, StopCommand.self, KillCommand.self, RestartCommand.self,
             RemoveCommand.self, WaitCommand.self, PsCommand.self, LogsCommand.self, InspectCommand.self,
             ImagesCommand.self, LoadCommand.self, RemoveImageCommand.self, ImageCommand.self, ContainerCommand.self,
-            ExecCommand.self, PauseCommand.self, UnpauseCommand.self, RenameCommand.self, TopCommand.self,
+            ExecCommand.self, AttachCommand.self, PauseCommand.self, UnpauseCommand.self, RenameCommand.self, TopCommand.self,
             VersionCommand.self, EventsCommand.self,
         ])
 }

@@ -37,20 +37,41 @@ func stopContainer(_ name: String, timeout: Int32?, signal: String?, on connecti
 struct StartCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "start", abstract: "Start one or more stopped containers.")
     @Flag(name: .shortAndLong, help: "Attach STDOUT/STDERR and forward signals.") var attach = false
+    @Flag(name: .shortAndLong, help: "Attach container's STDIN.") var interactive = false
     @Argument var containers: [String]
 
     func run() async throws {
-        if attach, let id = containers.first, containers.count == 1 {
-            try await withEngine { connection in
-                let call = try await StdioOutput.attach(id, logs: false, on: connection)
-                try await connection.client.start(id)
-                try await StdioOutput.copy(call.responses)
-                let status = try await connection.client.inspect(id).state.exitCode
-                if status != 0 { throw ExitCode(status) }
+        if attach || interactive {
+            guard containers.count == 1, let id = containers.first else {
+                throw CLIError(message: "berth: you cannot start and attach multiple containers at once", code: 1)
             }
+            let status: Int32 = try await withEngine { connection in
+                let tty = try await connection.client.inspect(id).config.tty
+                return try await RunCommand.attachAndRun(id, stdin: interactive, tty: tty, logs: false,
+                                                         on: connection) { try await connection.client.start(id) }
+            }
+            if status != 0 { throw ExitCode(status) }
             return
         }
         try await forEachContainer(containers) { connection, name in try await connection.client.start(name) }
+    }
+}
+
+struct AttachCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "attach", abstract: "Attach local standard input, output, and error streams to a running container.")
+    @Flag(name: .customLong("no-stdin"), help: "Do not attach STDIN.") var noStdin = false
+    @Argument var container: String
+
+    func run() async throws {
+        let status: Int32 = try await withEngine { connection in
+            let inspect = try await connection.client.inspect(container)
+            guard inspect.state.running else {
+                throw CLIError(message: "You cannot attach to a stopped container, start it first", code: 1)
+            }
+            return try await RunCommand.attachAndRun(inspect.id, stdin: inspect.config.openStdin && !noStdin, tty: inspect.config.tty,
+                                                     logs: false, on: connection) {}
+        }
+        if status != 0 { throw ExitCode(status) }
     }
 }
 

@@ -24,9 +24,9 @@ final class InteractiveInput: @unchecked Sendable {
     /// Reads stdin when `stdin`; with `tty` (and a terminal here), raw mode, resizes and detach keys.
     init(stdin: Bool, tty: Bool, detachKeys: [UInt8] = [0x10, 0x11]) {
         (events, continuation) = AsyncStream<Event>.makeStream()
-        let interactiveTerminal = tty && isatty(0) != 0
-        if interactiveTerminal {
-            terminal = TerminalMode.raw()
+        let interactiveTerminal = tty && stdin && isatty(0) != 0
+        if tty && isatty(1) != 0 {
+            if interactiveTerminal { terminal = TerminalMode.raw() }
             if let size = TerminalMode.size() { continuation.yield(.resize(width: size.width, height: size.height)) }
             signal(SIGWINCH, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: SIGWINCH, queue: .global())

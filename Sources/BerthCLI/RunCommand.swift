@@ -9,6 +9,7 @@ import Foundation
 import RPC
 import RPCNIO
 import SwiftProtobuf
+import Sys
 
 struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "run", abstract: "Create and run a new container from an image.",
@@ -17,9 +18,11 @@ struct RunCommand: AsyncParsableCommand {
     @OptionGroup var flags: ContainerFlags
 
     func run() async throws {
-        let request = try flags.request()
-        if flags.interactive && !detach {
-            throw CLIError(message: "berth: -i (attaching stdin) is not supported yet; use -d, or a command that needs no input", code: 125)
+        var request = try flags.request()
+        request.config.stdinOnce = flags.interactive && !detach  // docker run -i: the client's EOF closes stdin
+        if flags.tty, let size = TerminalMode.size() {
+            request.hostConfig.consoleSize.width = size.width
+            request.hostConfig.consoleSize.height = size.height
         }
         try await withEngine { connection in
             let id = try await Self.create(request, on: connection)
@@ -28,19 +31,31 @@ struct RunCommand: AsyncParsableCommand {
                 print(id)
                 return
             }
-            let call = try await StdioOutput.attach(id, logs: true, on: connection)
-            let client = connection.client
-            let waiter = Task { try await client.wait(id, condition: .notRunning) }
-            do {
-                try await Self.start(id, on: connection, remove: flags.rm)
-            } catch {
-                waiter.cancel()
-                throw error
-            }
-            try await StdioOutput.copy(call.responses)
-            let status = try await waiter.value.statusCode
-            if status != 0 { throw ExitCode(Int32(truncatingIfNeeded: status)) }
+            let status = try await Self.attachAndRun(id, stdin: flags.interactive, tty: flags.tty, logs: true,
+                                                     on: connection) { try await Self.start(id, on: connection, remove: flags.rm) }
+            if status != 0 { throw ExitCode(status) }
         }
+    }
+
+    /// Attaches (stdin with `stdin`, a raw terminal with `tty`), runs `start`, relays until the
+    /// container exits, and returns its status; the detach keys leave it running (exit 0).
+    static func attachAndRun(_ id: String, stdin: Bool, tty: Bool, logs: Bool, on connection: EngineConnection,
+                             start: () async throws -> Void) async throws -> Int32 {
+        let call = try await StdioOutput.attach(id, logs: logs, stdin: stdin, on: connection)
+        let client = connection.client
+        let waiter = Task { try await client.wait(id, condition: .notRunning) }
+        let input = InteractiveInput(stdin: stdin, tty: tty)
+        defer { input.restore() }
+        let forwarder = Task { try await forwardOrDetach(input, to: call) }
+        defer { forwarder.cancel() }
+        do {
+            try await start()
+        } catch {
+            waiter.cancel()
+            throw error
+        }
+        try await StdioOutput.copy(call.responses)
+        return Int32(truncatingIfNeeded: try await waiter.value.statusCode)
     }
 
     static func create(_ request: Engine_CreateContainerRequest, on connection: EngineConnection) async throws -> String {
@@ -81,7 +96,7 @@ struct CreateCommand: AsyncParsableCommand {
 /// Attach's output: the call, and copying it to our stdout and stderr.
 enum StdioOutput {
     /// Attaches to `id`'s stdout and stderr (from the start of its log with `logs`).
-    static func attach(_ id: String, logs: Bool, on connection: EngineConnection) async throws -> BidirectionalCall {
+    static func attach(_ id: String, logs: Bool, stdin: Bool = false, on connection: EngineConnection) async throws -> BidirectionalCall {
         let call = try await connection.rpc.bidirectional(service: EngineAPI.containers, method: "Attach", timeout: nil)
         var request = Engine_AttachRequest()
         var options = Engine_AttachOptions()
@@ -89,6 +104,7 @@ enum StdioOutput {
         options.stdout = true
         options.stderr = true
         options.logs = logs
+        options.stdin = stdin
         request.options = options
         try await call.send(try request.serializedBytes())
         return call

@@ -32,6 +32,7 @@ extension Engine {
             request.stdout = uri
             request.stderr = stored.inspect.config.tty ? "" : uri
         }
+        if stored.inspect.config.openStdin { request.stdin = try prepareStdin(id) }
         let pid: UInt32
         let create = request
         do {
@@ -64,6 +65,7 @@ extension Engine {
         stored.inspect.state.startedAt = Google_Protobuf_Timestamp(date: Date())
         try store.save(stored)
         notify(id)
+        await closePendingStdin(id)
         await events.publish(type: "container", action: "start", id: id, attributes: attributes(of: stored))
         watch(id)
     }
@@ -137,6 +139,8 @@ extension Engine {
             do { try await client.deleteContainer(id) } catch let error as CoreError where error.code == .notFound {}
         }
         store.remove(id)
+        releaseStdin(id)
+        try? FileManager.default.removeItem(atPath: "\(config.execRoot)/containers/\(id)")
         restartDelays[id] = nil  // exits[id] stays: a waiter may still want the last exit code
         notify(id)
         await events.publish(type: "container", action: "destroy", id: id, attributes: attributes(of: stored))

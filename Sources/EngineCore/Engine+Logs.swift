@@ -47,7 +47,6 @@ extension Engine {
     public func attachOutput(_ options: Engine_AttachOptions, send: @Sendable (Engine_StdioChunk) async throws -> Void) async throws {
         let stored = try store.resolve(options.id)
         let id = stored.inspect.id
-        if options.stdin { throw CoreError(.unimplemented, "attaching stdin is not supported yet") }
         let status = stored.inspect.state.status
         let live = isActive(stored) || status == .created || status == .restarting
         if !live && !options.logs { throw CoreError(.failedPrecondition, "You cannot attach to a stopped container, start it first") }
@@ -69,7 +68,8 @@ extension Engine {
                 try await send(chunk)
             }
             if done { return }
-            delay = fresh.isEmpty ? min(delay * 2, .milliseconds(200)) : .milliseconds(10)
+            // Interactive sessions poll at 20 ms at most, so typing echoes at once.
+            delay = fresh.isEmpty ? min(delay * 2, .milliseconds(options.stdin ? 20 : 200)) : .milliseconds(10)
             await awaitChange(id, deadline: ContinuousClock.now + delay)
         }
     }

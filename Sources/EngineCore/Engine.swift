@@ -24,6 +24,10 @@ public actor Engine {
     /// Exits seen per container since the engine started, and the last code (attach and wait
     /// next-exit count them; kept after removal for a waiter that wakes late).
     var exits: [String: (count: Int, code: Int32)] = [:]
+    /// Our write ends of containers' stdin fifos (Engine+Stdin.swift).
+    var stdinWriters: [String: Int32] = [:]
+    /// Containers whose attached input ended before their task existed (stdin-once).
+    var stdinClosePending: Set<String> = []
     /// The delay before the next policy restart of a container.
     var restartDelays: [String: Duration] = [:]
     let cgroupNamespace: Bool
@@ -88,6 +92,7 @@ public actor Engine {
             container.spec = Google_Protobuf_Any(ociType: "Spec", json: try spec.encoded())
             let record = container
             try await link.run { client in _ = try await client.createContainer(record) }
+            if inspect.config.openStdin { _ = try prepareStdin(id) }
             try store.save(stored)
         } catch {
             try? FileManager.default.removeItem(atPath: directory)

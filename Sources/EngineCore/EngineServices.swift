@@ -57,11 +57,7 @@ extension Engine {
             try await logs(request) { try await writer.send($0) }
         }
         registry.bidirectional(service, "Attach") { [self] (inbound: TypedInbound<Engine_AttachRequest>, _, writer: TypedWriter<Engine_StdioChunk>) in
-            var iterator = inbound.makeAsyncIterator()
-            guard let first = try await iterator.next(), case .options(let options)? = first.kind else {
-                throw CoreError(.invalidArgument, "attach: the first message must carry the options")
-            }
-            try await attachOutput(options) { try await writer.send($0) }
+            try await serveAttach(inbound, writer)
         }
         registry.unary(service, "Pause") { [self] (request: Engine_ContainerRequest, _) -> Google_Protobuf_Empty in
             try await pause(request.id)
@@ -79,6 +75,36 @@ extension Engine {
         registry.bidirectional(service, "Exec") { [self] (inbound: TypedInbound<Engine_ExecRequest>, _, writer: TypedWriter<Engine_ExecOutput>) in
             try await serveExec(inbound, writer)
         }
+    }
+
+    /// Attach's stream: the options first, then stdin and resizes forwarded by a task of their own
+    /// while the output streams back until the container exits.
+    private nonisolated func serveAttach(_ inbound: TypedInbound<Engine_AttachRequest>, _ writer: TypedWriter<Engine_StdioChunk>) async throws {
+        let (opened, openedContinuation) = AsyncThrowingStream<Engine_AttachOptions, any Error>.makeStream()
+        let input = Task {
+            var iterator = inbound.makeAsyncIterator()
+            do {
+                guard let first = try await iterator.next(), case .options(let options)? = first.kind else {
+                    throw CoreError(.invalidArgument, "attach: the first message must carry the options")
+                }
+                openedContinuation.yield(options)
+                openedContinuation.finish()
+                while let message = try await iterator.next() {
+                    switch message.kind {
+                    case .stdin(let chunk)? where options.stdin: await writeStdin(options.id, [UInt8](chunk.data))
+                    case .resize(let size)?: await resizeTask(options.id, size)
+                    default: break
+                    }
+                }
+                if options.stdin { await stdinEnded(options.id) }
+            } catch {
+                openedContinuation.finish(throwing: error)
+            }
+        }
+        defer { input.cancel() }
+        var iterator = opened.makeAsyncIterator()
+        guard let options = try await iterator.next() else { return }
+        try await attachOutput(options) { try await writer.send($0) }
     }
 
     /// Exec's stream: the options first (the exec starts), then stdin and resizes forwarded by a
