@@ -2,7 +2,8 @@
 // default capability set, masked and read-only /proc and /sys paths, /dev/shm, the engine's
 // /etc/hosts, /etc/hostname and /etc/resolv.conf bound in, the cgroup at <cgroup-parent>/<id> — and the
 // user's choices: --privileged, --cap-add/--cap-drop, no-new-privileges, --read-only, -u, -w,
-// --memory, --cpus, --pids-limit. (The default seccomp profile is not applied yet.)
+// --memory, --cpus, --pids-limit, and the seccomp profile: berth's default (DefaultSeccompProfile)
+// unless --privileged or --security-opt chooses otherwise (DockerSpec+Seccomp.swift).
 import API
 import Errdefs
 import OCI
@@ -103,6 +104,7 @@ enum DockerSpec {
         linux.cgroupsPath = "\(cgroupParent)/\(inspect.id)"
         linux.maskedPaths = host.privileged ? nil : maskedPaths
         linux.readonlyPaths = host.privileged ? nil : readonlyPaths
+        linux.seccomp = try seccomp(host, capabilities: caps)
         var resources = linux.resources ?? LinuxResources()
         if host.privileged { resources.devices = [LinuxDeviceCgroup(allow: true, access: "rwm")] }
         if host.memory > 0 { resources.memory = LinuxMemory(limit: host.memory) }

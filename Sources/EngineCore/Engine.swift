@@ -160,10 +160,7 @@ public actor Engine {
             throw CoreError(.unimplemented, "log driver \(host.logConfig.type) is not supported yet (json-file, none)")
         }
         _ = try DockerSpec.capabilities(privileged: host.privileged, add: host.capAdd, drop: host.capDrop)
-        for option in host.securityOpt where !["no-new-privileges", "no-new-privileges:true", "no-new-privileges=true",
-                                               "seccomp=unconfined", "seccomp:unconfined"].contains(option) {
-            throw CoreError(.unimplemented, "security option \(option) is not supported yet")
-        }
+        host.securityOpt = try DockerSpec.securityOptions(host.securityOpt)
     }
 
     func validName(_ name: String) throws(CoreError) -> String {
