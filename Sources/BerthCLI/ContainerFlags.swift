@@ -23,7 +23,7 @@ struct ContainerFlags: ParsableArguments {
     @Flag(help: "Give extended privileges to this container.") var privileged = false
     @Option(name: .customLong("cap-add"), help: "Add Linux capabilities.") var capAdd: [String] = []
     @Option(name: .customLong("cap-drop"), help: "Drop Linux capabilities.") var capDrop: [String] = []
-    @Option(name: .customLong("security-opt"), help: "Security options (no-new-privileges, seccomp=unconfined).") var securityOpt: [String] = []
+    @Option(name: .customLong("security-opt"), help: "Security options: no-new-privileges, seccomp=unconfined, seccomp=builtin, seccomp=/abs/profile.json.") var securityOpt: [String] = []
     @Flag(name: .customLong("read-only"), help: "Mount the container's root filesystem as read only.") var readOnly = false
     @Option(name: .shortAndLong, help: "Memory limit (e.g. 512m, 1g).") var memory: String?
     @Option(help: "Number of CPUs (e.g. 1.5).") var cpus: String?
@@ -68,7 +68,16 @@ struct ContainerFlags: ParsableArguments {
         host.privileged = privileged
         host.capAdd = capAdd
         host.capDrop = capDrop
-        host.securityOpt = securityOpt
+        host.securityOpt = try securityOpt.map { option in
+            // As docker's CLI does: a profile file is read here (relative paths work) and sent as JSON.
+            guard option.hasPrefix("seccomp=") || option.hasPrefix("seccomp:") else { return option }
+            let value = String(option.dropFirst("seccomp=".count))
+            guard !["unconfined", "builtin"].contains(value), !value.hasPrefix("{") else { return option }
+            guard let profile = try? String(contentsOfFile: value, encoding: .utf8) else {
+                throw CLIError(message: "berth: opening seccomp profile \(value) failed: no such file or not readable", code: 125)
+            }
+            return "seccomp=" + profile
+        }
         host.readOnly = readOnly
         if let memory { host.memory = try Self.bytes(memory) }
         if let cpus {
