@@ -142,6 +142,151 @@ public nonisolated struct Engine_Filter: Sendable {
   public init() {}
 }
 
+public nonisolated struct Engine_InfoResponse: @unchecked Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var containers: Int32 {
+    get {_storage._containers}
+    set {_uniqueStorage()._containers = newValue}
+  }
+
+  public var containersRunning: Int32 {
+    get {_storage._containersRunning}
+    set {_uniqueStorage()._containersRunning = newValue}
+  }
+
+  public var containersPaused: Int32 {
+    get {_storage._containersPaused}
+    set {_uniqueStorage()._containersPaused = newValue}
+  }
+
+  public var containersStopped: Int32 {
+    get {_storage._containersStopped}
+    set {_uniqueStorage()._containersStopped = newValue}
+  }
+
+  public var images: Int32 {
+    get {_storage._images}
+    set {_uniqueStorage()._images = newValue}
+  }
+
+  public var serverVersion: String {
+    get {_storage._serverVersion}
+    set {_uniqueStorage()._serverVersion = newValue}
+  }
+
+  public var storageDriver: String {
+    get {_storage._storageDriver}
+    set {_uniqueStorage()._storageDriver = newValue}
+  }
+
+  public var loggingDriver: String {
+    get {_storage._loggingDriver}
+    set {_uniqueStorage()._loggingDriver = newValue}
+  }
+
+  public var cgroupDriver: String {
+    get {_storage._cgroupDriver}
+    set {_uniqueStorage()._cgroupDriver = newValue}
+  }
+
+  public var cgroupVersion: String {
+    get {_storage._cgroupVersion}
+    set {_uniqueStorage()._cgroupVersion = newValue}
+  }
+
+  public var kernelVersion: String {
+    get {_storage._kernelVersion}
+    set {_uniqueStorage()._kernelVersion = newValue}
+  }
+
+  public var operatingSystem: String {
+    get {_storage._operatingSystem}
+    set {_uniqueStorage()._operatingSystem = newValue}
+  }
+
+  public var architecture: String {
+    get {_storage._architecture}
+    set {_uniqueStorage()._architecture = newValue}
+  }
+
+  public var ncpu: Int32 {
+    get {_storage._ncpu}
+    set {_uniqueStorage()._ncpu = newValue}
+  }
+
+  public var memTotal: Int64 {
+    get {_storage._memTotal}
+    set {_uniqueStorage()._memTotal = newValue}
+  }
+
+  public var dataRoot: String {
+    get {_storage._dataRoot}
+    set {_uniqueStorage()._dataRoot = newValue}
+  }
+
+  public var execRoot: String {
+    get {_storage._execRoot}
+    set {_uniqueStorage()._execRoot = newValue}
+  }
+
+  public var name: String {
+    get {_storage._name}
+    set {_uniqueStorage()._name = newValue}
+  }
+
+  public var securityOptions: [String] {
+    get {_storage._securityOptions}
+    set {_uniqueStorage()._securityOptions = newValue}
+  }
+
+  public var defaultRuntime: String {
+    get {_storage._defaultRuntime}
+    set {_uniqueStorage()._defaultRuntime = newValue}
+  }
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _storage = _StorageClass.defaultInstance
+}
+
+public nonisolated struct Engine_DiskUsageResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var items: [Engine_DiskUsageResponse.Item] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public nonisolated struct Item: Sendable {
+    // SwiftProtobuf.Message conformance is added in an extension below. See the
+    // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+    // methods supported on all messages.
+
+    /// "Images", "Containers", "Local Volumes", "Build Cache".
+    public var type: String = String()
+
+    public var total: Int32 = 0
+
+    public var active: Int32 = 0
+
+    public var size: Int64 = 0
+
+    public var reclaimable: Int64 = 0
+
+    public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+    public init() {}
+  }
+
+  public init() {}
+}
+
 public nonisolated struct Engine_VersionResponse: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -205,6 +350,156 @@ public nonisolated struct Engine_PingResponse: Sendable {
 
   /// "linux".
   public var osType: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Engine_StatsRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var id: String = String()
+
+  public var stream: Bool = false
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Engine_ContainerStats: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var id: String = String()
+
+  public var name: String = String()
+
+  public var read: SwiftProtobuf.Google_Protobuf_Timestamp {
+    get {_read ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_read = newValue}
+  }
+  /// Returns true if `read` has been explicitly set.
+  public var hasRead: Bool {self._read != nil}
+  /// Clears the value of `read`. Subsequent reads from it will return its default value.
+  public mutating func clearRead() {self._read = nil}
+
+  /// Total CPU time of the container's processes, in nanoseconds.
+  public var cpuTotalNs: UInt64 = 0
+
+  public var onlineCpus: UInt32 = 0
+
+  public var memoryUsage: UInt64 = 0
+
+  /// 0 when unlimited.
+  public var memoryLimit: UInt64 = 0
+
+  public var pids: UInt64 = 0
+
+  public var blockRead: UInt64 = 0
+
+  public var blockWrite: UInt64 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _read: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+}
+
+public nonisolated struct Engine_CopyFromRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var id: String = String()
+
+  public var path: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Engine_CopyToOptions: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var id: String = String()
+
+  /// The directory in the container the archive is extracted into.
+  public var path: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Engine_CopyToRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var kind: Engine_CopyToRequest.OneOf_Kind? = nil
+
+  public var options: Engine_CopyToOptions {
+    get {
+      if case .options(let v)? = kind {return v}
+      return Engine_CopyToOptions()
+    }
+    set {kind = .options(newValue)}
+  }
+
+  public var data: Data {
+    get {
+      if case .data(let v)? = kind {return v}
+      return Data()
+    }
+    set {kind = .data(newValue)}
+  }
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public nonisolated enum OneOf_Kind: Equatable, Sendable {
+    case options(Engine_CopyToOptions)
+    case data(Data)
+
+  }
+
+  public init() {}
+}
+
+public nonisolated struct Engine_PruneRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// For images: also remove images no container uses (not only untagged ones).
+  public var all: Bool = false
+
+  public var filters: [Engine_Filter] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Engine_PruneResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// Ids removed (containers), or images untagged/deleted.
+  public var deleted: [String] = []
+
+  public var untagged: [String] = []
+
+  public var spaceReclaimed: Int64 = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -479,72 +774,122 @@ public nonisolated struct Engine_ConsoleSize: Sendable {
 }
 
 /// Host-specific configuration (Docker's HostConfig).
-public nonisolated struct Engine_HostConfig: Sendable {
+public nonisolated struct Engine_HostConfig: @unchecked Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  public var autoRemove: Bool = false
+  public var autoRemove: Bool {
+    get {_storage._autoRemove}
+    set {_uniqueStorage()._autoRemove = newValue}
+  }
 
   public var restartPolicy: Engine_RestartPolicy {
-    get {_restartPolicy ?? Engine_RestartPolicy()}
-    set {_restartPolicy = newValue}
+    get {_storage._restartPolicy ?? Engine_RestartPolicy()}
+    set {_uniqueStorage()._restartPolicy = newValue}
   }
   /// Returns true if `restartPolicy` has been explicitly set.
-  public var hasRestartPolicy: Bool {self._restartPolicy != nil}
+  public var hasRestartPolicy: Bool {_storage._restartPolicy != nil}
   /// Clears the value of `restartPolicy`. Subsequent reads from it will return its default value.
-  public mutating func clearRestartPolicy() {self._restartPolicy = nil}
+  public mutating func clearRestartPolicy() {_uniqueStorage()._restartPolicy = nil}
 
   /// Memory limit in bytes; 0 means unlimited.
-  public var memory: Int64 = 0
+  public var memory: Int64 {
+    get {_storage._memory}
+    set {_uniqueStorage()._memory = newValue}
+  }
 
   /// CPU quota in units of 1e-9 CPUs (--cpus 1.5 = 1500000000); 0 means unlimited.
-  public var nanoCpus: Int64 = 0
+  public var nanoCpus: Int64 {
+    get {_storage._nanoCpus}
+    set {_uniqueStorage()._nanoCpus = newValue}
+  }
 
   /// Maximum number of pids; 0 or -1 means unlimited.
-  public var pidsLimit: Int64 = 0
+  public var pidsLimit: Int64 {
+    get {_storage._pidsLimit}
+    set {_uniqueStorage()._pidsLimit = newValue}
+  }
 
-  public var privileged: Bool = false
+  public var privileged: Bool {
+    get {_storage._privileged}
+    set {_uniqueStorage()._privileged = newValue}
+  }
 
-  public var capAdd: [String] = []
+  public var capAdd: [String] {
+    get {_storage._capAdd}
+    set {_uniqueStorage()._capAdd = newValue}
+  }
 
-  public var capDrop: [String] = []
+  public var capDrop: [String] {
+    get {_storage._capDrop}
+    set {_uniqueStorage()._capDrop = newValue}
+  }
 
   /// e.g. "no-new-privileges", "seccomp=unconfined".
-  public var securityOpt: [String] = []
+  public var securityOpt: [String] {
+    get {_storage._securityOpt}
+    set {_uniqueStorage()._securityOpt = newValue}
+  }
 
   /// Mount the root filesystem read-only.
-  public var readOnly: Bool = false
+  public var readOnly: Bool {
+    get {_storage._readOnly}
+    set {_uniqueStorage()._readOnly = newValue}
+  }
 
   /// "[src:]dst[:opts]" volume and bind specifications (-v).
-  public var binds: [String] = []
+  public var binds: [String] {
+    get {_storage._binds}
+    set {_uniqueStorage()._binds = newValue}
+  }
 
   /// Initial terminal size, applied before the process starts.
   public var consoleSize: Engine_ConsoleSize {
-    get {_consoleSize ?? Engine_ConsoleSize()}
-    set {_consoleSize = newValue}
+    get {_storage._consoleSize ?? Engine_ConsoleSize()}
+    set {_uniqueStorage()._consoleSize = newValue}
   }
   /// Returns true if `consoleSize` has been explicitly set.
-  public var hasConsoleSize: Bool {self._consoleSize != nil}
+  public var hasConsoleSize: Bool {_storage._consoleSize != nil}
   /// Clears the value of `consoleSize`. Subsequent reads from it will return its default value.
-  public mutating func clearConsoleSize() {self._consoleSize = nil}
+  public mutating func clearConsoleSize() {_uniqueStorage()._consoleSize = nil}
 
   public var logConfig: Engine_LogConfig {
-    get {_logConfig ?? Engine_LogConfig()}
-    set {_logConfig = newValue}
+    get {_storage._logConfig ?? Engine_LogConfig()}
+    set {_uniqueStorage()._logConfig = newValue}
   }
   /// Returns true if `logConfig` has been explicitly set.
-  public var hasLogConfig: Bool {self._logConfig != nil}
+  public var hasLogConfig: Bool {_storage._logConfig != nil}
   /// Clears the value of `logConfig`. Subsequent reads from it will return its default value.
-  public mutating func clearLogConfig() {self._logConfig = nil}
+  public mutating func clearLogConfig() {_uniqueStorage()._logConfig = nil}
+
+  /// --ulimit name=soft[:hard], e.g. nofile=1024:2048.
+  public var ulimits: [Engine_Ulimit] {
+    get {_storage._ulimits}
+    set {_uniqueStorage()._ulimits = newValue}
+  }
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
-  fileprivate var _restartPolicy: Engine_RestartPolicy? = nil
-  fileprivate var _consoleSize: Engine_ConsoleSize? = nil
-  fileprivate var _logConfig: Engine_LogConfig? = nil
+  fileprivate var _storage = _StorageClass.defaultInstance
+}
+
+public nonisolated struct Engine_Ulimit: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var name: String = String()
+
+  public var soft: Int64 = 0
+
+  public var hard: Int64 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
 }
 
 /// --log-driver and --log-opt: "json-file" (default; opts max-size, max-file), "journald", "none".
@@ -562,40 +907,38 @@ public nonisolated struct Engine_LogConfig: Sendable {
   public init() {}
 }
 
-public nonisolated struct Engine_CreateContainerRequest: @unchecked Sendable {
+public nonisolated struct Engine_CreateContainerRequest: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
   /// Optional unique name; generated when empty.
-  public var name: String {
-    get {_storage._name}
-    set {_uniqueStorage()._name = newValue}
-  }
+  public var name: String = String()
 
   public var config: Engine_ContainerConfig {
-    get {_storage._config ?? Engine_ContainerConfig()}
-    set {_uniqueStorage()._config = newValue}
+    get {_config ?? Engine_ContainerConfig()}
+    set {_config = newValue}
   }
   /// Returns true if `config` has been explicitly set.
-  public var hasConfig: Bool {_storage._config != nil}
+  public var hasConfig: Bool {self._config != nil}
   /// Clears the value of `config`. Subsequent reads from it will return its default value.
-  public mutating func clearConfig() {_uniqueStorage()._config = nil}
+  public mutating func clearConfig() {self._config = nil}
 
   public var hostConfig: Engine_HostConfig {
-    get {_storage._hostConfig ?? Engine_HostConfig()}
-    set {_uniqueStorage()._hostConfig = newValue}
+    get {_hostConfig ?? Engine_HostConfig()}
+    set {_hostConfig = newValue}
   }
   /// Returns true if `hostConfig` has been explicitly set.
-  public var hasHostConfig: Bool {_storage._hostConfig != nil}
+  public var hasHostConfig: Bool {self._hostConfig != nil}
   /// Clears the value of `hostConfig`. Subsequent reads from it will return its default value.
-  public mutating func clearHostConfig() {_uniqueStorage()._hostConfig = nil}
+  public mutating func clearHostConfig() {self._hostConfig = nil}
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
-  fileprivate var _storage = _StorageClass.defaultInstance
+  fileprivate var _config: Engine_ContainerConfig? = nil
+  fileprivate var _hostConfig: Engine_HostConfig? = nil
 }
 
 public nonisolated struct Engine_CreateContainerResponse: Sendable {
@@ -1193,6 +1536,129 @@ public nonisolated struct Engine_AttachRequest: Sendable {
   public init() {}
 }
 
+public nonisolated struct Engine_TagImageRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// Name or id of an image.
+  public var source: String = String()
+
+  /// The new reference.
+  public var target: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Engine_ImageHistory: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var entries: [Engine_ImageHistory.Entry] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public nonisolated struct Entry: Sendable {
+    // SwiftProtobuf.Message conformance is added in an extension below. See the
+    // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+    // methods supported on all messages.
+
+    public var id: String = String()
+
+    public var created: SwiftProtobuf.Google_Protobuf_Timestamp {
+      get {_created ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+      set {_created = newValue}
+    }
+    /// Returns true if `created` has been explicitly set.
+    public var hasCreated: Bool {self._created != nil}
+    /// Clears the value of `created`. Subsequent reads from it will return its default value.
+    public mutating func clearCreated() {self._created = nil}
+
+    public var createdBy: String = String()
+
+    public var size: Int64 = 0
+
+    public var comment: String = String()
+
+    public var tags: [String] = []
+
+    public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+    public init() {}
+
+    fileprivate var _created: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+  }
+
+  public init() {}
+}
+
+public nonisolated struct Engine_ImportImageOptions: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// The reference to give the image; empty leaves it untagged (known by id).
+  public var reference: String = String()
+
+  /// Dockerfile-like changes: "CMD ...", "ENV K=V", "WORKDIR /x", "ENTRYPOINT ...", "USER u".
+  public var changes: [String] = []
+
+  public var message: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Engine_ImportImageRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var kind: Engine_ImportImageRequest.OneOf_Kind? = nil
+
+  public var options: Engine_ImportImageOptions {
+    get {
+      if case .options(let v)? = kind {return v}
+      return Engine_ImportImageOptions()
+    }
+    set {kind = .options(newValue)}
+  }
+
+  public var data: Data {
+    get {
+      if case .data(let v)? = kind {return v}
+      return Data()
+    }
+    set {kind = .data(newValue)}
+  }
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public nonisolated enum OneOf_Kind: Equatable, Sendable {
+    case options(Engine_ImportImageOptions)
+    case data(Data)
+
+  }
+
+  public init() {}
+}
+
+public nonisolated struct Engine_ImportImageResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var id: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
 public nonisolated struct Engine_ArchiveChunk: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -1629,6 +2095,285 @@ nonisolated extension Engine_Filter: SwiftProtobuf.Message, SwiftProtobuf._Messa
   }
 }
 
+nonisolated extension Engine_InfoResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".InfoResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}containers\0\u{3}containers_running\0\u{3}containers_paused\0\u{3}containers_stopped\0\u{1}images\0\u{3}server_version\0\u{3}storage_driver\0\u{3}logging_driver\0\u{3}cgroup_driver\0\u{3}cgroup_version\0\u{3}kernel_version\0\u{3}operating_system\0\u{1}architecture\0\u{1}ncpu\0\u{3}mem_total\0\u{3}data_root\0\u{3}exec_root\0\u{1}name\0\u{3}security_options\0\u{3}default_runtime\0")
+
+  fileprivate class _StorageClass {
+    var _containers: Int32 = 0
+    var _containersRunning: Int32 = 0
+    var _containersPaused: Int32 = 0
+    var _containersStopped: Int32 = 0
+    var _images: Int32 = 0
+    var _serverVersion: String = String()
+    var _storageDriver: String = String()
+    var _loggingDriver: String = String()
+    var _cgroupDriver: String = String()
+    var _cgroupVersion: String = String()
+    var _kernelVersion: String = String()
+    var _operatingSystem: String = String()
+    var _architecture: String = String()
+    var _ncpu: Int32 = 0
+    var _memTotal: Int64 = 0
+    var _dataRoot: String = String()
+    var _execRoot: String = String()
+    var _name: String = String()
+    var _securityOptions: [String] = []
+    var _defaultRuntime: String = String()
+
+      // This property is used as the initial default value for new instances of the type.
+      // The type itself is protecting the reference to its storage via CoW semantics.
+      // This will force a copy to be made of this reference when the first mutation occurs;
+      // hence, it is safe to mark this as `nonisolated(unsafe)`.
+      static nonisolated(unsafe) let defaultInstance = _StorageClass()
+
+    private init() {}
+
+    init(copying source: _StorageClass) {
+      _containers = source._containers
+      _containersRunning = source._containersRunning
+      _containersPaused = source._containersPaused
+      _containersStopped = source._containersStopped
+      _images = source._images
+      _serverVersion = source._serverVersion
+      _storageDriver = source._storageDriver
+      _loggingDriver = source._loggingDriver
+      _cgroupDriver = source._cgroupDriver
+      _cgroupVersion = source._cgroupVersion
+      _kernelVersion = source._kernelVersion
+      _operatingSystem = source._operatingSystem
+      _architecture = source._architecture
+      _ncpu = source._ncpu
+      _memTotal = source._memTotal
+      _dataRoot = source._dataRoot
+      _execRoot = source._execRoot
+      _name = source._name
+      _securityOptions = source._securityOptions
+      _defaultRuntime = source._defaultRuntime
+    }
+  }
+
+  fileprivate mutating func _uniqueStorage() -> _StorageClass {
+    if !isKnownUniquelyReferenced(&_storage) {
+      _storage = _StorageClass(copying: _storage)
+    }
+    return _storage
+  }
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    _ = _uniqueStorage()
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      while let fieldNumber = try decoder.nextFieldNumber() {
+        // The use of inline closures is to circumvent an issue where the compiler
+        // allocates stack space for every case branch when no optimizations are
+        // enabled. https://github.com/apple/swift-protobuf/issues/1034
+        switch fieldNumber {
+        case 1: try { try decoder.decodeSingularInt32Field(value: &_storage._containers) }()
+        case 2: try { try decoder.decodeSingularInt32Field(value: &_storage._containersRunning) }()
+        case 3: try { try decoder.decodeSingularInt32Field(value: &_storage._containersPaused) }()
+        case 4: try { try decoder.decodeSingularInt32Field(value: &_storage._containersStopped) }()
+        case 5: try { try decoder.decodeSingularInt32Field(value: &_storage._images) }()
+        case 6: try { try decoder.decodeSingularStringField(value: &_storage._serverVersion) }()
+        case 7: try { try decoder.decodeSingularStringField(value: &_storage._storageDriver) }()
+        case 8: try { try decoder.decodeSingularStringField(value: &_storage._loggingDriver) }()
+        case 9: try { try decoder.decodeSingularStringField(value: &_storage._cgroupDriver) }()
+        case 10: try { try decoder.decodeSingularStringField(value: &_storage._cgroupVersion) }()
+        case 11: try { try decoder.decodeSingularStringField(value: &_storage._kernelVersion) }()
+        case 12: try { try decoder.decodeSingularStringField(value: &_storage._operatingSystem) }()
+        case 13: try { try decoder.decodeSingularStringField(value: &_storage._architecture) }()
+        case 14: try { try decoder.decodeSingularInt32Field(value: &_storage._ncpu) }()
+        case 15: try { try decoder.decodeSingularInt64Field(value: &_storage._memTotal) }()
+        case 16: try { try decoder.decodeSingularStringField(value: &_storage._dataRoot) }()
+        case 17: try { try decoder.decodeSingularStringField(value: &_storage._execRoot) }()
+        case 18: try { try decoder.decodeSingularStringField(value: &_storage._name) }()
+        case 19: try { try decoder.decodeRepeatedStringField(value: &_storage._securityOptions) }()
+        case 20: try { try decoder.decodeSingularStringField(value: &_storage._defaultRuntime) }()
+        default: break
+        }
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      if _storage._containers != 0 {
+        try visitor.visitSingularInt32Field(value: _storage._containers, fieldNumber: 1)
+      }
+      if _storage._containersRunning != 0 {
+        try visitor.visitSingularInt32Field(value: _storage._containersRunning, fieldNumber: 2)
+      }
+      if _storage._containersPaused != 0 {
+        try visitor.visitSingularInt32Field(value: _storage._containersPaused, fieldNumber: 3)
+      }
+      if _storage._containersStopped != 0 {
+        try visitor.visitSingularInt32Field(value: _storage._containersStopped, fieldNumber: 4)
+      }
+      if _storage._images != 0 {
+        try visitor.visitSingularInt32Field(value: _storage._images, fieldNumber: 5)
+      }
+      if !_storage._serverVersion.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._serverVersion, fieldNumber: 6)
+      }
+      if !_storage._storageDriver.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._storageDriver, fieldNumber: 7)
+      }
+      if !_storage._loggingDriver.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._loggingDriver, fieldNumber: 8)
+      }
+      if !_storage._cgroupDriver.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._cgroupDriver, fieldNumber: 9)
+      }
+      if !_storage._cgroupVersion.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._cgroupVersion, fieldNumber: 10)
+      }
+      if !_storage._kernelVersion.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._kernelVersion, fieldNumber: 11)
+      }
+      if !_storage._operatingSystem.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._operatingSystem, fieldNumber: 12)
+      }
+      if !_storage._architecture.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._architecture, fieldNumber: 13)
+      }
+      if _storage._ncpu != 0 {
+        try visitor.visitSingularInt32Field(value: _storage._ncpu, fieldNumber: 14)
+      }
+      if _storage._memTotal != 0 {
+        try visitor.visitSingularInt64Field(value: _storage._memTotal, fieldNumber: 15)
+      }
+      if !_storage._dataRoot.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._dataRoot, fieldNumber: 16)
+      }
+      if !_storage._execRoot.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._execRoot, fieldNumber: 17)
+      }
+      if !_storage._name.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._name, fieldNumber: 18)
+      }
+      if !_storage._securityOptions.isEmpty {
+        try visitor.visitRepeatedStringField(value: _storage._securityOptions, fieldNumber: 19)
+      }
+      if !_storage._defaultRuntime.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._defaultRuntime, fieldNumber: 20)
+      }
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Engine_InfoResponse, rhs: Engine_InfoResponse) -> Bool {
+    if lhs._storage !== rhs._storage {
+      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
+        let _storage = _args.0
+        let rhs_storage = _args.1
+        if _storage._containers != rhs_storage._containers {return false}
+        if _storage._containersRunning != rhs_storage._containersRunning {return false}
+        if _storage._containersPaused != rhs_storage._containersPaused {return false}
+        if _storage._containersStopped != rhs_storage._containersStopped {return false}
+        if _storage._images != rhs_storage._images {return false}
+        if _storage._serverVersion != rhs_storage._serverVersion {return false}
+        if _storage._storageDriver != rhs_storage._storageDriver {return false}
+        if _storage._loggingDriver != rhs_storage._loggingDriver {return false}
+        if _storage._cgroupDriver != rhs_storage._cgroupDriver {return false}
+        if _storage._cgroupVersion != rhs_storage._cgroupVersion {return false}
+        if _storage._kernelVersion != rhs_storage._kernelVersion {return false}
+        if _storage._operatingSystem != rhs_storage._operatingSystem {return false}
+        if _storage._architecture != rhs_storage._architecture {return false}
+        if _storage._ncpu != rhs_storage._ncpu {return false}
+        if _storage._memTotal != rhs_storage._memTotal {return false}
+        if _storage._dataRoot != rhs_storage._dataRoot {return false}
+        if _storage._execRoot != rhs_storage._execRoot {return false}
+        if _storage._name != rhs_storage._name {return false}
+        if _storage._securityOptions != rhs_storage._securityOptions {return false}
+        if _storage._defaultRuntime != rhs_storage._defaultRuntime {return false}
+        return true
+      }
+      if !storagesAreEqual {return false}
+    }
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Engine_DiskUsageResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".DiskUsageResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}items\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.items) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.items.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.items, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Engine_DiskUsageResponse, rhs: Engine_DiskUsageResponse) -> Bool {
+    if lhs.items != rhs.items {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Engine_DiskUsageResponse.Item: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = Engine_DiskUsageResponse.protoMessageName + ".Item"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}type\0\u{1}total\0\u{1}active\0\u{1}size\0\u{1}reclaimable\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.type) }()
+      case 2: try { try decoder.decodeSingularInt32Field(value: &self.total) }()
+      case 3: try { try decoder.decodeSingularInt32Field(value: &self.active) }()
+      case 4: try { try decoder.decodeSingularInt64Field(value: &self.size) }()
+      case 5: try { try decoder.decodeSingularInt64Field(value: &self.reclaimable) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.type.isEmpty {
+      try visitor.visitSingularStringField(value: self.type, fieldNumber: 1)
+    }
+    if self.total != 0 {
+      try visitor.visitSingularInt32Field(value: self.total, fieldNumber: 2)
+    }
+    if self.active != 0 {
+      try visitor.visitSingularInt32Field(value: self.active, fieldNumber: 3)
+    }
+    if self.size != 0 {
+      try visitor.visitSingularInt64Field(value: self.size, fieldNumber: 4)
+    }
+    if self.reclaimable != 0 {
+      try visitor.visitSingularInt64Field(value: self.reclaimable, fieldNumber: 5)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Engine_DiskUsageResponse.Item, rhs: Engine_DiskUsageResponse.Item) -> Bool {
+    if lhs.type != rhs.type {return false}
+    if lhs.total != rhs.total {return false}
+    if lhs.active != rhs.active {return false}
+    if lhs.size != rhs.size {return false}
+    if lhs.reclaimable != rhs.reclaimable {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
 nonisolated extension Engine_VersionResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".VersionResponse"
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}version\0\u{3}api_version\0\u{3}min_api_version\0\u{3}git_commit\0\u{1}os\0\u{1}arch\0\u{3}kernel_version\0\u{3}build_time\0\u{1}components\0")
@@ -1773,6 +2518,327 @@ nonisolated extension Engine_PingResponse: SwiftProtobuf.Message, SwiftProtobuf.
   public static func ==(lhs: Engine_PingResponse, rhs: Engine_PingResponse) -> Bool {
     if lhs.apiVersion != rhs.apiVersion {return false}
     if lhs.osType != rhs.osType {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Engine_StatsRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".StatsRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}stream\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.id) }()
+      case 2: try { try decoder.decodeSingularBoolField(value: &self.stream) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.id.isEmpty {
+      try visitor.visitSingularStringField(value: self.id, fieldNumber: 1)
+    }
+    if self.stream != false {
+      try visitor.visitSingularBoolField(value: self.stream, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Engine_StatsRequest, rhs: Engine_StatsRequest) -> Bool {
+    if lhs.id != rhs.id {return false}
+    if lhs.stream != rhs.stream {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Engine_ContainerStats: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ContainerStats"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}name\0\u{1}read\0\u{3}cpu_total_ns\0\u{3}online_cpus\0\u{3}memory_usage\0\u{3}memory_limit\0\u{1}pids\0\u{3}block_read\0\u{3}block_write\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.id) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.name) }()
+      case 3: try { try decoder.decodeSingularMessageField(value: &self._read) }()
+      case 4: try { try decoder.decodeSingularUInt64Field(value: &self.cpuTotalNs) }()
+      case 5: try { try decoder.decodeSingularUInt32Field(value: &self.onlineCpus) }()
+      case 6: try { try decoder.decodeSingularUInt64Field(value: &self.memoryUsage) }()
+      case 7: try { try decoder.decodeSingularUInt64Field(value: &self.memoryLimit) }()
+      case 8: try { try decoder.decodeSingularUInt64Field(value: &self.pids) }()
+      case 9: try { try decoder.decodeSingularUInt64Field(value: &self.blockRead) }()
+      case 10: try { try decoder.decodeSingularUInt64Field(value: &self.blockWrite) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.id.isEmpty {
+      try visitor.visitSingularStringField(value: self.id, fieldNumber: 1)
+    }
+    if !self.name.isEmpty {
+      try visitor.visitSingularStringField(value: self.name, fieldNumber: 2)
+    }
+    try { if let v = self._read {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
+    } }()
+    if self.cpuTotalNs != 0 {
+      try visitor.visitSingularUInt64Field(value: self.cpuTotalNs, fieldNumber: 4)
+    }
+    if self.onlineCpus != 0 {
+      try visitor.visitSingularUInt32Field(value: self.onlineCpus, fieldNumber: 5)
+    }
+    if self.memoryUsage != 0 {
+      try visitor.visitSingularUInt64Field(value: self.memoryUsage, fieldNumber: 6)
+    }
+    if self.memoryLimit != 0 {
+      try visitor.visitSingularUInt64Field(value: self.memoryLimit, fieldNumber: 7)
+    }
+    if self.pids != 0 {
+      try visitor.visitSingularUInt64Field(value: self.pids, fieldNumber: 8)
+    }
+    if self.blockRead != 0 {
+      try visitor.visitSingularUInt64Field(value: self.blockRead, fieldNumber: 9)
+    }
+    if self.blockWrite != 0 {
+      try visitor.visitSingularUInt64Field(value: self.blockWrite, fieldNumber: 10)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Engine_ContainerStats, rhs: Engine_ContainerStats) -> Bool {
+    if lhs.id != rhs.id {return false}
+    if lhs.name != rhs.name {return false}
+    if lhs._read != rhs._read {return false}
+    if lhs.cpuTotalNs != rhs.cpuTotalNs {return false}
+    if lhs.onlineCpus != rhs.onlineCpus {return false}
+    if lhs.memoryUsage != rhs.memoryUsage {return false}
+    if lhs.memoryLimit != rhs.memoryLimit {return false}
+    if lhs.pids != rhs.pids {return false}
+    if lhs.blockRead != rhs.blockRead {return false}
+    if lhs.blockWrite != rhs.blockWrite {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Engine_CopyFromRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".CopyFromRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}path\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.id) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.path) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.id.isEmpty {
+      try visitor.visitSingularStringField(value: self.id, fieldNumber: 1)
+    }
+    if !self.path.isEmpty {
+      try visitor.visitSingularStringField(value: self.path, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Engine_CopyFromRequest, rhs: Engine_CopyFromRequest) -> Bool {
+    if lhs.id != rhs.id {return false}
+    if lhs.path != rhs.path {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Engine_CopyToOptions: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".CopyToOptions"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}path\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.id) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.path) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.id.isEmpty {
+      try visitor.visitSingularStringField(value: self.id, fieldNumber: 1)
+    }
+    if !self.path.isEmpty {
+      try visitor.visitSingularStringField(value: self.path, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Engine_CopyToOptions, rhs: Engine_CopyToOptions) -> Bool {
+    if lhs.id != rhs.id {return false}
+    if lhs.path != rhs.path {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Engine_CopyToRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".CopyToRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}options\0\u{1}data\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try {
+        var v: Engine_CopyToOptions?
+        var hadOneofValue = false
+        if let current = self.kind {
+          hadOneofValue = true
+          if case .options(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.kind = .options(v)
+        }
+      }()
+      case 2: try {
+        var v: Data?
+        try decoder.decodeSingularBytesField(value: &v)
+        if let v = v {
+          if self.kind != nil {try decoder.handleConflictingOneOf()}
+          self.kind = .data(v)
+        }
+      }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    switch self.kind {
+    case .options?: try {
+      guard case .options(let v)? = self.kind else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    }()
+    case .data?: try {
+      guard case .data(let v)? = self.kind else { preconditionFailure() }
+      try visitor.visitSingularBytesField(value: v, fieldNumber: 2)
+    }()
+    case nil: break
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Engine_CopyToRequest, rhs: Engine_CopyToRequest) -> Bool {
+    if lhs.kind != rhs.kind {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Engine_PruneRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".PruneRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}all\0\u{1}filters\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularBoolField(value: &self.all) }()
+      case 2: try { try decoder.decodeRepeatedMessageField(value: &self.filters) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.all != false {
+      try visitor.visitSingularBoolField(value: self.all, fieldNumber: 1)
+    }
+    if !self.filters.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.filters, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Engine_PruneRequest, rhs: Engine_PruneRequest) -> Bool {
+    if lhs.all != rhs.all {return false}
+    if lhs.filters != rhs.filters {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Engine_PruneResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".PruneResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}deleted\0\u{1}untagged\0\u{3}space_reclaimed\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedStringField(value: &self.deleted) }()
+      case 2: try { try decoder.decodeRepeatedStringField(value: &self.untagged) }()
+      case 3: try { try decoder.decodeSingularInt64Field(value: &self.spaceReclaimed) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.deleted.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.deleted, fieldNumber: 1)
+    }
+    if !self.untagged.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.untagged, fieldNumber: 2)
+    }
+    if self.spaceReclaimed != 0 {
+      try visitor.visitSingularInt64Field(value: self.spaceReclaimed, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Engine_PruneResponse, rhs: Engine_PruneResponse) -> Bool {
+    if lhs.deleted != rhs.deleted {return false}
+    if lhs.untagged != rhs.untagged {return false}
+    if lhs.spaceReclaimed != rhs.spaceReclaimed {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -2311,7 +3377,168 @@ nonisolated extension Engine_ConsoleSize: SwiftProtobuf.Message, SwiftProtobuf._
 
 nonisolated extension Engine_HostConfig: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".HostConfig"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}auto_remove\0\u{3}restart_policy\0\u{1}memory\0\u{3}nano_cpus\0\u{3}pids_limit\0\u{1}privileged\0\u{3}cap_add\0\u{3}cap_drop\0\u{3}security_opt\0\u{3}read_only\0\u{1}binds\0\u{3}console_size\0\u{3}log_config\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}auto_remove\0\u{3}restart_policy\0\u{1}memory\0\u{3}nano_cpus\0\u{3}pids_limit\0\u{1}privileged\0\u{3}cap_add\0\u{3}cap_drop\0\u{3}security_opt\0\u{3}read_only\0\u{1}binds\0\u{3}console_size\0\u{3}log_config\0\u{1}ulimits\0")
+
+  fileprivate class _StorageClass {
+    var _autoRemove: Bool = false
+    var _restartPolicy: Engine_RestartPolicy? = nil
+    var _memory: Int64 = 0
+    var _nanoCpus: Int64 = 0
+    var _pidsLimit: Int64 = 0
+    var _privileged: Bool = false
+    var _capAdd: [String] = []
+    var _capDrop: [String] = []
+    var _securityOpt: [String] = []
+    var _readOnly: Bool = false
+    var _binds: [String] = []
+    var _consoleSize: Engine_ConsoleSize? = nil
+    var _logConfig: Engine_LogConfig? = nil
+    var _ulimits: [Engine_Ulimit] = []
+
+      // This property is used as the initial default value for new instances of the type.
+      // The type itself is protecting the reference to its storage via CoW semantics.
+      // This will force a copy to be made of this reference when the first mutation occurs;
+      // hence, it is safe to mark this as `nonisolated(unsafe)`.
+      static nonisolated(unsafe) let defaultInstance = _StorageClass()
+
+    private init() {}
+
+    init(copying source: _StorageClass) {
+      _autoRemove = source._autoRemove
+      _restartPolicy = source._restartPolicy
+      _memory = source._memory
+      _nanoCpus = source._nanoCpus
+      _pidsLimit = source._pidsLimit
+      _privileged = source._privileged
+      _capAdd = source._capAdd
+      _capDrop = source._capDrop
+      _securityOpt = source._securityOpt
+      _readOnly = source._readOnly
+      _binds = source._binds
+      _consoleSize = source._consoleSize
+      _logConfig = source._logConfig
+      _ulimits = source._ulimits
+    }
+  }
+
+  fileprivate mutating func _uniqueStorage() -> _StorageClass {
+    if !isKnownUniquelyReferenced(&_storage) {
+      _storage = _StorageClass(copying: _storage)
+    }
+    return _storage
+  }
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    _ = _uniqueStorage()
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      while let fieldNumber = try decoder.nextFieldNumber() {
+        // The use of inline closures is to circumvent an issue where the compiler
+        // allocates stack space for every case branch when no optimizations are
+        // enabled. https://github.com/apple/swift-protobuf/issues/1034
+        switch fieldNumber {
+        case 1: try { try decoder.decodeSingularBoolField(value: &_storage._autoRemove) }()
+        case 2: try { try decoder.decodeSingularMessageField(value: &_storage._restartPolicy) }()
+        case 3: try { try decoder.decodeSingularInt64Field(value: &_storage._memory) }()
+        case 4: try { try decoder.decodeSingularInt64Field(value: &_storage._nanoCpus) }()
+        case 5: try { try decoder.decodeSingularInt64Field(value: &_storage._pidsLimit) }()
+        case 6: try { try decoder.decodeSingularBoolField(value: &_storage._privileged) }()
+        case 7: try { try decoder.decodeRepeatedStringField(value: &_storage._capAdd) }()
+        case 8: try { try decoder.decodeRepeatedStringField(value: &_storage._capDrop) }()
+        case 9: try { try decoder.decodeRepeatedStringField(value: &_storage._securityOpt) }()
+        case 10: try { try decoder.decodeSingularBoolField(value: &_storage._readOnly) }()
+        case 11: try { try decoder.decodeRepeatedStringField(value: &_storage._binds) }()
+        case 12: try { try decoder.decodeSingularMessageField(value: &_storage._consoleSize) }()
+        case 13: try { try decoder.decodeSingularMessageField(value: &_storage._logConfig) }()
+        case 14: try { try decoder.decodeRepeatedMessageField(value: &_storage._ulimits) }()
+        default: break
+        }
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every if/case branch local when no optimizations
+      // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+      // https://github.com/apple/swift-protobuf/issues/1182
+      if _storage._autoRemove != false {
+        try visitor.visitSingularBoolField(value: _storage._autoRemove, fieldNumber: 1)
+      }
+      try { if let v = _storage._restartPolicy {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
+      } }()
+      if _storage._memory != 0 {
+        try visitor.visitSingularInt64Field(value: _storage._memory, fieldNumber: 3)
+      }
+      if _storage._nanoCpus != 0 {
+        try visitor.visitSingularInt64Field(value: _storage._nanoCpus, fieldNumber: 4)
+      }
+      if _storage._pidsLimit != 0 {
+        try visitor.visitSingularInt64Field(value: _storage._pidsLimit, fieldNumber: 5)
+      }
+      if _storage._privileged != false {
+        try visitor.visitSingularBoolField(value: _storage._privileged, fieldNumber: 6)
+      }
+      if !_storage._capAdd.isEmpty {
+        try visitor.visitRepeatedStringField(value: _storage._capAdd, fieldNumber: 7)
+      }
+      if !_storage._capDrop.isEmpty {
+        try visitor.visitRepeatedStringField(value: _storage._capDrop, fieldNumber: 8)
+      }
+      if !_storage._securityOpt.isEmpty {
+        try visitor.visitRepeatedStringField(value: _storage._securityOpt, fieldNumber: 9)
+      }
+      if _storage._readOnly != false {
+        try visitor.visitSingularBoolField(value: _storage._readOnly, fieldNumber: 10)
+      }
+      if !_storage._binds.isEmpty {
+        try visitor.visitRepeatedStringField(value: _storage._binds, fieldNumber: 11)
+      }
+      try { if let v = _storage._consoleSize {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 12)
+      } }()
+      try { if let v = _storage._logConfig {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 13)
+      } }()
+      if !_storage._ulimits.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._ulimits, fieldNumber: 14)
+      }
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Engine_HostConfig, rhs: Engine_HostConfig) -> Bool {
+    if lhs._storage !== rhs._storage {
+      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
+        let _storage = _args.0
+        let rhs_storage = _args.1
+        if _storage._autoRemove != rhs_storage._autoRemove {return false}
+        if _storage._restartPolicy != rhs_storage._restartPolicy {return false}
+        if _storage._memory != rhs_storage._memory {return false}
+        if _storage._nanoCpus != rhs_storage._nanoCpus {return false}
+        if _storage._pidsLimit != rhs_storage._pidsLimit {return false}
+        if _storage._privileged != rhs_storage._privileged {return false}
+        if _storage._capAdd != rhs_storage._capAdd {return false}
+        if _storage._capDrop != rhs_storage._capDrop {return false}
+        if _storage._securityOpt != rhs_storage._securityOpt {return false}
+        if _storage._readOnly != rhs_storage._readOnly {return false}
+        if _storage._binds != rhs_storage._binds {return false}
+        if _storage._consoleSize != rhs_storage._consoleSize {return false}
+        if _storage._logConfig != rhs_storage._logConfig {return false}
+        if _storage._ulimits != rhs_storage._ulimits {return false}
+        return true
+      }
+      if !storagesAreEqual {return false}
+    }
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Engine_Ulimit: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".Ulimit"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}soft\0\u{1}hard\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2319,85 +3546,31 @@ nonisolated extension Engine_HostConfig: SwiftProtobuf.Message, SwiftProtobuf._M
       // allocates stack space for every case branch when no optimizations are
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
-      case 1: try { try decoder.decodeSingularBoolField(value: &self.autoRemove) }()
-      case 2: try { try decoder.decodeSingularMessageField(value: &self._restartPolicy) }()
-      case 3: try { try decoder.decodeSingularInt64Field(value: &self.memory) }()
-      case 4: try { try decoder.decodeSingularInt64Field(value: &self.nanoCpus) }()
-      case 5: try { try decoder.decodeSingularInt64Field(value: &self.pidsLimit) }()
-      case 6: try { try decoder.decodeSingularBoolField(value: &self.privileged) }()
-      case 7: try { try decoder.decodeRepeatedStringField(value: &self.capAdd) }()
-      case 8: try { try decoder.decodeRepeatedStringField(value: &self.capDrop) }()
-      case 9: try { try decoder.decodeRepeatedStringField(value: &self.securityOpt) }()
-      case 10: try { try decoder.decodeSingularBoolField(value: &self.readOnly) }()
-      case 11: try { try decoder.decodeRepeatedStringField(value: &self.binds) }()
-      case 12: try { try decoder.decodeSingularMessageField(value: &self._consoleSize) }()
-      case 13: try { try decoder.decodeSingularMessageField(value: &self._logConfig) }()
+      case 1: try { try decoder.decodeSingularStringField(value: &self.name) }()
+      case 2: try { try decoder.decodeSingularInt64Field(value: &self.soft) }()
+      case 3: try { try decoder.decodeSingularInt64Field(value: &self.hard) }()
       default: break
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    // The use of inline closures is to circumvent an issue where the compiler
-    // allocates stack space for every if/case branch local when no optimizations
-    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
-    // https://github.com/apple/swift-protobuf/issues/1182
-    if self.autoRemove != false {
-      try visitor.visitSingularBoolField(value: self.autoRemove, fieldNumber: 1)
+    if !self.name.isEmpty {
+      try visitor.visitSingularStringField(value: self.name, fieldNumber: 1)
     }
-    try { if let v = self._restartPolicy {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
-    } }()
-    if self.memory != 0 {
-      try visitor.visitSingularInt64Field(value: self.memory, fieldNumber: 3)
+    if self.soft != 0 {
+      try visitor.visitSingularInt64Field(value: self.soft, fieldNumber: 2)
     }
-    if self.nanoCpus != 0 {
-      try visitor.visitSingularInt64Field(value: self.nanoCpus, fieldNumber: 4)
+    if self.hard != 0 {
+      try visitor.visitSingularInt64Field(value: self.hard, fieldNumber: 3)
     }
-    if self.pidsLimit != 0 {
-      try visitor.visitSingularInt64Field(value: self.pidsLimit, fieldNumber: 5)
-    }
-    if self.privileged != false {
-      try visitor.visitSingularBoolField(value: self.privileged, fieldNumber: 6)
-    }
-    if !self.capAdd.isEmpty {
-      try visitor.visitRepeatedStringField(value: self.capAdd, fieldNumber: 7)
-    }
-    if !self.capDrop.isEmpty {
-      try visitor.visitRepeatedStringField(value: self.capDrop, fieldNumber: 8)
-    }
-    if !self.securityOpt.isEmpty {
-      try visitor.visitRepeatedStringField(value: self.securityOpt, fieldNumber: 9)
-    }
-    if self.readOnly != false {
-      try visitor.visitSingularBoolField(value: self.readOnly, fieldNumber: 10)
-    }
-    if !self.binds.isEmpty {
-      try visitor.visitRepeatedStringField(value: self.binds, fieldNumber: 11)
-    }
-    try { if let v = self._consoleSize {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 12)
-    } }()
-    try { if let v = self._logConfig {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 13)
-    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  public static func ==(lhs: Engine_HostConfig, rhs: Engine_HostConfig) -> Bool {
-    if lhs.autoRemove != rhs.autoRemove {return false}
-    if lhs._restartPolicy != rhs._restartPolicy {return false}
-    if lhs.memory != rhs.memory {return false}
-    if lhs.nanoCpus != rhs.nanoCpus {return false}
-    if lhs.pidsLimit != rhs.pidsLimit {return false}
-    if lhs.privileged != rhs.privileged {return false}
-    if lhs.capAdd != rhs.capAdd {return false}
-    if lhs.capDrop != rhs.capDrop {return false}
-    if lhs.securityOpt != rhs.securityOpt {return false}
-    if lhs.readOnly != rhs.readOnly {return false}
-    if lhs.binds != rhs.binds {return false}
-    if lhs._consoleSize != rhs._consoleSize {return false}
-    if lhs._logConfig != rhs._logConfig {return false}
+  public static func ==(lhs: Engine_Ulimit, rhs: Engine_Ulimit) -> Bool {
+    if lhs.name != rhs.name {return false}
+    if lhs.soft != rhs.soft {return false}
+    if lhs.hard != rhs.hard {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -2442,81 +3615,41 @@ nonisolated extension Engine_CreateContainerRequest: SwiftProtobuf.Message, Swif
   public static let protoMessageName: String = _protobuf_package + ".CreateContainerRequest"
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}config\0\u{3}host_config\0")
 
-  fileprivate class _StorageClass {
-    var _name: String = String()
-    var _config: Engine_ContainerConfig? = nil
-    var _hostConfig: Engine_HostConfig? = nil
-
-      // This property is used as the initial default value for new instances of the type.
-      // The type itself is protecting the reference to its storage via CoW semantics.
-      // This will force a copy to be made of this reference when the first mutation occurs;
-      // hence, it is safe to mark this as `nonisolated(unsafe)`.
-      static nonisolated(unsafe) let defaultInstance = _StorageClass()
-
-    private init() {}
-
-    init(copying source: _StorageClass) {
-      _name = source._name
-      _config = source._config
-      _hostConfig = source._hostConfig
-    }
-  }
-
-  fileprivate mutating func _uniqueStorage() -> _StorageClass {
-    if !isKnownUniquelyReferenced(&_storage) {
-      _storage = _StorageClass(copying: _storage)
-    }
-    return _storage
-  }
-
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    _ = _uniqueStorage()
-    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
-      while let fieldNumber = try decoder.nextFieldNumber() {
-        // The use of inline closures is to circumvent an issue where the compiler
-        // allocates stack space for every case branch when no optimizations are
-        // enabled. https://github.com/apple/swift-protobuf/issues/1034
-        switch fieldNumber {
-        case 1: try { try decoder.decodeSingularStringField(value: &_storage._name) }()
-        case 2: try { try decoder.decodeSingularMessageField(value: &_storage._config) }()
-        case 3: try { try decoder.decodeSingularMessageField(value: &_storage._hostConfig) }()
-        default: break
-        }
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.name) }()
+      case 2: try { try decoder.decodeSingularMessageField(value: &self._config) }()
+      case 3: try { try decoder.decodeSingularMessageField(value: &self._hostConfig) }()
+      default: break
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
-      // The use of inline closures is to circumvent an issue where the compiler
-      // allocates stack space for every if/case branch local when no optimizations
-      // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
-      // https://github.com/apple/swift-protobuf/issues/1182
-      if !_storage._name.isEmpty {
-        try visitor.visitSingularStringField(value: _storage._name, fieldNumber: 1)
-      }
-      try { if let v = _storage._config {
-        try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
-      } }()
-      try { if let v = _storage._hostConfig {
-        try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
-      } }()
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.name.isEmpty {
+      try visitor.visitSingularStringField(value: self.name, fieldNumber: 1)
     }
+    try { if let v = self._config {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
+    } }()
+    try { if let v = self._hostConfig {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Engine_CreateContainerRequest, rhs: Engine_CreateContainerRequest) -> Bool {
-    if lhs._storage !== rhs._storage {
-      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
-        let _storage = _args.0
-        let rhs_storage = _args.1
-        if _storage._name != rhs_storage._name {return false}
-        if _storage._config != rhs_storage._config {return false}
-        if _storage._hostConfig != rhs_storage._hostConfig {return false}
-        return true
-      }
-      if !storagesAreEqual {return false}
-    }
+    if lhs.name != rhs.name {return false}
+    if lhs._config != rhs._config {return false}
+    if lhs._hostConfig != rhs._hostConfig {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -3559,6 +4692,262 @@ nonisolated extension Engine_AttachRequest: SwiftProtobuf.Message, SwiftProtobuf
 
   public static func ==(lhs: Engine_AttachRequest, rhs: Engine_AttachRequest) -> Bool {
     if lhs.kind != rhs.kind {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Engine_TagImageRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".TagImageRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}source\0\u{1}target\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.source) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.target) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.source.isEmpty {
+      try visitor.visitSingularStringField(value: self.source, fieldNumber: 1)
+    }
+    if !self.target.isEmpty {
+      try visitor.visitSingularStringField(value: self.target, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Engine_TagImageRequest, rhs: Engine_TagImageRequest) -> Bool {
+    if lhs.source != rhs.source {return false}
+    if lhs.target != rhs.target {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Engine_ImageHistory: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ImageHistory"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}entries\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.entries) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.entries.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.entries, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Engine_ImageHistory, rhs: Engine_ImageHistory) -> Bool {
+    if lhs.entries != rhs.entries {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Engine_ImageHistory.Entry: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = Engine_ImageHistory.protoMessageName + ".Entry"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}created\0\u{3}created_by\0\u{1}size\0\u{1}comment\0\u{1}tags\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.id) }()
+      case 2: try { try decoder.decodeSingularMessageField(value: &self._created) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.createdBy) }()
+      case 4: try { try decoder.decodeSingularInt64Field(value: &self.size) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.comment) }()
+      case 6: try { try decoder.decodeRepeatedStringField(value: &self.tags) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.id.isEmpty {
+      try visitor.visitSingularStringField(value: self.id, fieldNumber: 1)
+    }
+    try { if let v = self._created {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
+    } }()
+    if !self.createdBy.isEmpty {
+      try visitor.visitSingularStringField(value: self.createdBy, fieldNumber: 3)
+    }
+    if self.size != 0 {
+      try visitor.visitSingularInt64Field(value: self.size, fieldNumber: 4)
+    }
+    if !self.comment.isEmpty {
+      try visitor.visitSingularStringField(value: self.comment, fieldNumber: 5)
+    }
+    if !self.tags.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.tags, fieldNumber: 6)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Engine_ImageHistory.Entry, rhs: Engine_ImageHistory.Entry) -> Bool {
+    if lhs.id != rhs.id {return false}
+    if lhs._created != rhs._created {return false}
+    if lhs.createdBy != rhs.createdBy {return false}
+    if lhs.size != rhs.size {return false}
+    if lhs.comment != rhs.comment {return false}
+    if lhs.tags != rhs.tags {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Engine_ImportImageOptions: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ImportImageOptions"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}reference\0\u{1}changes\0\u{1}message\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.reference) }()
+      case 2: try { try decoder.decodeRepeatedStringField(value: &self.changes) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.message) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.reference.isEmpty {
+      try visitor.visitSingularStringField(value: self.reference, fieldNumber: 1)
+    }
+    if !self.changes.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.changes, fieldNumber: 2)
+    }
+    if !self.message.isEmpty {
+      try visitor.visitSingularStringField(value: self.message, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Engine_ImportImageOptions, rhs: Engine_ImportImageOptions) -> Bool {
+    if lhs.reference != rhs.reference {return false}
+    if lhs.changes != rhs.changes {return false}
+    if lhs.message != rhs.message {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Engine_ImportImageRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ImportImageRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}options\0\u{1}data\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try {
+        var v: Engine_ImportImageOptions?
+        var hadOneofValue = false
+        if let current = self.kind {
+          hadOneofValue = true
+          if case .options(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.kind = .options(v)
+        }
+      }()
+      case 2: try {
+        var v: Data?
+        try decoder.decodeSingularBytesField(value: &v)
+        if let v = v {
+          if self.kind != nil {try decoder.handleConflictingOneOf()}
+          self.kind = .data(v)
+        }
+      }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    switch self.kind {
+    case .options?: try {
+      guard case .options(let v)? = self.kind else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    }()
+    case .data?: try {
+      guard case .data(let v)? = self.kind else { preconditionFailure() }
+      try visitor.visitSingularBytesField(value: v, fieldNumber: 2)
+    }()
+    case nil: break
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Engine_ImportImageRequest, rhs: Engine_ImportImageRequest) -> Bool {
+    if lhs.kind != rhs.kind {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Engine_ImportImageResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ImportImageResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.id) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.id.isEmpty {
+      try visitor.visitSingularStringField(value: self.id, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Engine_ImportImageResponse, rhs: Engine_ImportImageResponse) -> Bool {
+    if lhs.id != rhs.id {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
