@@ -118,7 +118,7 @@ let package = Package(
 
         // --- berth-engine (dockerd's place) and berth (the docker CLI's).
         .target(name: "EngineCore", dependencies: [
-            "API", "RPC", "RPCNIO", "Errdefs", "Sys", "Images", "OCI", "Records", "Digest",
+            "API", "RPC", "RPCNIO", "Errdefs", "Sys", "Images", "OCI", "Records", "Digest", "Cgroups",
             .product(name: "SwiftProtobuf", package: "swift-protobuf"), .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "berth-engine", dependencies: [

@@ -68,6 +68,7 @@ struct Berth: AsyncParsableCommand {
             RemoveCommand.self, WaitCommand.self, PsCommand.self, LogsCommand.self, InspectCommand.self,
             ImagesCommand.self, LoadCommand.self, RemoveImageCommand.self, ImageCommand.self, ContainerCommand.self,
             ExecCommand.self, AttachCommand.self, PauseCommand.self, UnpauseCommand.self, RenameCommand.self, TopCommand.self,
+            StatsCommand.self, TagCommand.self, HistoryCommand.self, SaveCommand.self, InfoCommand.self, SystemCommand.self,
             VersionCommand.self, EventsCommand.self,
         ])
 }

@@ -32,6 +32,7 @@ struct ContainerFlags: ParsableArguments {
     @Option(name: .customLong("stop-timeout"), help: "Timeout (in seconds) to stop a container.") var stopTimeout: Int32?
     @Option(name: .customLong("log-driver"), help: "Logging driver: json-file (default) or none.") var logDriver: String?
     @Option(name: .customLong("log-opt"), help: "Log driver options (max-size=10m, max-file=3).") var logOpt: [String] = []
+    @Option(help: "Ulimit options (name=soft[:hard], e.g. nofile=1024:2048).") var ulimit: [String] = []
     @Option(help: "Connect a container to a network (only none for now).") var network: String?
 
     @Argument(help: "The image.") var image: String
@@ -85,6 +86,18 @@ struct ContainerFlags: ParsableArguments {
             host.nanoCpus = Int64(value * 1e9)
         }
         if let pidsLimit { host.pidsLimit = pidsLimit }
+        host.ulimits = try ulimit.map { text in
+            let parts = text.split(separator: "=", maxSplits: 1).map(String.init)
+            let values = parts.count == 2 ? parts[1].split(separator: ":").map { Int64($0) } : []
+            guard parts.count == 2, (1...2).contains(values.count), let soft = values[0], let hard = values.last ?? nil else {
+                throw CLIError(message: "berth: invalid ulimit argument: \(text) (name=soft[:hard])", code: 125)
+            }
+            var limit = Engine_Ulimit()
+            limit.name = parts[0]
+            limit.soft = soft
+            limit.hard = hard
+            return limit
+        }
         host.logConfig.type = logDriver ?? ""
         for option in logOpt {
             let parts = option.split(separator: "=", maxSplits: 1).map(String.init)

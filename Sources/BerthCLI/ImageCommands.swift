@@ -102,7 +102,8 @@ struct RemoveImageCommand: AsyncParsableCommand {
 struct ImageCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "image", abstract: "Manage images.",
-        subcommands: [ImagesCommand.self, LoadCommand.self, RemoveImageCommand.self, ImageInspectCommand.self])
+        subcommands: [ImagesCommand.self, LoadCommand.self, RemoveImageCommand.self, ImageInspectCommand.self,
+                      TagCommand.self, HistoryCommand.self, SaveCommand.self, ImagePruneCommand.self])
 }
 
 struct ImageInspectCommand: AsyncParsableCommand {
@@ -118,7 +119,8 @@ struct ContainerCommand: AsyncParsableCommand {
         commandName: "container", abstract: "Manage containers.",
         subcommands: [PsCommand.self, RunCommand.self, CreateCommand.self, StartCommand.self, StopCommand.self, KillCommand.self,
                       RestartCommand.self, RemoveCommand.self, WaitCommand.self, LogsCommand.self, ContainerInspectCommand.self,
-                      ExecCommand.self, PauseCommand.self, UnpauseCommand.self, RenameCommand.self, TopCommand.self])
+                      ExecCommand.self, PauseCommand.self, UnpauseCommand.self, RenameCommand.self, TopCommand.self,
+                      StatsCommand.self, ContainerPruneCommand.self, AttachCommand.self])
 }
 
 struct ContainerInspectCommand: AsyncParsableCommand {

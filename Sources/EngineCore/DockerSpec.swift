@@ -79,7 +79,9 @@ enum DockerSpec {
         process.cwd = config.workingDir.isEmpty ? "/" : config.workingDir
         process.user = try numericUser(config.user)
         process.capabilities = LinuxCapabilities(bounding: caps, effective: caps, permitted: caps)
-        process.rlimits = nil
+        process.rlimits = host.ulimits.isEmpty ? nil : host.ulimits.map {
+            POSIXRlimit(type: "RLIMIT_" + $0.name.uppercased(), hard: UInt64(bitPattern: $0.hard), soft: UInt64(bitPattern: $0.soft))
+        }
         process.noNewPrivileges = host.securityOpt.contains { $0 == "no-new-privileges" || $0 == "no-new-privileges:true" || $0 == "no-new-privileges=true" }
         if host.hasConsoleSize, host.consoleSize.width > 0 {
             process.consoleSize = ConsoleSize(height: UInt(host.consoleSize.height), width: UInt(host.consoleSize.width))

@@ -155,6 +155,13 @@ public actor Engine {
         if host.autoRemove && host.restartPolicy.name != "no" {
             throw CoreError(.invalidArgument, "Conflicting options: --restart and --rm")
         }
+        let limits = ["core", "cpu", "data", "fsize", "locks", "memlock", "msgqueue", "nice", "nofile", "nproc", "rss", "rtprio", "rttime", "sigpending", "stack", "as"]
+        for limit in host.ulimits {
+            guard limits.contains(limit.name) else { throw CoreError(.invalidArgument, "invalid ulimit type: \(limit.name)") }
+            guard limit.soft <= limit.hard || limit.hard < 0 else {
+                throw CoreError(.invalidArgument, "ulimit soft limit must be less than or equal to hard limit: \(limit.soft) > \(limit.hard)")
+            }
+        }
         if host.logConfig.type.isEmpty { host.logConfig.type = "json-file" }
         guard ["json-file", "none"].contains(host.logConfig.type) else {
             throw CoreError(.unimplemented, "log driver \(host.logConfig.type) is not supported yet (json-file, none)")

@@ -67,11 +67,27 @@ public struct ImageConfig: Codable, Sendable {
         public var diff_ids: [String]
     }
 
+    /// One step of the image's build (`docker history`).
+    public struct History: Codable, Sendable {
+        public var created: String?
+        public var created_by: String?
+        public var comment: String?
+        public var empty_layer: Bool?
+
+        public init(created: String?, created_by: String?, comment: String?, empty_layer: Bool?) {
+            self.created = created
+            self.created_by = created_by
+            self.comment = comment
+            self.empty_layer = empty_layer
+        }
+    }
+
     public var architecture: String
     public var os: String
     public var created: String?
     public var config: Container?
     public var rootfs: RootFS
+    public var history: [History]?
 }
 
 /// One entry of docker-archive's manifest.json.

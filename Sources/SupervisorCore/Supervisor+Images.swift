@@ -41,6 +41,7 @@ extension Supervisor {
             let manifest = try JSONDecoder().decode(ImageManifest.self, from: Data(try content.read(try ContentDigest(parsing: response.image.target.digest))))
             response.config = Data(try content.read(try ContentDigest(parsing: manifest.config.digest)))
             response.size = Int64(manifest.layers.reduce(0) { $0 + $1.size })
+            response.layerSizes = manifest.layers.map { Int64($0.size) }
             return response
         }
         registry.unary(service, "Delete") { [self] (request: Supervisor_DeleteImageRequest, context) -> Google_Protobuf_Empty in
@@ -53,6 +54,19 @@ extension Supervisor {
             await events.publish(topic: "/images/delete", namespace: ns, event: gone)
             collectGarbage()
             return Google_Protobuf_Empty()
+        }
+        registry.unary(service, "Create") { [self] (request: Supervisor_CreateImageRequest, context) in
+            let ns = try Self.namespace(of: context)
+            let name = try ImageReference.normalize(request.image.name)
+            let digest = try ContentDigest(parsing: request.image.target.digest)
+            guard content.contains(digest) else { throw CoreError(.notFound, "content \(digest) of image \(name) is not in the store") }
+            let record = try saveImage(ImportedImage(name: name, target: Descriptor(
+                mediaType: request.image.target.mediaType, digest: request.image.target.digest,
+                size: Int(request.image.target.size))), namespace: ns)
+            await events.publish(topic: "/images/create", namespace: ns, event: record)
+            var response = Supervisor_CreateImageResponse()
+            response.image = record
+            return response
         }
         registry.serverStreaming(service, "Export") { [self] (request: Supervisor_ExportRequest, context, writer: TypedWriter<Supervisor_ExportChunk>) in
             let ns = try Self.namespace(of: context)

@@ -778,6 +778,48 @@ public nonisolated struct Supervisor_Metric: Sendable {
   fileprivate var _data: SwiftProtobuf.Google_Protobuf_Any? = nil
 }
 
+public nonisolated struct Supervisor_CreateImageRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var image: Supervisor_Image {
+    get {_image ?? Supervisor_Image()}
+    set {_image = newValue}
+  }
+  /// Returns true if `image` has been explicitly set.
+  public var hasImage: Bool {self._image != nil}
+  /// Clears the value of `image`. Subsequent reads from it will return its default value.
+  public mutating func clearImage() {self._image = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _image: Supervisor_Image? = nil
+}
+
+public nonisolated struct Supervisor_CreateImageResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var image: Supervisor_Image {
+    get {_image ?? Supervisor_Image()}
+    set {_image = newValue}
+  }
+  /// Returns true if `image` has been explicitly set.
+  public var hasImage: Bool {self._image != nil}
+  /// Clears the value of `image`. Subsequent reads from it will return its default value.
+  public mutating func clearImage() {self._image = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _image: Supervisor_Image? = nil
+}
+
 /// An OCI content descriptor.
 public nonisolated struct Supervisor_Descriptor: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
@@ -925,6 +967,9 @@ public nonisolated struct Supervisor_GetImageResponse: Sendable {
 
   /// The bytes of the image's layer blobs, as stored.
   public var size: Int64 = 0
+
+  /// Each layer blob's size, in the manifest's order.
+  public var layerSizes: [Int64] = []
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -2632,6 +2677,74 @@ nonisolated extension Supervisor_Metric: SwiftProtobuf.Message, SwiftProtobuf._M
   }
 }
 
+nonisolated extension Supervisor_CreateImageRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".CreateImageRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}image\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._image) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._image {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Supervisor_CreateImageRequest, rhs: Supervisor_CreateImageRequest) -> Bool {
+    if lhs._image != rhs._image {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Supervisor_CreateImageResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".CreateImageResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}image\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._image) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._image {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Supervisor_CreateImageResponse, rhs: Supervisor_CreateImageResponse) -> Bool {
+    if lhs._image != rhs._image {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
 nonisolated extension Supervisor_Descriptor: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Descriptor"
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}media_type\0\u{1}digest\0\u{1}size\0\u{1}annotations\0")
@@ -2883,7 +2996,7 @@ nonisolated extension Supervisor_GetImageRequest: SwiftProtobuf.Message, SwiftPr
 
 nonisolated extension Supervisor_GetImageResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".GetImageResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}image\0\u{1}config\0\u{1}size\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}image\0\u{1}config\0\u{1}size\0\u{3}layer_sizes\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2894,6 +3007,7 @@ nonisolated extension Supervisor_GetImageResponse: SwiftProtobuf.Message, SwiftP
       case 1: try { try decoder.decodeSingularMessageField(value: &self._image) }()
       case 2: try { try decoder.decodeSingularBytesField(value: &self.config) }()
       case 3: try { try decoder.decodeSingularInt64Field(value: &self.size) }()
+      case 4: try { try decoder.decodeRepeatedInt64Field(value: &self.layerSizes) }()
       default: break
       }
     }
@@ -2913,6 +3027,9 @@ nonisolated extension Supervisor_GetImageResponse: SwiftProtobuf.Message, SwiftP
     if self.size != 0 {
       try visitor.visitSingularInt64Field(value: self.size, fieldNumber: 3)
     }
+    if !self.layerSizes.isEmpty {
+      try visitor.visitPackedInt64Field(value: self.layerSizes, fieldNumber: 4)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -2920,6 +3037,7 @@ nonisolated extension Supervisor_GetImageResponse: SwiftProtobuf.Message, SwiftP
     if lhs._image != rhs._image {return false}
     if lhs.config != rhs.config {return false}
     if lhs.size != rhs.size {return false}
+    if lhs.layerSizes != rhs.layerSizes {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

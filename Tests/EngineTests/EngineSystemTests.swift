@@ -1,0 +1,86 @@
+// EngineSystemTests: the engine's housekeeping verbs against real containers — stats from the
+// cgroup, info, system df, tag/history/save/load round trip, prune, ulimits and resource limits,
+// and the event stream a subscriber sees.
+import Foundation
+import Sys
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+@Suite(.serialized) struct EngineSystemTests {
+    @Test func statsInfoAndLimits() async throws {
+        try await withEngine { h in
+            #expect(try h.berth(["run", "-d", "--name", "busy", "--memory", "64m", "--pids-limit", "50", "busybox",
+                                 "sh", "-c", "while true; do :; done"]).status == 0)
+            let stats = try h.berth(["stats", "--no-stream", "--format", "{{.Name}}|{{.MemUsage}}|{{.PIDs}}|{{.CPUPerc}}", "busy"]).out
+            let fields = stats.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "|").map(String.init)
+            #expect(fields.count == 4 && fields[0] == "busy" && fields[1].hasSuffix("/ 64MiB") && fields[2] == "1", "\(stats)")
+            #expect((Double(fields.last?.dropLast() ?? "") ?? 0) > 20, "a busy loop uses CPU: \(stats)")
+            let limits = try h.berth(["run", "--rm", "--ulimit", "nofile=100:200", "busybox", "sh", "-c", "ulimit -n; ulimit -Hn"])
+            #expect(limits.out == "100\n200\n", "\(limits.err)")
+            #expect(try h.berth(["run", "--rm", "--ulimit", "nofile=300:200", "busybox", "true"]).status == 125)
+            let info = try h.berth(["info", "--format", "{{.Containers}} {{.ContainersRunning}} {{.Images}} {{.Driver}}"]).out
+            #expect(info == "1 1 1 overlayfs\n")
+            let df = try h.berth(["system", "df", "--format", "{{.Type}} {{.TotalCount}} {{.Active}}"]).out.split(separator: "\n")
+            #expect(df.prefix(2) == ["Images 1 1", "Containers 1 1"])
+            let json = try h.berth(["ps", "--format", "json"]).out
+            let object = try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any]
+            #expect(object?["Names"] as? String == "busy" && object?["State"] as? String == "running")
+        }
+    }
+
+    @Test func tagHistorySaveLoadAndPrune() async throws {
+        try await withEngine { h in
+            #expect(try h.berth(["tag", "busybox", "example/tool:1.0"]).status == 0)
+            let images = try h.berth(["images", "--format", "{{.Repository}}:{{.Tag}} {{.ID}}"]).out.split(separator: "\n")
+            #expect(images.count == 2 && Set(images.map { $0.split(separator: " ")[1] }).count == 1)  // one image, two names
+            #expect(try h.berth(["run", "--rm", "example/tool:1.0", "echo", "tagged"]).out == "tagged\n")
+            let history = try h.berth(["history", "--format", "{{.CreatedBy}}|{{.Size}}", "busybox"]).out
+            #expect(history.contains("make-test-image") && history.contains("MB"), "\(history)")
+
+            let archive = "\(h.work)/saved.tar"
+            #expect(try h.berth(["save", "-o", archive, "example/tool:1.0"]).status == 0)
+            #expect(try h.berth(["rmi", "example/tool:1.0"]).out == "Untagged: example/tool:1.0\n")  // busybox keeps the image
+            #expect(try h.berth(["rmi", "busybox"]).out.contains("Deleted: sha256:"))
+            #expect(try h.berth(["load", "-i", archive]).out == "Loaded image: example/tool:1.0\n")
+            #expect(try h.berth(["run", "--rm", "example/tool:1.0", "echo", "reloaded"]).out == "reloaded\n")
+
+            #expect(try h.berth(["create", "--name", "stopped", "example/tool:1.0", "true"]).status == 0)
+            #expect(try h.berth(["run", "-d", "--name", "live", "example/tool:1.0", "sleep", "1000"]).status == 0)
+            let pruned = try h.berth(["container", "prune", "-f"])
+            #expect(pruned.out.hasPrefix("Deleted Containers:\n") && pruned.out.contains("Total reclaimed space"))
+            #expect(try h.berth(["ps", "-a", "--format", "{{.Names}}"]).out == "live\n")
+            #expect(try h.berth(["image", "prune", "-a", "-f"]).out.contains("untagged") == false)  // in use by "live"
+            #expect(try h.berth(["rm", "-f", "live"]).status == 0)
+            #expect(try h.berth(["system", "prune", "-a", "-f"]).out.contains("untagged: example/tool:1.0"))
+            #expect(try h.berth(["images", "-q"]).out.isEmpty)
+        }
+    }
+
+    @Test func eventsReachASubscriber() async throws {
+        try await withEngine { h in
+            let log = "\(h.work)/events.out"
+            let out = open(log, O_WRONLY | O_CREAT | O_CLOEXEC, 0o600)
+            let null = open("/dev/null", O_RDWR | O_CLOEXEC)
+            var spawn = Spawn(executable: "\(h.bin)/berth", arguments: ["-H", "unix://\(h.socket)", "events", "--filter", "type=container",
+                                                                       "--format", "{{.Action}} {{.Actor.Attributes.name}}"],
+                              environment: ["PATH=/usr/bin:/bin"])
+            spawn.fileDescriptors = [null, out, null]
+            let pid = try spawn.start()
+            close(out)
+            close(null)
+            defer {
+                kill(pid, SIGKILL)
+                _ = try? Spawn.waitForExit(pid)
+            }
+            try await Task.sleep(for: .milliseconds(500))
+            #expect(try h.berth(["run", "--rm", "--name", "watched", "busybox", "sh", "-c", "exit 3"]).status == 3)
+            let expected = ["create watched", "start watched", "die watched", "destroy watched"]
+            #expect(await eventually {
+                let lines = ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
+                return lines == expected
+            }, "\((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
+        }
+    }
+}
