@@ -69,6 +69,6 @@ struct Berth: AsyncParsableCommand {
             ImagesCommand.self, LoadCommand.self, RemoveImageCommand.self, ImageCommand.self, ContainerCommand.self,
             ExecCommand.self, AttachCommand.self, PauseCommand.self, UnpauseCommand.self, RenameCommand.self, TopCommand.self,
             StatsCommand.self, TagCommand.self, HistoryCommand.self, SaveCommand.self, InfoCommand.self, SystemCommand.self,
-            VersionCommand.self, EventsCommand.self,
+            VersionCommand.self, EventsCommand.self, CompletionCommand.self,
         ])
 }

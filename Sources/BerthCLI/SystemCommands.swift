@@ -254,3 +254,15 @@ struct SaveCommand: AsyncParsableCommand {
         }
     }
 }
+
+struct CompletionCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "completion", abstract: "Generate the shell completion script for bash, zsh or fish.")
+    @Argument(help: "bash, zsh or fish.") var shell: String
+
+    func run() throws {
+        guard let kind = CompletionShell(rawValue: shell) else {
+            throw CLIError(message: "berth: unsupported shell \"\(shell)\" (bash, zsh, fish)", code: 1)
+        }
+        print(Berth.completionScript(for: kind))
+    }
+}

@@ -56,14 +56,14 @@ final class EngineHarness: @unchecked Sendable {
     var pid: Int32 { lock.withLock { enginePID } }
 
     /// Starts berth-engine and waits until it answers.
-    func start() async throws {
+    func start(extraArguments: [String] = []) async throws {
         let log = open("\(work)/engine.log", O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
         let null = open("/dev/null", O_RDONLY | O_CLOEXEC)
         defer { close(log); close(null) }
         var spawn = Spawn(executable: "\(bin)/berth-engine", arguments: [
             "--data-root", "\(work)/data", "--exec-root", "\(work)/run", "-H", "unix://\(socket)",
             "--supervisor-namespace", namespace, "--cgroup-parent", cgroupParent, "--log-level", "debug",
-        ], environment: ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"])
+        ] + extraArguments, environment: ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"])
         spawn.fileDescriptors = [null, log, log]
         let pid = try spawn.start()
         lock.withLock { enginePID = pid }
