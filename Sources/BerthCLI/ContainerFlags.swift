@@ -30,7 +30,7 @@ struct ContainerFlags: ParsableArguments {
     @Option(name: .customLong("pids-limit"), help: "Tune container pids limit (-1 for unlimited).") var pidsLimit: Int64?
     @Option(name: .customLong("stop-signal"), help: "Signal to stop the container.") var stopSignal: String?
     @Option(name: .customLong("stop-timeout"), help: "Timeout (in seconds) to stop a container.") var stopTimeout: Int32?
-    @Option(name: .customLong("log-driver"), help: "Logging driver: json-file (default) or none.") var logDriver: String?
+    @Option(name: .customLong("log-driver"), help: "Logging driver: json-file (default), journald or none.") var logDriver: String?
     @Option(name: .customLong("log-opt"), help: "Log driver options (max-size=10m, max-file=3).") var logOpt: [String] = []
     @Option(help: "Ulimit options (name=soft[:hard], e.g. nofile=1024:2048).") var ulimit: [String] = []
     @Option(help: "Connect a container to a network (only none for now).") var network: String?

@@ -28,7 +28,8 @@ extension Engine {
         request.containerID = id
         request.terminal = stored.inspect.config.tty
         if !stored.inspect.logPath.isEmpty {
-            let uri = Self.logURI(path: stored.inspect.logPath, options: stored.inspect.hostConfig.logConfig.config)
+            let uri = stored.inspect.hostConfig.logConfig.type == "journald"
+                ? journalURI(stored) : Self.logURI(path: stored.inspect.logPath, options: stored.inspect.hostConfig.logConfig.config)
             request.stdout = uri
             request.stderr = stored.inspect.config.tty ? "" : uri
         }
@@ -76,6 +77,17 @@ extension Engine {
         if let size = options["max-size"], !size.isEmpty { query.append("max-size=\(size)") }
         if let files = options["max-file"], !files.isEmpty { query.append("max-file=\(files)") }
         return "json-file://" + path + (query.isEmpty ? "" : "?" + query.joined(separator: "&"))
+    }
+
+    /// `journald://?socket=…&cache=<log path>&CONTAINER_ID=…`: docker's journald fields, and the
+    /// json-file cache `logs` and attach read (docker's dual logging).
+    func journalURI(_ stored: Engine_StoredContainer) -> String {
+        let inspect = stored.inspect
+        let fields = [("socket", config.journalSocket), ("cache", inspect.logPath),
+                      ("CONTAINER_ID", String(inspect.id.prefix(12))), ("CONTAINER_ID_FULL", inspect.id),
+                      ("CONTAINER_NAME", inspect.name), ("IMAGE_NAME", inspect.config.image),
+                      ("SYSLOG_IDENTIFIER", inspect.hostConfig.logConfig.config["tag"] ?? String(inspect.id.prefix(12)))]
+        return "journald://?" + fields.map { "\($0.0)=\($0.1)" }.joined(separator: "&")
     }
 
     public func stop(_ reference: String, timeout: Int32?, signal: String) async throws {

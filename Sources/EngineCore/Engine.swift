@@ -163,8 +163,8 @@ public actor Engine {
             }
         }
         if host.logConfig.type.isEmpty { host.logConfig.type = "json-file" }
-        guard ["json-file", "none"].contains(host.logConfig.type) else {
-            throw CoreError(.unimplemented, "log driver \(host.logConfig.type) is not supported yet (json-file, none)")
+        guard ["json-file", "journald", "none"].contains(host.logConfig.type) else {
+            throw CoreError(.invalidArgument, "log driver \(host.logConfig.type) is not supported (json-file, journald, none)")
         }
         _ = try DockerSpec.capabilities(privileged: host.privileged, add: host.capAdd, drop: host.capDrop)
         host.securityOpt = try DockerSpec.securityOptions(host.securityOpt)

@@ -14,6 +14,8 @@ public struct EngineConfig: Sendable {
     public var namespace: String = "berth"
     /// The cgroup containers go under (dockerd's --cgroup-parent).
     public var cgroupParent: String = "/berth"
+    /// The systemd journal's socket, for --log-driver journald.
+    public var journalSocket: String = "/run/systemd/journal/socket"
 
     public init(dataRoot: String, execRoot: String, supervisorAddress: String? = nil, supervisorBinary: String) {
         self.dataRoot = dataRoot

@@ -5,7 +5,8 @@
 // EPIPE; the pumps keep the container from blocking when nobody reads. A terminal process instead
 // gets a pty from the runtime: its master, once received, is pumped to the stdout destination and
 // fed from the stdin fifo (a tty has no separate stderr). An output path `json-file://…` is the
-// shim's own log file instead (JSONFileLog), which stdout and stderr may share.
+// shim's own log file instead (JSONFileLog), which stdout and stderr may share; `journald://…`
+// sends each line to the systemd journal (JournalLog).
 import Errdefs
 import Glibc
 import Sys
@@ -20,13 +21,13 @@ public final class ContainerIO {
     /// Where an output stream goes: a descriptor (fifo or file), or the shim's log file.
     enum Output {
         case descriptor(FileDescriptor)
-        case log(JSONFileLog)
+        case log(any ContainerLog)
     }
 
     /// A terminal's stdin source and output destination, until the pty master arrives.
     private var pendingTerminal: (stdin: FileDescriptor?, stdout: Output?)?
     /// The json-file logs this IO writes (one per distinct path).
-    private var logFiles: [JSONFileLog] = []
+    private var logFiles: [any ContainerLog] = []
     /// The pty master of a terminal process.
     public private(set) var console: FileDescriptor?
     private let loop: ShimEventLoop
@@ -40,7 +41,7 @@ public final class ContainerIO {
         var keepers: [FileDescriptor] = []
         var pumps: [StreamPump] = []
         var stdinPump: StreamPump?
-        var logFiles: [JSONFileLog] = []
+        var logFiles: [any ContainerLog] = []
         self.loop = loop
         self.log = log
 
@@ -90,11 +91,24 @@ public final class ContainerIO {
 
     /// Opens an output destination: a `json-file://` log (shared when both streams name the same
     /// file), a `file://` path (appended to) or a fifo (with a read end of our own kept in `keepers`).
-    static func openOutput(_ path: String, keepers: inout [FileDescriptor], logFiles: inout [JSONFileLog],
+    static func openOutput(_ path: String, keepers: inout [FileDescriptor], logFiles: inout [any ContainerLog],
                            log: ShimLog) throws(CoreError) -> Output {
+        if path.hasPrefix(JournalLog.scheme) {
+            if let shared = logFiles.first(where: { $0 is JournalLog || $0 is TeeLog }) {
+                return .log(shared)  // stdout and stderr share the one journal connection
+            }
+            let journal = try JournalLog(uri: path, log: log)
+            guard let cache = journal.cachePath else {
+                logFiles.append(journal)
+                return .log(journal)
+            }
+            let tee = TeeLog(journal, try JSONFileLog(JSONFileLog.Options(path: cache, maxSize: 20 << 20, maxFiles: 5), log: log))
+            logFiles.append(tee)
+            return .log(tee)
+        }
         if path.hasPrefix(JSONFileLog.scheme) {
             let options = try JSONFileLog.parse(path)
-            if let shared = logFiles.first(where: { $0.options.path == options.path }) {
+            if let shared = logFiles.compactMap({ $0 as? JSONFileLog }).first(where: { $0.options.path == options.path }) {
                 guard shared.options == options else {
                     throw CoreError(.invalidArgument, "log \(options.path): stdout and stderr ask for different rotation")
                 }

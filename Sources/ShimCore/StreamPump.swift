@@ -4,7 +4,7 @@
 // `backlogLimit` bytes wait in memory and older ones are dropped beyond that, so the container
 // never blocks in write(). The stdin pump instead stops reading its source while the container
 // is not reading (input must not be lost). An output pump may instead feed the shim's own
-// JSONFileLog, which takes everything (a regular file never says "full").
+// JSONFileLog, which takes everything (a regular file never says "full"), or the JournalLog.
 import Errdefs
 import Glibc
 import Sys
@@ -19,7 +19,7 @@ public final class StreamPump {
     private var source: FileDescriptor?
     private var destination: FileDescriptor?
     /// The log file this pump feeds instead of `destination`, and the stream name it writes.
-    private var logFile: (file: JSONFileLog, stream: String)?
+    private var logFile: (file: any ContainerLog, stream: String)?
     private let dropsWhenFull: Bool
     private var backlog: [UInt8] = []
     private var sourceEnded = false
@@ -42,7 +42,7 @@ public final class StreamPump {
     }
 
     /// An output pump that appends to the shim's log file as `stream` ("stdout", "stderr").
-    public init(name: String, from source: FileDescriptor, into file: JSONFileLog, stream: String,
+    public init(name: String, from source: FileDescriptor, into file: any ContainerLog, stream: String,
                 loop: ShimEventLoop, log: ShimLog) throws(CoreError) {
         try source.setNonBlocking(true)
         self.name = name

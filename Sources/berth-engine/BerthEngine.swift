@@ -37,6 +37,9 @@ struct BerthEngine: AsyncParsableCommand {
     @Option(name: .customLong("cgroup-parent"), help: "The cgroup containers are created under.")
     var cgroupParent = "/berth"
 
+    @Option(name: .customLong("journald-socket"), help: "The systemd journal's socket (for --log-driver journald).")
+    var journaldSocket = "/run/systemd/journal/socket"
+
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error, critical.")
     var logLevel = "info"
 
@@ -52,6 +55,7 @@ struct BerthEngine: AsyncParsableCommand {
         let supervisorPath = supervisorBinary ?? binary.deletingLastPathComponent().appendingPathComponent("berth-supervisor").path
         var config = EngineConfig(dataRoot: dataRoot, execRoot: execRoot, supervisorAddress: supervisor, supervisorBinary: supervisorPath)
         config.namespace = supervisorNamespace
+        config.journalSocket = journaldSocket
         config.cgroupParent = cgroupParent.hasPrefix("/") ? cgroupParent : "/" + cgroupParent
         var socketPath: String?
         var listenFD: Int32?
