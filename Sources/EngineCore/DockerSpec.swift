@@ -66,7 +66,9 @@ enum DockerSpec {
     }
 
     /// The spec for `stored` (its config already merged with the image's).
-    static func build(_ stored: Engine_StoredContainer, cgroupParent: String, cgroupNamespace: Bool) throws(CoreError) -> Spec {
+    /// `user` is the resolved `-u` (UserLookup) when it names a user or group; numeric ones need none.
+    static func build(_ stored: Engine_StoredContainer, cgroupParent: String, cgroupNamespace: Bool,
+                      user: User? = nil) throws(CoreError) -> Spec {
         let inspect = stored.inspect
         let config = inspect.config
         let host = inspect.hostConfig
@@ -77,7 +79,12 @@ enum DockerSpec {
         process.args = [inspect.path] + inspect.args
         process.env = config.env
         process.cwd = config.workingDir.isEmpty ? "/" : config.workingDir
-        process.user = try numericUser(config.user)
+        if let user {
+            process.user = user
+        } else {
+            // A name gets root here until Engine.applyUser resolves it in the container's files.
+            process.user = try numericUser(config.user) ?? User(uid: 0, gid: 0)
+        }
         process.capabilities = LinuxCapabilities(bounding: caps, effective: caps, permitted: caps)
         process.rlimits = host.ulimits.isEmpty ? nil : host.ulimits.map {
             POSIXRlimit(type: "RLIMIT_" + $0.name.uppercased(), hard: UInt64(bitPattern: $0.hard), soft: UInt64(bitPattern: $0.soft))
@@ -120,16 +127,15 @@ enum DockerSpec {
         return spec
     }
 
-    /// "uid[:gid]" (names need the image's /etc/passwd: not supported yet).
-    static func numericUser(_ text: String) throws(CoreError) -> User {
+    /// "uid[:gid]" as a User; nil when a part is a name (UserLookup resolves it from the
+    /// container's /etc/passwd and /etc/group).
+    static func numericUser(_ text: String) throws(CoreError) -> User? {
         if text.isEmpty { return User(uid: 0, gid: 0) }
-        let parts = text.split(separator: ":", maxSplits: 1).map(String.init)
-        guard let uid = UInt32(parts[0]) else {
-            if parts[0] == "root" { return User(uid: 0, gid: parts.count > 1 ? UInt32(parts[1]) ?? 0 : 0) }
-            throw CoreError(.unimplemented, "user \"\(text)\": only numeric users (uid[:gid]) and root are supported yet")
-        }
-        let gid = parts.count > 1 ? UInt32(parts[1]) : 0  // docker: gid 0 for a uid without a passwd entry
-        guard let gid else { throw CoreError(.unimplemented, "group \"\(parts[1])\": only numeric groups are supported yet") }
+        let parts = text.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+        guard parts.allSatisfy({ !$0.isEmpty && !$0.contains(" ") }) else { throw CoreError(.invalidArgument, "invalid user: \"\(text)\"") }
+        guard let uid = UInt32(parts[0]) else { return nil }
+        guard parts.count > 1 else { return User(uid: uid, gid: 0) }  // docker: gid 0 for a uid without a passwd entry
+        guard let gid = UInt32(parts[1]) else { return nil }
         return User(uid: uid, gid: gid)
     }
 }

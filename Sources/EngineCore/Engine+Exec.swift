@@ -31,7 +31,8 @@ extension Engine {
         process.terminal = options.tty
         if !options.env.isEmpty { process.env = (process.env ?? []) + options.env }
         if !options.workingDir.isEmpty { process.cwd = options.workingDir }
-        if !options.user.isEmpty { process.user = try DockerSpec.numericUser(options.user) }
+        let user = options.user.isEmpty ? stored.inspect.config.user : options.user
+        if !user.isEmpty { process.user = try await lookUpUser(user, in: id) }
         if options.privileged {
             let all = DockerSpec.allCapabilities
             process.capabilities = LinuxCapabilities(bounding: all, effective: all, permitted: all)

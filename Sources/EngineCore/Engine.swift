@@ -92,6 +92,12 @@ public actor Engine {
             container.spec = Google_Protobuf_Any(ociType: "Spec", json: try spec.encoded())
             let record = container
             try await link.run { client in _ = try await client.createContainer(record) }
+            do {
+                try await applyUser(stored, container: record)
+            } catch {
+                _ = try? await link.run { try await $0.deleteContainer(id) }
+                throw error
+            }
             if inspect.config.openStdin { _ = try prepareStdin(id) }
             try store.save(stored)
         } catch {

@@ -122,6 +122,28 @@ extension Supervisor {
             }
             return response
         }
+        registry.unary(SupervisorAPI.containers, "Update") { [self] (request: Supervisor_UpdateContainerRequest, context) in
+            let ns = try Self.namespace(of: context)
+            let fields = request.updateMask.isEmpty ? ["spec", "labels"] : request.updateMask
+            guard fields.allSatisfy({ ["spec", "labels"].contains($0) }) else {
+                throw CoreError(.invalidArgument, "update_mask \(fields): only spec and labels can change")
+            }
+            let updated = try records.withLock { () throws -> Supervisor_Container in
+                var record = try container(request.container.id, in: ns)
+                if fields.contains("spec") {
+                    guard !request.container.spec.value.isEmpty else { throw CoreError(.invalidArgument, "an update of the spec needs one") }
+                    record.spec = request.container.spec
+                }
+                if fields.contains("labels") { record.labels = request.container.labels }
+                record.updatedAt = Google_Protobuf_Timestamp(date: Date())
+                try containers.write(record, namespace: ns, id: record.id)
+                return record
+            }
+            await events.publish(topic: "/containers/update", namespace: ns, event: updated)
+            var response = Supervisor_UpdateContainerResponse()
+            response.container = updated
+            return response
+        }
         registry.unary(SupervisorAPI.containers, "Delete") { [self] (request: Supervisor_DeleteContainerRequest, context) -> Google_Protobuf_Empty in
             let ns = try Self.namespace(of: context)
             guard await !tasks.hasTask(ns, request.id) else {

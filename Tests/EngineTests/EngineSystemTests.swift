@@ -58,6 +58,21 @@ import Glibc
         }
     }
 
+    @Test func userNamesResolveInTheContainersOwnFiles() async throws {
+        try await withEngine { h in
+            let nobody = try h.berth(["run", "--rm", "-u", "nobody", "busybox", "id"]).out
+            #expect(nobody.hasPrefix("uid=65534(nobody) gid=65534(nogroup)"), "\(nobody)")
+            #expect(try h.berth(["run", "--rm", "-u", "nobody:root", "busybox", "sh", "-c", "id -u; id -g"]).out == "65534\n0\n")
+            #expect(try h.berth(["run", "--rm", "-u", "65534", "busybox", "id", "-g"]).out == "65534\n")  // uid found: its gid
+            let unknown = try h.berth(["run", "--rm", "-u", "nosuchuser", "busybox", "true"])
+            #expect(unknown.status == 125 && unknown.err.contains("unable to find user nosuchuser"))
+            #expect(try h.berth(["ps", "-aq"]).out.isEmpty)
+            #expect(try h.berth(["run", "-d", "--name", "asnobody", "-u", "nobody", "busybox", "sleep", "1000"]).status == 0)
+            #expect(try h.berth(["exec", "asnobody", "id", "-u"]).out == "65534\n")
+            #expect(try h.berth(["exec", "-u", "root", "asnobody", "id", "-u"]).out == "0\n")
+        }
+    }
+
     @Test func eventsReachASubscriber() async throws {
         try await withEngine { h in
             let log = "\(h.work)/events.out"
