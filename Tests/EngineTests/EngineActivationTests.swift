@@ -25,13 +25,17 @@ import Glibc
                 environment: ["PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LISTEN_FDS=1", "NOTIFY_SOCKET=\(h.work)/notify.sock"])
             spawn.fileDescriptors = [null, log, log, listener.rawValue]
             pid = try spawn.start()
-            var message = [UInt8](repeating: 0, count: 512)
-            var poller = pollfd(fd: notify.rawValue, events: Int16(POLLIN), revents: 0)
-            #expect(poll(&poller, 1, 30_000) == 1, "no readiness notification: \(h.engineLog)")
-            let count = read(notify.rawValue, &message, message.count)
-            #expect(String(decoding: message.prefix(max(count, 0)), as: UTF8.self).contains("READY=1"))
-            try h.loadBusybox()
-            #expect(try h.berth(["run", "--rm", "busybox", "echo", "activated"]).out == "activated\n")
+            let fd = notify.rawValue
+            let message = try await offPool { () -> String in
+                var buffer = [UInt8](repeating: 0, count: 512)
+                var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+                guard poll(&poller, 1, 30_000) == 1 else { return "" }
+                let count = read(fd, &buffer, buffer.count)
+                return String(decoding: buffer.prefix(max(count, 0)), as: UTF8.self)
+            }
+            #expect(message.contains("READY=1"), "no readiness notification: \(h.engineLog)")
+            try await h.loadBusybox()
+            #expect(try await h.berth(["run", "--rm", "busybox", "echo", "activated"]).out == "activated\n")
         } catch {
             Issue.record("engine log:\n\(h.engineLog.suffix(3000))")
             if pid > 0 { kill(pid, SIGKILL); _ = try? Spawn.waitForExit(pid) }
@@ -60,7 +64,8 @@ import Glibc
         var tcp = Spawn(executable: "\(h.bin)/berth-engine", arguments: ["--data-root", "\(h.work)/data", "--exec-root", "\(h.work)/run",
                                                                     "-H", "tcp://127.0.0.1:2375"], environment: ["PATH=/usr/bin:/bin"])
         tcp.fileDescriptors = [log, log, log]
-        let refused = try Spawn.waitForExit(try tcp.start())
+        let child = try tcp.start()
+        let refused = try await offPool { try Spawn.waitForExit(child) }
         #expect(refused != .exited(0))
         #expect(h.engineLog.contains("no TCP listener without TLS"))
 

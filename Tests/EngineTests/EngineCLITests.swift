@@ -7,146 +7,146 @@ import Testing
 @Suite(.serialized) struct EngineCLITests {
     @Test func runPrintsOutputAndExitsWithTheContainersStatus() async throws {
         try await withEngine { h in
-            let run = try h.berth(["run", "--rm", "busybox", "sh", "-c", "echo out; echo err >&2; exit 3"])
+            let run = try await h.berth(["run", "--rm", "busybox", "sh", "-c", "echo out; echo err >&2; exit 3"])
             #expect(run.status == 3)
             #expect(run.out == "out\n")
             #expect(run.err == "err\n")
-            #expect(try await eventually { try h.berth(["ps", "-aq"]).out.isEmpty })  // --rm
+            #expect(try await eventually { try await h.berth(["ps", "-aq"]).out.isEmpty })  // --rm
 
-            let hello = try h.berth(["run", "--rm", "busybox", "echo", "hello"])
+            let hello = try await h.berth(["run", "--rm", "busybox", "echo", "hello"])
             #expect(hello.status == 0 && hello.out == "hello\n")
         }
     }
 
     @Test func dockersExitCodesForWhatCannotRun() async throws {
         try await withEngine { h in
-            let missing = try h.berth(["run", "--rm", "busybox", "no-such-program"])
+            let missing = try await h.berth(["run", "--rm", "busybox", "no-such-program"])
             #expect(missing.status == 127, "\(missing.err)")
             #expect(missing.err.contains("no-such-program"))
-            let notExecutable = try h.berth(["run", "--rm", "busybox", "/etc/passwd"])
+            let notExecutable = try await h.berth(["run", "--rm", "busybox", "/etc/passwd"])
             #expect(notExecutable.status == 126, "\(notExecutable.err)")
-            let image = try h.berth(["run", "--rm", "nosuchimage", "true"])
+            let image = try await h.berth(["run", "--rm", "nosuchimage", "true"])
             #expect(image.status == 125)
             #expect(image.err.contains("Unable to find image 'nosuchimage' locally"))
-            let flag = try h.berth(["run", "--no-such-flag", "busybox"])
+            let flag = try await h.berth(["run", "--no-such-flag", "busybox"])
             #expect(flag.status == 125)
-            #expect(try h.berth(["ps", "-aq"]).out.isEmpty)  // nothing half-made stays behind
+            #expect(try await h.berth(["ps", "-aq"]).out.isEmpty)  // nothing half-made stays behind
         }
     }
 
     @Test func detachedContainerLifecycle() async throws {
         try await withEngine { h in
-            let run = try h.berth(["run", "-d", "--name", "web", "busybox", "sh", "-c",
+            let run = try await h.berth(["run", "-d", "--name", "web", "busybox", "sh", "-c",
                                    "trap 'echo bye; exit 7' TERM; i=0; while true; do echo line $i; i=$((i+1)); sleep 0.1; done"])
             #expect(run.status == 0, "\(run.err)")
             let id = run.out.trimmingCharacters(in: .whitespacesAndNewlines)
             #expect(id.count == 64 && id.allSatisfy(\.isHexDigit))
 
-            let ps = try h.berth(["ps"]).out.split(separator: "\n")
+            let ps = try await h.berth(["ps"]).out.split(separator: "\n")
             #expect(ps.first?.hasPrefix("CONTAINER ID   IMAGE     COMMAND") == true)
             #expect(ps.count == 2 && ps[1].hasPrefix(String(id.prefix(12))) && ps[1].hasSuffix("web") && ps[1].contains("Up "))
-            #expect(try h.berth(["ps", "--format", "{{.Names}}|{{.State}}|{{.Image}}"]).out == "web|running|busybox\n")
+            #expect(try await h.berth(["ps", "--format", "{{.Names}}|{{.State}}|{{.Image}}"]).out == "web|running|busybox\n")
 
-            #expect(try await eventually { try h.berth(["logs", "web"]).out.contains("line 3\n") })
-            let tail = try h.berth(["logs", "--tail", "2", "web"]).out.split(separator: "\n")
+            #expect(try await eventually { try await h.berth(["logs", "web"]).out.contains("line 3\n") })
+            let tail = try await h.berth(["logs", "--tail", "2", "web"]).out.split(separator: "\n")
             #expect(tail.count == 2)
 
-            let refused = try h.berth(["rm", "web"])
+            let refused = try await h.berth(["rm", "web"])
             #expect(refused.status == 1)
             #expect(refused.err.contains("You cannot remove a running container \(id)"))
 
-            let stop = try h.berth(["stop", "-t", "5", "web"])
+            let stop = try await h.berth(["stop", "-t", "5", "web"])
             #expect(stop.status == 0 && stop.out == "web\n")
-            #expect(try h.berth(["inspect", "-f", "{{.State.Status}} {{.State.ExitCode}} {{.Name}}", "web"]).out == "exited 7 /web\n")
-            #expect(try h.berth(["wait", "web"]).out == "7\n")
-            let logs = try h.berth(["logs", "web"]).out
+            #expect(try await h.berth(["inspect", "-f", "{{.State.Status}} {{.State.ExitCode}} {{.Name}}", "web"]).out == "exited 7 /web\n")
+            #expect(try await h.berth(["wait", "web"]).out == "7\n")
+            let logs = try await h.berth(["logs", "web"]).out
             #expect(logs.hasPrefix("line 0\nline 1\n") && logs.hasSuffix("bye\n"))
 
-            let inspect = try JSONSerialization.jsonObject(with: Data(try h.berth(["inspect", "web"]).out.utf8)) as? [[String: Any]]
+            let inspect = try JSONSerialization.jsonObject(with: Data(try await h.berth(["inspect", "web"]).out.utf8)) as? [[String: Any]]
             #expect(inspect?.first?["Id"] as? String == id)
             #expect((inspect?.first?["Config"] as? [String: Any])?["Image"] as? String == "busybox")
 
             // A stopped container starts again with its filesystem kept.
-            #expect(try h.berth(["rm", "web"]).status == 0)
-            #expect(try h.berth(["inspect", "web"]).status == 1)
-            let second = try h.berth(["run", "-d", "--name", "web", "busybox", "sh", "-c", "cat /state 2>/dev/null; echo kept > /state; sleep 1000"])
+            #expect(try await h.berth(["rm", "web"]).status == 0)
+            #expect(try await h.berth(["inspect", "web"]).status == 1)
+            let second = try await h.berth(["run", "-d", "--name", "web", "busybox", "sh", "-c", "cat /state 2>/dev/null; echo kept > /state; sleep 1000"])
             #expect(second.status == 0)
-            #expect(try h.berth(["stop", "-t", "0", "web"]).status == 0)
-            #expect(try h.berth(["start", "web"]).status == 0)
-            #expect(try h.berth(["inspect", "-f", "{{.State.Running}} {{.RestartCount}}", "web"]).out == "true 0\n")
-            #expect(try await eventually { try h.berth(["logs", "web"]).out == "kept\n" })
-            #expect(try h.berth(["kill", "web"]).status == 0)
-            #expect(try await eventually { try h.berth(["inspect", "-f", "{{.State.Status}}", "web"]).out == "exited\n" })
-            #expect(try h.berth(["inspect", "-f", "{{.State.ExitCode}}", "web"]).out == "137\n")
-            #expect(try h.berth(["kill", "web"]).err.contains("is not running"))
+            #expect(try await h.berth(["stop", "-t", "0", "web"]).status == 0)
+            #expect(try await h.berth(["start", "web"]).status == 0)
+            #expect(try await h.berth(["inspect", "-f", "{{.State.Running}} {{.RestartCount}}", "web"]).out == "true 0\n")
+            #expect(try await eventually { try await h.berth(["logs", "web"]).out == "kept\n" })
+            #expect(try await h.berth(["kill", "web"]).status == 0)
+            #expect(try await eventually { try await h.berth(["inspect", "-f", "{{.State.Status}}", "web"]).out == "exited\n" })
+            #expect(try await h.berth(["inspect", "-f", "{{.State.ExitCode}}", "web"]).out == "137\n")
+            #expect(try await h.berth(["kill", "web"]).err.contains("is not running"))
 
             // start -a attaches to the output and exits with the container's status.
-            #expect(try h.berth(["create", "--name", "once", "busybox", "sh", "-c", "echo attached; exit 4"]).status == 0)
-            let attached = try h.berth(["start", "-a", "once"])
+            #expect(try await h.berth(["create", "--name", "once", "busybox", "sh", "-c", "echo attached; exit 4"]).status == 0)
+            let attached = try await h.berth(["start", "-a", "once"])
             #expect(attached.status == 4 && attached.out == "attached\n")
         }
     }
 
     @Test func namesAreUniqueAndGenerated() async throws {
         try await withEngine { h in
-            #expect(try h.berth(["create", "--name", "one", "busybox", "true"]).status == 0)
-            let clash = try h.berth(["create", "--name", "one", "busybox", "true"])
+            #expect(try await h.berth(["create", "--name", "one", "busybox", "true"]).status == 0)
+            let clash = try await h.berth(["create", "--name", "one", "busybox", "true"])
             #expect(clash.status == 125)
             #expect(clash.err.contains("Conflict. The container name \"/one\" is already in use"))
-            let bad = try h.berth(["create", "--name", "no/slash", "busybox", "true"])
+            let bad = try await h.berth(["create", "--name", "no/slash", "busybox", "true"])
             #expect(bad.status == 125 && bad.err.contains("Invalid container name"))
-            let anonymous = try h.berth(["create", "busybox", "true"]).out.trimmingCharacters(in: .whitespacesAndNewlines)
-            let name = try h.berth(["inspect", "-f", "{{.Name}}", anonymous]).out
+            let anonymous = try await h.berth(["create", "busybox", "true"]).out.trimmingCharacters(in: .whitespacesAndNewlines)
+            let name = try await h.berth(["inspect", "-f", "{{.Name}}", anonymous]).out
             #expect(name.hasPrefix("/") && name.contains("_"))
-            let all = try h.berth(["ps", "-a", "--format", "{{.Names}} {{.Status}}"]).out.split(separator: "\n")
+            let all = try await h.berth(["ps", "-a", "--format", "{{.Names}} {{.Status}}"]).out.split(separator: "\n")
             #expect(all.count == 2 && all.allSatisfy { $0.hasSuffix(" Created") })
-            #expect(try h.berth(["rm", "one", String(anonymous.prefix(12))]).status == 0)
-            #expect(try h.berth(["ps", "-aq"]).out.isEmpty)
+            #expect(try await h.berth(["rm", "one", String(anonymous.prefix(12))]).status == 0)
+            #expect(try await h.berth(["ps", "-aq"]).out.isEmpty)
         }
     }
 
     @Test func imagesListInspectAndRemove() async throws {
         try await withEngine { h in
-            let images = try h.berth(["images"]).out.split(separator: "\n")
+            let images = try await h.berth(["images"]).out.split(separator: "\n")
             #expect(images.first?.hasPrefix("REPOSITORY   TAG      IMAGE ID") == true)
             #expect(images.count == 2 && images[1].hasPrefix("busybox      latest"))
-            let id = try h.berth(["images", "-q"]).out.trimmingCharacters(in: .whitespacesAndNewlines)
+            let id = try await h.berth(["images", "-q"]).out.trimmingCharacters(in: .whitespacesAndNewlines)
             #expect(id.count == 12)
-            #expect(try h.berth(["image", "inspect", "-f", "{{.Os}} {{.Config.Cmd}}", "busybox"]).out == "linux [/bin/sh]\n")
-            #expect(try h.berth(["create", "--name", "user", "busybox"]).status == 0)
-            let refused = try h.berth(["rmi", "busybox"])
+            #expect(try await h.berth(["image", "inspect", "-f", "{{.Os}} {{.Config.Cmd}}", "busybox"]).out == "linux [/bin/sh]\n")
+            #expect(try await h.berth(["create", "--name", "user", "busybox"]).status == 0)
+            let refused = try await h.berth(["rmi", "busybox"])
             #expect(refused.status == 1 && refused.err.contains("container") && refused.err.contains("is using its referenced image"))
-            #expect(try h.berth(["rm", "user"]).status == 0)
-            let removed = try h.berth(["rmi", "busybox"])
+            #expect(try await h.berth(["rm", "user"]).status == 0)
+            let removed = try await h.berth(["rmi", "busybox"])
             #expect(removed.status == 0 && removed.out.contains("Untagged: busybox:latest"))
-            #expect(try h.berth(["images", "-q"]).out.isEmpty)
-            #expect(try h.berth(["image", "inspect", "busybox"]).status == 1)
+            #expect(try await h.berth(["images", "-q"]).out.isEmpty)
+            #expect(try await h.berth(["image", "inspect", "busybox"]).status == 1)
         }
     }
 
     @Test func dockersDefaultsAndSecurityFlags() async throws {
         try await withEngine { h in
-            func capEff(_ extra: [String]) throws -> String {
-                let status = try h.berth(["run", "--rm"] + extra + ["busybox", "grep", "CapEff", "/proc/self/status"])
+            func capEff(_ extra: [String]) async throws -> String {
+                let status = try await h.berth(["run", "--rm"] + extra + ["busybox", "grep", "CapEff", "/proc/self/status"])
                 return status.out.split(separator: "\t").last.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) } ?? status.err
             }
-            #expect(try capEff([]) == "00000000a80425fb")  // docker's default capability set
-            #expect(try capEff(["--cap-drop", "ALL"]) == "0000000000000000")
-            #expect(try capEff(["--cap-drop", "ALL", "--cap-add", "NET_ADMIN"]) == "0000000000001000")
+            #expect(try await capEff([]) == "00000000a80425fb")  // docker's default capability set
+            #expect(try await capEff(["--cap-drop", "ALL"]) == "0000000000000000")
+            #expect(try await capEff(["--cap-drop", "ALL", "--cap-add", "NET_ADMIN"]) == "0000000000001000")
             // --privileged: every capability the engine holds (this machine's bounding set).
             let status = try String(contentsOfFile: "/proc/self/status", encoding: .utf8)
             let bounding = status.split(separator: "\n").first { $0.hasPrefix("CapBnd:") }?.split(separator: "\t").last.map(String.init)
-            #expect(try capEff(["--privileged"]) == bounding)
-            let identity = try h.berth(["run", "--rm", "-u", "1000:1001", "-w", "/tmp", "-e", "FOO=bar", "--hostname", "box",
+            #expect(try await capEff(["--privileged"]) == bounding)
+            let identity = try await h.berth(["run", "--rm", "-u", "1000:1001", "-w", "/tmp", "-e", "FOO=bar", "--hostname", "box",
                                         "busybox", "sh", "-c", "id -u; id -g; pwd; echo $FOO; hostname; cat /etc/hostname"])
             #expect(identity.out == "1000\n1001\n/tmp\nbar\nbox\nbox\n", "\(identity.err)")
-            let readOnly = try h.berth(["run", "--rm", "--read-only", "busybox", "touch", "/x"])
+            let readOnly = try await h.berth(["run", "--rm", "--read-only", "busybox", "touch", "/x"])
             #expect(readOnly.status == 1 && readOnly.err.contains("Read-only file system"))
-            let masked = try h.berth(["run", "--rm", "busybox", "sh", "-c", "wc -c < /proc/keys; echo 1 > /proc/sys/kernel/domainname"])
+            let masked = try await h.berth(["run", "--rm", "busybox", "sh", "-c", "wc -c < /proc/keys; echo 1 > /proc/sys/kernel/domainname"])
             #expect(masked.out == "0\n" && masked.status != 0)
-            let shm = try h.berth(["run", "--rm", "busybox", "sh", "-c", "grep -c ' /dev/shm ' /proc/mounts; grep -c ' /etc/hosts ' /proc/mounts"])
+            let shm = try await h.berth(["run", "--rm", "busybox", "sh", "-c", "grep -c ' /dev/shm ' /proc/mounts; grep -c ' /etc/hosts ' /proc/mounts"])
             #expect(shm.out == "1\n1\n")
-            let entrypoint = try h.berth(["run", "--rm", "--entrypoint", "echo", "busybox", "via", "entrypoint"])
+            let entrypoint = try await h.berth(["run", "--rm", "--entrypoint", "echo", "busybox", "via", "entrypoint"])
             #expect(entrypoint.out == "via entrypoint\n")
         }
     }

@@ -69,7 +69,7 @@ final class EngineHarness: @unchecked Sendable {
         lock.withLock { enginePID = pid }
         let deadline = ContinuousClock.now + .seconds(30)
         while ContinuousClock.now < deadline {
-            if try berth(["version"]).status == 0 { return }
+            if try await berth(["version"]).status == 0 { return }
             try await Task.sleep(for: .milliseconds(20))
         }
         throw HarnessFailure("berth-engine did not answer within 30 s:\n\(engineLog)")
@@ -90,9 +90,18 @@ final class EngineHarness: @unchecked Sendable {
         Int32(((try? String(contentsOfFile: supervisorPIDFile, encoding: .utf8)) ?? "").trimmingCharacters(in: .whitespacesAndNewlines))
     }
 
-    /// Runs `berth ARGS` against this engine.
+    /// Runs `berth ARGS` against this engine. The wait for it happens on a thread of its own: a
+    /// blocking wait on Swift's cooperative pool (two threads here) would stall every other test
+    /// running in this process meanwhile.
     @discardableResult
-    func berth(_ arguments: [String], stdin: String? = nil) throws -> CommandResult {
+    func berth(_ arguments: [String], stdin: String? = nil) async throws -> CommandResult {
+        try await withCheckedThrowingContinuation { continuation in
+            let thread = Thread { continuation.resume(with: Result { try self.berthBlocking(arguments, stdin: stdin) }) }
+            thread.start()
+        }
+    }
+
+    private func berthBlocking(_ arguments: [String], stdin: String?) throws -> CommandResult {
         let base = "\(work)/cmd-\(UUID().uuidString.prefix(8))"
         if let stdin { try stdin.write(toFile: base + ".in", atomically: false, encoding: .utf8) }
         let input = open(stdin == nil ? "/dev/null" : base + ".in", O_RDONLY | O_CLOEXEC)
@@ -109,8 +118,8 @@ final class EngineHarness: @unchecked Sendable {
     }
 
     /// Loads the busybox test image.
-    func loadBusybox() throws {
-        let result = try berth(["load", "-i", try Self.testImage() + "/busybox-oci.tar"])
+    func loadBusybox() async throws {
+        let result = try await berth(["load", "-i", try Self.testImage() + "/busybox-oci.tar"])
         guard result.status == 0 else { throw HarnessFailure("load failed: \(result.err)") }
     }
 
@@ -124,8 +133,8 @@ final class EngineHarness: @unchecked Sendable {
     }
 
     func cleanup() async {
-        if pid > 0, let ids = try? berth(["ps", "-aq", "--no-trunc"]).out.split(separator: "\n"), !ids.isEmpty {
-            _ = try? berth(["rm", "-f"] + ids.map(String.init))
+        if pid > 0, let ids = try? await berth(["ps", "-aq", "--no-trunc"]).out.split(separator: "\n"), !ids.isEmpty {
+            _ = try? await berth(["rm", "-f"] + ids.map(String.init))
         }
         killEngine()
         var dead: [Int32] = []
@@ -166,7 +175,7 @@ func withEngine(loadBusybox: Bool = true, _ body: (EngineHarness) async throws -
     let harness = try EngineHarness()
     do {
         try await harness.start()
-        if loadBusybox { try harness.loadBusybox() }
+        if loadBusybox { try await harness.loadBusybox() }
         try await body(harness)
     } catch {
         let log = harness.engineLog
@@ -175,6 +184,13 @@ func withEngine(loadBusybox: Bool = true, _ body: (EngineHarness) async throws -
         throw error
     }
     await harness.cleanup()
+}
+
+/// Runs blocking work (a wait, a poll) on a thread of its own, off Swift's cooperative pool.
+func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread { continuation.resume(with: Result { try body() }) }.start()
+    }
 }
 
 func eventually(timeout: Duration = .seconds(10), _ condition: () async throws -> Bool) async rethrows -> Bool {

@@ -14,20 +14,24 @@ import Glibc
         do {
             let journal = try UnixSocket.bind(path: "\(h.work)/journal.sock", kind: .datagram)
             try await h.start(extraArguments: ["--journald-socket", "\(h.work)/journal.sock"])
-            try h.loadBusybox()
-            let run = try h.berth(["run", "--name", "jd", "--log-driver", "journald", "busybox", "sh", "-c",
+            try await h.loadBusybox()
+            let run = try await h.berth(["run", "--name", "jd", "--log-driver", "journald", "busybox", "sh", "-c",
                                    "echo first; echo second >&2; printf 'no newline'"])
             #expect(run.status == 0 && run.out == "first\nno newline" && run.err == "second\n", "\(run.err)")
-            #expect(try h.berth(["logs", "jd"]).out == "first\nno newline")
-            let id = try h.berth(["inspect", "-f", "{{.Id}}", "jd"]).out.trimmingCharacters(in: .whitespacesAndNewlines)
+            #expect(try await h.berth(["logs", "jd"]).out == "first\nno newline")
+            let id = try await h.berth(["inspect", "-f", "{{.Id}}", "jd"]).out.trimmingCharacters(in: .whitespacesAndNewlines)
 
-            var entries: [String] = []
-            var buffer = [UInt8](repeating: 0, count: 65536)
-            while entries.count < 3 {
-                var poller = pollfd(fd: journal.rawValue, events: Int16(POLLIN), revents: 0)
-                guard poll(&poller, 1, 5000) == 1 else { break }
-                let count = read(journal.rawValue, &buffer, buffer.count)
-                entries.append(String(decoding: buffer.prefix(max(count, 0)), as: UTF8.self))
+            let fd = journal.rawValue
+            let entries = try await offPool { () -> [String] in
+                var entries: [String] = []
+                var buffer = [UInt8](repeating: 0, count: 65536)
+                while entries.count < 3 {
+                    var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+                    guard poll(&poller, 1, 5000) == 1 else { break }
+                    let count = read(fd, &buffer, buffer.count)
+                    entries.append(String(decoding: buffer.prefix(max(count, 0)), as: UTF8.self))
+                }
+                return entries
             }
             #expect(entries.count == 3)
             let byMessage = Dictionary(entries.map { entry in (Self.message(of: entry), entry) }, uniquingKeysWith: { a, _ in a })

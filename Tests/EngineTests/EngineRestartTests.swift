@@ -12,81 +12,81 @@ import Glibc
 @Suite(.serialized) struct EngineRestartTests {
     @Test func liveRestoreAfterTheEngineIsKilled() async throws {
         try await withEngine { h in
-            #expect(try h.berth(["run", "-d", "--name", "long", "busybox", "sh", "-c", "echo up; sleep 1000"]).status == 0)
-            #expect(try h.berth(["run", "-d", "--name", "short", "busybox", "sh", "-c", "sleep 1; echo finishing; exit 5"]).status == 0)
-            let pid = try h.berth(["inspect", "-f", "{{.State.Pid}}", "long"]).out
+            #expect(try await h.berth(["run", "-d", "--name", "long", "busybox", "sh", "-c", "echo up; sleep 1000"]).status == 0)
+            #expect(try await h.berth(["run", "-d", "--name", "short", "busybox", "sh", "-c", "sleep 1; echo finishing; exit 5"]).status == 0)
+            let pid = try await h.berth(["inspect", "-f", "{{.State.Pid}}", "long"]).out
             h.killEngine()
             try await Task.sleep(for: .seconds(2))  // "short" exits while no engine is there
             #expect(kill(Int32(pid.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0, 0) == 0)  // still running
             try await h.start()
-            #expect(try h.berth(["inspect", "-f", "{{.State.Status}} {{.State.Pid}}", "long"]).out == "running \(pid)")
-            #expect(try h.berth(["inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}", "short"]).out == "exited 5\n")
-            #expect(try h.berth(["logs", "short"]).out == "finishing\n")
-            #expect(try h.berth(["wait", "short"]).out == "5\n")
-            #expect(try h.berth(["stop", "-t", "1", "long"]).status == 0)  // still under the engine's control
-            #expect(try h.berth(["inspect", "-f", "{{.State.Status}}", "long"]).out == "exited\n")
+            #expect(try await h.berth(["inspect", "-f", "{{.State.Status}} {{.State.Pid}}", "long"]).out == "running \(pid)")
+            #expect(try await h.berth(["inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}", "short"]).out == "exited 5\n")
+            #expect(try await h.berth(["logs", "short"]).out == "finishing\n")
+            #expect(try await h.berth(["wait", "short"]).out == "5\n")
+            #expect(try await h.berth(["stop", "-t", "1", "long"]).status == 0)  // still under the engine's control
+            #expect(try await h.berth(["inspect", "-f", "{{.State.Status}}", "long"]).out == "exited\n")
         }
     }
 
     @Test func theEngineRestartsAKilledSupervisorWithoutDisturbingContainers() async throws {
         try await withEngine { h in
-            #expect(try h.berth(["run", "-d", "--name", "steady", "busybox", "sleep", "1000"]).status == 0)
-            let pid = try h.berth(["inspect", "-f", "{{.State.Pid}}", "steady"]).out
+            #expect(try await h.berth(["run", "-d", "--name", "steady", "busybox", "sleep", "1000"]).status == 0)
+            let pid = try await h.berth(["inspect", "-f", "{{.State.Pid}}", "steady"]).out
             let supervisor = try #require(h.supervisorPID)
             kill(supervisor, SIGKILL)
             #expect(await eventually(timeout: .seconds(20)) { h.supervisorPID.map { $0 != supervisor && kill($0, 0) == 0 } ?? false })
-            #expect(try await eventually(timeout: .seconds(20)) { try h.berth(["run", "--rm", "busybox", "echo", "again"]).out == "again\n" })
-            #expect(try h.berth(["inspect", "-f", "{{.State.Status}} {{.State.Pid}}", "steady"]).out == "running \(pid)")
-            #expect(try h.berth(["kill", "steady"]).status == 0)
-            #expect(try await eventually { try h.berth(["inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}", "steady"]).out == "exited 137\n" })
+            #expect(try await eventually(timeout: .seconds(20)) { try await h.berth(["run", "--rm", "busybox", "echo", "again"]).out == "again\n" })
+            #expect(try await h.berth(["inspect", "-f", "{{.State.Status}} {{.State.Pid}}", "steady"]).out == "running \(pid)")
+            #expect(try await h.berth(["kill", "steady"]).status == 0)
+            #expect(try await eventually { try await h.berth(["inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}", "steady"]).out == "exited 137\n" })
         }
     }
 
     @Test func restartPolicyOnFailureRestartsNTimes() async throws {
         try await withEngine { h in
-            #expect(try h.berth(["run", "-d", "--name", "flaky", "--restart", "on-failure:2", "busybox", "sh", "-c", "echo run; exit 1"]).status == 0)
+            #expect(try await h.berth(["run", "-d", "--name", "flaky", "--restart", "on-failure:2", "busybox", "sh", "-c", "echo run; exit 1"]).status == 0)
             #expect(try await eventually(timeout: .seconds(20)) {
-                try h.berth(["inspect", "-f", "{{.State.Status}} {{.RestartCount}} {{.State.ExitCode}}", "flaky"]).out == "exited 2 1\n"
+                try await h.berth(["inspect", "-f", "{{.State.Status}} {{.RestartCount}} {{.State.ExitCode}}", "flaky"]).out == "exited 2 1\n"
             })
             try await Task.sleep(for: .seconds(1))  // and no further restart
-            #expect(try h.berth(["inspect", "-f", "{{.RestartCount}}", "flaky"]).out == "2\n")
-            #expect(try h.berth(["logs", "flaky"]).out == "run\nrun\nrun\n")
+            #expect(try await h.berth(["inspect", "-f", "{{.RestartCount}}", "flaky"]).out == "2\n")
+            #expect(try await h.berth(["logs", "flaky"]).out == "run\nrun\nrun\n")
 
             // always: restarted even after a clean exit, until stopped by the user.
-            #expect(try h.berth(["run", "-d", "--name", "loop", "--restart", "always", "busybox", "sh", "-c", "sleep 0.2"]).status == 0)
+            #expect(try await h.berth(["run", "-d", "--name", "loop", "--restart", "always", "busybox", "sh", "-c", "sleep 0.2"]).status == 0)
             #expect(try await eventually(timeout: .seconds(20)) {
-                Int(try h.berth(["inspect", "-f", "{{.RestartCount}}", "loop"]).out.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0 >= 2
+                Int(try await h.berth(["inspect", "-f", "{{.RestartCount}}", "loop"]).out.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0 >= 2
             })
-            #expect(try h.berth(["stop", "-t", "1", "loop"]).status == 0)
-            let count = try h.berth(["inspect", "-f", "{{.RestartCount}}", "loop"]).out
+            #expect(try await h.berth(["stop", "-t", "1", "loop"]).status == 0)
+            let count = try await h.berth(["inspect", "-f", "{{.RestartCount}}", "loop"]).out
             try await Task.sleep(for: .seconds(1))
-            #expect(try h.berth(["inspect", "-f", "{{.State.Status}} {{.RestartCount}}", "loop"]).out == "exited \(count)")
-            #expect(try h.berth(["run", "--rm", "--restart", "always", "busybox", "true"]).status == 125)  // docker: conflicting options
+            #expect(try await h.berth(["inspect", "-f", "{{.State.Status}} {{.RestartCount}}", "loop"]).out == "exited \(count)")
+            #expect(try await h.berth(["run", "--rm", "--restart", "always", "busybox", "true"]).status == 125)  // docker: conflicting options
         }
     }
 
     @Test func jsonFileLogRotatesAndKeepsTheNewestLinesInOrder() async throws {
         try await withEngine { h in
-            let run = try h.berth(["run", "--name", "chatty", "--log-opt", "max-size=2k", "--log-opt", "max-file=2", "busybox",
+            let run = try await h.berth(["run", "--name", "chatty", "--log-opt", "max-size=2k", "--log-opt", "max-file=2", "busybox",
                                    "sh", "-c", "i=0; while [ $i -lt 300 ]; do echo line-$i; i=$((i+1)); done"])
             #expect(run.status == 0)
-            let path = try h.berth(["inspect", "-f", "{{.LogPath}}", "chatty"]).out.trimmingCharacters(in: .whitespacesAndNewlines)
+            let path = try await h.berth(["inspect", "-f", "{{.LogPath}}", "chatty"]).out.trimmingCharacters(in: .whitespacesAndNewlines)
             #expect(FileManager.default.fileExists(atPath: path + ".1"))
             #expect(!FileManager.default.fileExists(atPath: path + ".2"))
-            let kept = try h.berth(["logs", "chatty"]).out.split(separator: "\n").map(String.init)
+            let kept = try await h.berth(["logs", "chatty"]).out.split(separator: "\n").map(String.init)
             #expect(kept.last == "line-299")
             let numbers = kept.compactMap { Int($0.dropFirst("line-".count)) }
             #expect(numbers == Array((300 - numbers.count)..<300))  // a contiguous, ordered tail
             #expect(numbers.count > 10 && numbers.count < 300)
-            #expect(try h.berth(["logs", "--tail", "3", "chatty"]).out == "line-297\nline-298\nline-299\n")
+            #expect(try await h.berth(["logs", "--tail", "3", "chatty"]).out == "line-297\nline-298\nline-299\n")
 
             // Rotations that drop nothing: attach and logs see every line once, in order, across files.
-            let all = try h.berth(["run", "--name", "kept", "--log-opt", "max-size=4k", "--log-opt", "max-file=9", "busybox",
+            let all = try await h.berth(["run", "--name", "kept", "--log-opt", "max-size=4k", "--log-opt", "max-file=9", "busybox",
                                    "sh", "-c", "i=0; while [ $i -lt 300 ]; do echo line-$i; i=$((i+1)); done"])
             let expected = (0..<300).map { "line-\($0)\n" }.joined()
             #expect(all.out == expected)
-            #expect(try h.berth(["logs", "kept"]).out == expected)
-            let keptPath = try h.berth(["inspect", "-f", "{{.LogPath}}", "kept"]).out.trimmingCharacters(in: .whitespacesAndNewlines)
+            #expect(try await h.berth(["logs", "kept"]).out == expected)
+            let keptPath = try await h.berth(["inspect", "-f", "{{.LogPath}}", "kept"]).out.trimmingCharacters(in: .whitespacesAndNewlines)
             #expect(FileManager.default.fileExists(atPath: keptPath + ".3"))
         }
     }

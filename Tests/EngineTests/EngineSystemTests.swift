@@ -11,20 +11,20 @@ import Glibc
 @Suite(.serialized) struct EngineSystemTests {
     @Test func statsInfoAndLimits() async throws {
         try await withEngine { h in
-            #expect(try h.berth(["run", "-d", "--name", "busy", "--memory", "64m", "--pids-limit", "50", "busybox",
+            #expect(try await h.berth(["run", "-d", "--name", "busy", "--memory", "64m", "--pids-limit", "50", "busybox",
                                  "sh", "-c", "while true; do :; done"]).status == 0)
-            let stats = try h.berth(["stats", "--no-stream", "--format", "{{.Name}}|{{.MemUsage}}|{{.PIDs}}|{{.CPUPerc}}", "busy"]).out
+            let stats = try await h.berth(["stats", "--no-stream", "--format", "{{.Name}}|{{.MemUsage}}|{{.PIDs}}|{{.CPUPerc}}", "busy"]).out
             let fields = stats.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "|").map(String.init)
             #expect(fields.count == 4 && fields[0] == "busy" && fields[1].hasSuffix("/ 64MiB") && fields[2] == "1", "\(stats)")
             #expect((Double(fields.last?.dropLast() ?? "") ?? 0) > 20, "a busy loop uses CPU: \(stats)")
-            let limits = try h.berth(["run", "--rm", "--ulimit", "nofile=100:200", "busybox", "sh", "-c", "ulimit -n; ulimit -Hn"])
+            let limits = try await h.berth(["run", "--rm", "--ulimit", "nofile=100:200", "busybox", "sh", "-c", "ulimit -n; ulimit -Hn"])
             #expect(limits.out == "100\n200\n", "\(limits.err)")
-            #expect(try h.berth(["run", "--rm", "--ulimit", "nofile=300:200", "busybox", "true"]).status == 125)
-            let info = try h.berth(["info", "--format", "{{.Containers}} {{.ContainersRunning}} {{.Images}} {{.Driver}}"]).out
+            #expect(try await h.berth(["run", "--rm", "--ulimit", "nofile=300:200", "busybox", "true"]).status == 125)
+            let info = try await h.berth(["info", "--format", "{{.Containers}} {{.ContainersRunning}} {{.Images}} {{.Driver}}"]).out
             #expect(info == "1 1 1 overlayfs\n")
-            let df = try h.berth(["system", "df", "--format", "{{.Type}} {{.TotalCount}} {{.Active}}"]).out.split(separator: "\n")
+            let df = try await h.berth(["system", "df", "--format", "{{.Type}} {{.TotalCount}} {{.Active}}"]).out.split(separator: "\n")
             #expect(df.prefix(2) == ["Images 1 1", "Containers 1 1"])
-            let json = try h.berth(["ps", "--format", "json"]).out
+            let json = try await h.berth(["ps", "--format", "json"]).out
             let object = try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any]
             #expect(object?["Names"] as? String == "busy" && object?["State"] as? String == "running")
         }
@@ -32,44 +32,44 @@ import Glibc
 
     @Test func tagHistorySaveLoadAndPrune() async throws {
         try await withEngine { h in
-            #expect(try h.berth(["tag", "busybox", "example/tool:1.0"]).status == 0)
-            let images = try h.berth(["images", "--format", "{{.Repository}}:{{.Tag}} {{.ID}}"]).out.split(separator: "\n")
+            #expect(try await h.berth(["tag", "busybox", "example/tool:1.0"]).status == 0)
+            let images = try await h.berth(["images", "--format", "{{.Repository}}:{{.Tag}} {{.ID}}"]).out.split(separator: "\n")
             #expect(images.count == 2 && Set(images.map { $0.split(separator: " ")[1] }).count == 1)  // one image, two names
-            #expect(try h.berth(["run", "--rm", "example/tool:1.0", "echo", "tagged"]).out == "tagged\n")
-            let history = try h.berth(["history", "--format", "{{.CreatedBy}}|{{.Size}}", "busybox"]).out
+            #expect(try await h.berth(["run", "--rm", "example/tool:1.0", "echo", "tagged"]).out == "tagged\n")
+            let history = try await h.berth(["history", "--format", "{{.CreatedBy}}|{{.Size}}", "busybox"]).out
             #expect(history.contains("make-test-image") && history.contains("MB"), "\(history)")
 
             let archive = "\(h.work)/saved.tar"
-            #expect(try h.berth(["save", "-o", archive, "example/tool:1.0"]).status == 0)
-            #expect(try h.berth(["rmi", "example/tool:1.0"]).out == "Untagged: example/tool:1.0\n")  // busybox keeps the image
-            #expect(try h.berth(["rmi", "busybox"]).out.contains("Deleted: sha256:"))
-            #expect(try h.berth(["load", "-i", archive]).out == "Loaded image: example/tool:1.0\n")
-            #expect(try h.berth(["run", "--rm", "example/tool:1.0", "echo", "reloaded"]).out == "reloaded\n")
+            #expect(try await h.berth(["save", "-o", archive, "example/tool:1.0"]).status == 0)
+            #expect(try await h.berth(["rmi", "example/tool:1.0"]).out == "Untagged: example/tool:1.0\n")  // busybox keeps the image
+            #expect(try await h.berth(["rmi", "busybox"]).out.contains("Deleted: sha256:"))
+            #expect(try await h.berth(["load", "-i", archive]).out == "Loaded image: example/tool:1.0\n")
+            #expect(try await h.berth(["run", "--rm", "example/tool:1.0", "echo", "reloaded"]).out == "reloaded\n")
 
-            #expect(try h.berth(["create", "--name", "stopped", "example/tool:1.0", "true"]).status == 0)
-            #expect(try h.berth(["run", "-d", "--name", "live", "example/tool:1.0", "sleep", "1000"]).status == 0)
-            let pruned = try h.berth(["container", "prune", "-f"])
+            #expect(try await h.berth(["create", "--name", "stopped", "example/tool:1.0", "true"]).status == 0)
+            #expect(try await h.berth(["run", "-d", "--name", "live", "example/tool:1.0", "sleep", "1000"]).status == 0)
+            let pruned = try await h.berth(["container", "prune", "-f"])
             #expect(pruned.out.hasPrefix("Deleted Containers:\n") && pruned.out.contains("Total reclaimed space"))
-            #expect(try h.berth(["ps", "-a", "--format", "{{.Names}}"]).out == "live\n")
-            #expect(try h.berth(["image", "prune", "-a", "-f"]).out.contains("untagged") == false)  // in use by "live"
-            #expect(try h.berth(["rm", "-f", "live"]).status == 0)
-            #expect(try h.berth(["system", "prune", "-a", "-f"]).out.contains("untagged: example/tool:1.0"))
-            #expect(try h.berth(["images", "-q"]).out.isEmpty)
+            #expect(try await h.berth(["ps", "-a", "--format", "{{.Names}}"]).out == "live\n")
+            #expect(try await h.berth(["image", "prune", "-a", "-f"]).out.contains("untagged") == false)  // in use by "live"
+            #expect(try await h.berth(["rm", "-f", "live"]).status == 0)
+            #expect(try await h.berth(["system", "prune", "-a", "-f"]).out.contains("untagged: example/tool:1.0"))
+            #expect(try await h.berth(["images", "-q"]).out.isEmpty)
         }
     }
 
     @Test func userNamesResolveInTheContainersOwnFiles() async throws {
         try await withEngine { h in
-            let nobody = try h.berth(["run", "--rm", "-u", "nobody", "busybox", "id"]).out
+            let nobody = try await h.berth(["run", "--rm", "-u", "nobody", "busybox", "id"]).out
             #expect(nobody.hasPrefix("uid=65534(nobody) gid=65534(nogroup)"), "\(nobody)")
-            #expect(try h.berth(["run", "--rm", "-u", "nobody:root", "busybox", "sh", "-c", "id -u; id -g"]).out == "65534\n0\n")
-            #expect(try h.berth(["run", "--rm", "-u", "65534", "busybox", "id", "-g"]).out == "65534\n")  // uid found: its gid
-            let unknown = try h.berth(["run", "--rm", "-u", "nosuchuser", "busybox", "true"])
+            #expect(try await h.berth(["run", "--rm", "-u", "nobody:root", "busybox", "sh", "-c", "id -u; id -g"]).out == "65534\n0\n")
+            #expect(try await h.berth(["run", "--rm", "-u", "65534", "busybox", "id", "-g"]).out == "65534\n")  // uid found: its gid
+            let unknown = try await h.berth(["run", "--rm", "-u", "nosuchuser", "busybox", "true"])
             #expect(unknown.status == 125 && unknown.err.contains("unable to find user nosuchuser"))
-            #expect(try h.berth(["ps", "-aq"]).out.isEmpty)
-            #expect(try h.berth(["run", "-d", "--name", "asnobody", "-u", "nobody", "busybox", "sleep", "1000"]).status == 0)
-            #expect(try h.berth(["exec", "asnobody", "id", "-u"]).out == "65534\n")
-            #expect(try h.berth(["exec", "-u", "root", "asnobody", "id", "-u"]).out == "0\n")
+            #expect(try await h.berth(["ps", "-aq"]).out.isEmpty)
+            #expect(try await h.berth(["run", "-d", "--name", "asnobody", "-u", "nobody", "busybox", "sleep", "1000"]).status == 0)
+            #expect(try await h.berth(["exec", "asnobody", "id", "-u"]).out == "65534\n")
+            #expect(try await h.berth(["exec", "-u", "root", "asnobody", "id", "-u"]).out == "0\n")
         }
     }
 
@@ -90,7 +90,7 @@ import Glibc
                 _ = try? Spawn.waitForExit(pid)
             }
             try await Task.sleep(for: .milliseconds(500))
-            #expect(try h.berth(["run", "--rm", "--name", "watched", "busybox", "sh", "-c", "exit 3"]).status == 3)
+            #expect(try await h.berth(["run", "--rm", "--name", "watched", "busybox", "sh", "-c", "exit 3"]).status == 3)
             let expected = ["create watched", "start watched", "die watched", "destroy watched"]
             #expect(await eventually {
                 let lines = ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)

@@ -13,6 +13,7 @@ final class TerminalSession {
     let master: Int32
     let pid: Int32
     private var seen: [UInt8] = []
+    private var reaped = false
 
     init(_ h: EngineHarness, _ arguments: [String], rows: UInt16 = 30, columns: UInt16 = 100) throws {
         master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC)
@@ -35,7 +36,10 @@ final class TerminalSession {
     }
 
     deinit {
-        kill(pid, SIGKILL)
+        if !reaped {
+            kill(pid, SIGKILL)
+            _ = try? Spawn.waitForExit(pid)
+        }
         close(master)
     }
 
@@ -65,8 +69,13 @@ final class TerminalSession {
     }
 
     /// The exit status of `berth`.
-    func exitStatus() throws -> Int32 {
-        let status = try Spawn.waitForExit(pid)
+    /// The exit status of `berth` (waited for on a thread, off Swift's cooperative pool).
+    func exitStatus() async throws -> Int32 {
+        let pid = self.pid
+        let status = try await withCheckedThrowingContinuation { continuation in
+            Thread { continuation.resume(with: Result { try Spawn.waitForExit(pid) }) }.start()
+        }
+        reaped = true
         if case .exited(let code) = status { return code }
         return -1
     }
@@ -85,43 +94,43 @@ final class TerminalSession {
             #expect(await session.expect("40 120"))
             session.type("\u{10}\u{11}")  // ctrl-p ctrl-q
             #expect(await session.expect("read escape sequence"))
-            #expect(try session.exitStatus() == 0)
-            #expect(try h.berth(["inspect", "-f", "{{.State.Status}}", "shell"]).out == "running\n")
+            #expect(try await session.exitStatus() == 0)
+            #expect(try await h.berth(["inspect", "-f", "{{.State.Status}}", "shell"]).out == "running\n")
 
             let again = try TerminalSession(h, ["attach", "shell"])
             try await Task.sleep(for: .milliseconds(300))
             again.type("echo back-$((40+2))\r")
             #expect(await again.expect("back-42"))
             again.type("exit 3\r")
-            #expect(try again.exitStatus() == 3)
-            #expect(try h.berth(["inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}", "shell"]).out == "exited 3\n")
+            #expect(try await again.exitStatus() == 3)
+            #expect(try await h.berth(["inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}", "shell"]).out == "exited 3\n")
         }
     }
 
     @Test func execItAndStdinThroughAPipe() async throws {
         try await withEngine { h in
-            let piped = try h.berth(["run", "-i", "--rm", "busybox", "sh", "-c", "read x; echo got:$x; exit 2"], stdin: "hello\n")
+            let piped = try await h.berth(["run", "-i", "--rm", "busybox", "sh", "-c", "read x; echo got:$x; exit 2"], stdin: "hello\n")
             #expect(piped.status == 2 && piped.out == "got:hello\n")
-            let cat = try h.berth(["run", "-i", "--rm", "busybox", "cat"], stdin: "one\ntwo\n")
+            let cat = try await h.berth(["run", "-i", "--rm", "busybox", "cat"], stdin: "one\ntwo\n")
             #expect(cat.status == 0 && cat.out == "one\ntwo\n")  // the pipe's end closes the container's stdin
 
-            #expect(try h.berth(["run", "-d", "--name", "box", "busybox", "sleep", "1000"]).status == 0)
+            #expect(try await h.berth(["run", "-d", "--name", "box", "busybox", "sleep", "1000"]).status == 0)
             let exec = try TerminalSession(h, ["exec", "-it", "box", "sh"])
             exec.type("tty; echo in-$((1+1))\r")
             #expect(await exec.expect("/dev/pts/"))
             #expect(await exec.expect("in-2"))
             exec.type("exit 5\r")
-            #expect(try exec.exitStatus() == 5)
-            let fed = try h.berth(["exec", "-i", "box", "sh", "-c", "read y; echo exec:$y"], stdin: "fed\n")
+            #expect(try await exec.exitStatus() == 5)
+            let fed = try await h.berth(["exec", "-i", "box", "sh", "-c", "read y; echo exec:$y"], stdin: "fed\n")
             #expect(fed.out == "exec:fed\n")
-            let plain = try h.berth(["exec", "box", "sh", "-c", "echo out; echo err >&2; exit 4"])
+            let plain = try await h.berth(["exec", "box", "sh", "-c", "echo out; echo err >&2; exit 4"])
             #expect(plain.status == 4 && plain.out == "out\n" && plain.err == "err\n")
-            #expect(try h.berth(["exec", "box", "no-such-program"]).status == 127)
-            #expect(try h.berth(["pause", "box"]).status == 0)
-            #expect(try h.berth(["exec", "box", "true"]).err.contains("is paused"))
-            #expect(try h.berth(["unpause", "box"]).status == 0)
-            #expect(try h.berth(["rename", "box", "crate"]).status == 0)
-            let top = try h.berth(["top", "crate"]).out.split(separator: "\n")
+            #expect(try await h.berth(["exec", "box", "no-such-program"]).status == 127)
+            #expect(try await h.berth(["pause", "box"]).status == 0)
+            #expect(try await h.berth(["exec", "box", "true"]).err.contains("is paused"))
+            #expect(try await h.berth(["unpause", "box"]).status == 0)
+            #expect(try await h.berth(["rename", "box", "crate"]).status == 0)
+            let top = try await h.berth(["top", "crate"]).out.split(separator: "\n")
             #expect(top.first?.hasPrefix("UID") == true && top.contains { $0.hasSuffix("sleep 1000") })
         }
     }

@@ -143,20 +143,20 @@ import Testing
 
     @Test func theDefaultProfileStopsNamespacesAndMountsButNotOrdinaryWork() async throws {
         try await withEngine { h in
-            let status = try h.berth(["run", "--rm", "busybox", "grep", "^Seccomp:", "/proc/self/status"])
+            let status = try await h.berth(["run", "--rm", "busybox", "grep", "^Seccomp:", "/proc/self/status"])
             #expect(status.status == 0 && status.out == "Seccomp:\t2\n", "\(status.err)")
             // A user namespace needs no capability: only the filter refuses it.
-            let userns = try h.berth(["run", "--rm", "busybox", "unshare", "-U", "true"])
+            let userns = try await h.berth(["run", "--rm", "busybox", "unshare", "-U", "true"])
             #expect(userns.status != 0 && userns.err.contains("Operation not permitted"), "\(userns.status) \(userns.err)")
-            let mountns = try h.berth(["run", "--rm", "busybox", "unshare", "-m", "true"])
+            let mountns = try await h.berth(["run", "--rm", "busybox", "unshare", "-m", "true"])
             #expect(mountns.status != 0 && mountns.err.contains("Operation not permitted"), "\(mountns.err)")
-            let mount = try h.berth(["run", "--rm", "busybox", "mount", "-t", "tmpfs", "none", "/tmp"])
+            let mount = try await h.berth(["run", "--rm", "busybox", "mount", "-t", "tmpfs", "none", "/tmp"])
             #expect(mount.status != 0 && mount.err.contains("permission denied"), "\(mount.err)")  // busybox's words for EPERM
-            let ordinary = try h.berth(["run", "--rm", "busybox", "sh", "-c", "ls / >/dev/null && id -u && sleep 0.1 && "
+            let ordinary = try await h.berth(["run", "--rm", "busybox", "sh", "-c", "ls / >/dev/null && id -u && sleep 0.1 && "
                                         + "wget -h 2>&1 | grep -c Usage; echo x | tee /tmp/f >/dev/null; cat /tmp/f"])
             #expect(ordinary.status == 0 && ordinary.out == "0\n1\nx\n", "\(ordinary.out) \(ordinary.err)")
             // Fork, threads of a shell pipeline, a non-root user: all through the filter.
-            let user = try h.berth(["run", "--rm", "-u", "1000:1000", "busybox", "sh", "-c", "id -u; (sleep 0.1 &) ; wait; echo ok"])
+            let user = try await h.berth(["run", "--rm", "-u", "1000:1000", "busybox", "sh", "-c", "id -u; (sleep 0.1 &) ; wait; echo ok"])
             #expect(user.status == 0 && user.out == "1000\nok\n", "\(user.err)")
         }
     }
@@ -166,12 +166,12 @@ import Testing
             let script = "unshare -m true && mount -t tmpfs none /tmp && touch /tmp/x && grep -c ' /tmp tmpfs ' /proc/mounts"
             for flags in [["--privileged"], ["--security-opt", "seccomp=unconfined", "--cap-add", "SYS_ADMIN"],
                           ["--cap-add", "SYS_ADMIN"]] {
-                let run = try h.berth(["run", "--rm"] + flags + ["busybox", "sh", "-c", script])
+                let run = try await h.berth(["run", "--rm"] + flags + ["busybox", "sh", "-c", script])
                 #expect(run.status == 0 && run.out == "1\n", "\(flags): \(run.err)")
             }
-            let privileged = try h.berth(["run", "--rm", "--privileged", "busybox", "grep", "^Seccomp:", "/proc/self/status"])
+            let privileged = try await h.berth(["run", "--rm", "--privileged", "busybox", "grep", "^Seccomp:", "/proc/self/status"])
             #expect(privileged.out == "Seccomp:\t0\n")
-            let unconfined = try h.berth(["run", "--rm", "--security-opt", "seccomp=unconfined", "busybox", "sh", "-c",
+            let unconfined = try await h.berth(["run", "--rm", "--security-opt", "seccomp=unconfined", "busybox", "sh", "-c",
                                           "grep ^Seccomp: /proc/self/status; unshare -U true && echo userns"])
             #expect(unconfined.out == "Seccomp:\t0\nuserns\n", "\(unconfined.err)")
         }
@@ -185,29 +185,29 @@ import Testing
              "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1, "comment": "no new directories"}]}
             """.write(toFile: path, atomically: true, encoding: .utf8)
             let option = ["--security-opt", "seccomp=\(path)"]
-            let denied = try h.berth(["run", "--rm"] + option + ["busybox", "mkdir", "/x"])
+            let denied = try await h.berth(["run", "--rm"] + option + ["busybox", "mkdir", "/x"])
             #expect(denied.status != 0 && denied.err.contains("Operation not permitted"), "\(denied.err)")
-            let rest = try h.berth(["run", "--rm"] + option + ["busybox", "sh", "-c",
+            let rest = try await h.berth(["run", "--rm"] + option + ["busybox", "sh", "-c",
                                     "touch /y && ls /y && id -u && unshare -U true && grep ^Seccomp: /proc/self/status"])
             #expect(rest.status == 0 && rest.out == "/y\n0\nSeccomp:\t2\n", "\(rest.err)")
 
             // The profile is stored with the container: removing the file changes nothing.
-            let created = try h.berth(["create", "--name", "later"] + option + ["busybox", "mkdir", "/z"])
+            let created = try await h.berth(["create", "--name", "later"] + option + ["busybox", "mkdir", "/z"])
             #expect(created.status == 0, "\(created.err)")
             try FileManager.default.removeItem(atPath: path)
-            let stored = try h.berth(["inspect", "-f", "{{json .HostConfig.SecurityOpt}}", "later"]).out
+            let stored = try await h.berth(["inspect", "-f", "{{json .HostConfig.SecurityOpt}}", "later"]).out
             #expect(stored.contains("no new directories"), "\(stored)")
-            let started = try h.berth(["start", "-a", "later"])
+            let started = try await h.berth(["start", "-a", "later"])
             #expect(started.status != 0 && started.err.contains("Operation not permitted"), "\(started.err)")
 
             // Refused at create, with the reason: a file that is gone, a bad profile.
-            let missing = try h.berth(["run", "--rm"] + option + ["busybox", "true"])
+            let missing = try await h.berth(["run", "--rm"] + option + ["busybox", "true"])
             #expect(missing.status == 125 && missing.err.contains("opening seccomp profile \(path) failed"), "\(missing.err)")
             try #"{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["mkdir"], "action": "DENY"}]}"#
                 .write(toFile: path, atomically: true, encoding: .utf8)
-            let bad = try h.berth(["run", "--rm"] + option + ["busybox", "true"])
+            let bad = try await h.berth(["run", "--rm"] + option + ["busybox", "true"])
             #expect(bad.status == 125 && bad.err.contains("syscalls[0].action \"DENY\" is not a seccomp action"), "\(bad.err)")
-            #expect(try h.berth(["ps", "-aq"]).out.split(separator: "\n").count == 1)  // only "later"
+            #expect(try await h.berth(["ps", "-aq"]).out.split(separator: "\n").count == 1)  // only "later"
         }
     }
 }

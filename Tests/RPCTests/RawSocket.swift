@@ -24,7 +24,9 @@ final class RawSocket {
             close(fd)
             throw CoreError(SystemCallFailure(call: "connect", path: path, errno: e))
         }
-        var tv = timeval(tv_sec: 10, tv_usec: 0)
+        // Generous: the server's deadline timer runs on Swift's cooperative pool, which the whole
+        // test process shares with tests that block it (sync tests waiting for child processes).
+        var tv = timeval(tv_sec: 60, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
     }
 
