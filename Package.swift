@@ -118,7 +118,7 @@ let package = Package(
 
         // --- berth-engine (dockerd's place) and berth (the docker CLI's).
         .target(name: "EngineCore", dependencies: [
-            "API", "RPC", "RPCNIO", "Errdefs", "Sys", "Images", "OCI", "Records", "Digest", "Cgroups",
+            "API", "RPC", "RPCNIO", "Errdefs", "Sys", "Images", "Archive", "OCI", "Records", "Digest", "Cgroups",
             .product(name: "SwiftProtobuf", package: "swift-protobuf"), .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "berth-engine", dependencies: [
@@ -126,7 +126,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "BerthCLI", dependencies: [
-            "API", "RPC", "RPCNIO", "Errdefs", "Sys", .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            "API", "RPC", "RPCNIO", "Errdefs", "Sys", "Archive", "Images", .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "berth", dependencies: ["BerthCLI"]),
@@ -150,7 +150,7 @@ let package = Package(
             .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         ]),
         .testTarget(name: "EngineTests", dependencies: [
-            "EngineCore", "BerthCLI", "API", "RPC", "RPCNIO", "Sys", "Errdefs",
+            "EngineCore", "BerthCLI", "API", "RPC", "RPCNIO", "Sys", "Errdefs", "Archive", "Images",
             .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         ]),
         .testTarget(name: "ShimTests", dependencies: [

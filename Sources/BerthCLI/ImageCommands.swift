@@ -103,7 +103,7 @@ struct ImageCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "image", abstract: "Manage images.",
         subcommands: [ImagesCommand.self, LoadCommand.self, RemoveImageCommand.self, ImageInspectCommand.self,
-                      TagCommand.self, HistoryCommand.self, SaveCommand.self, ImagePruneCommand.self])
+                      TagCommand.self, HistoryCommand.self, SaveCommand.self, ImagePruneCommand.self, ImportCommand.self])
 }
 
 struct ImageInspectCommand: AsyncParsableCommand {
@@ -120,7 +120,7 @@ struct ContainerCommand: AsyncParsableCommand {
         subcommands: [PsCommand.self, RunCommand.self, CreateCommand.self, StartCommand.self, StopCommand.self, KillCommand.self,
                       RestartCommand.self, RemoveCommand.self, WaitCommand.self, LogsCommand.self, ContainerInspectCommand.self,
                       ExecCommand.self, PauseCommand.self, UnpauseCommand.self, RenameCommand.self, TopCommand.self,
-                      StatsCommand.self, ContainerPruneCommand.self, AttachCommand.self])
+                      StatsCommand.self, ContainerPruneCommand.self, AttachCommand.self, CopyCommand.self, ExportCommand.self])
 }
 
 struct ContainerInspectCommand: AsyncParsableCommand {

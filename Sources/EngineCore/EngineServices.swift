@@ -20,6 +20,7 @@ extension Engine {
         registerContainers(on: &registry)
         registerImages(on: &registry)
         registerSystem(on: &registry)
+        registerFilesystem(on: &registry)
         registry.serverStreaming(EngineAPI.events, "Subscribe") { [self] (request: Engine_SubscribeRequest, _, writer: TypedWriter<Engine_Event>) in
             let until = request.hasUntil ? request.until.date : nil
             for await event in try await events.subscribe(request) {
