@@ -87,6 +87,19 @@ import Testing
         }
     }
 
+    @Test func logsFollowUntilTheContainerExits() async throws {
+        try await withEngine { h in
+            #expect(try await h.berth(["run", "-d", "--name", "ticker", "busybox", "sh", "-c",
+                                       "for i in 1 2 3; do echo tick-$i; sleep 0.3; done; echo done >&2"]).status == 0)
+            let followed = try await h.berth(["logs", "-f", "ticker"])  // returns once the container has exited
+            #expect(followed.out == "tick-1\ntick-2\ntick-3\n" && followed.err == "done\n")
+            let stamped = try await h.berth(["logs", "-t", "--tail", "1", "ticker"]).err
+            #expect(stamped.hasSuffix("Z done\n") && stamped.count > 30, "\(stamped)")
+            #expect(try await h.berth(["logs", "--since", "1h", "ticker"]).out.contains("tick-1"))
+            #expect(try await h.berth(["logs", "--until", "1h", "ticker"]).out.isEmpty)  // an hour ago: nothing yet
+        }
+    }
+
     @Test func namesAreUniqueAndGenerated() async throws {
         try await withEngine { h in
             #expect(try await h.berth(["create", "--name", "one", "busybox", "true"]).status == 0)
