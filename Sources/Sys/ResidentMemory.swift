@@ -1,16 +1,18 @@
-// ResidentMemory: gives back what an idle shim keeps resident but does not use. The kernel maps
+// ResidentMemory: gives back what an idle process keeps resident but does not use. The kernel maps
 // a whole 64 KiB window of the binary's code around every page that is touched (fault-around),
-// so after Create and Start most of the 7 MB of code counts in the shim's RSS while its idle loop
-// needs a few pages of it. Dropping the page-table entries of the read-only code mappings
-// (madvise MADV_DONTNEED) is harmless — the pages stay in the page cache and fault back in on the
-// next call — and only code is touched: writable or relocated mappings could hold private data.
+// so after a few calls most of a binary's code counts in its RSS while its idle loop needs a few
+// pages of it. Dropping the page-table entries of the read-only code mappings (madvise
+// MADV_DONTNEED) is harmless — the pages stay in the page cache and fault back in on the next
+// call — and only code is touched: writable or relocated mappings could hold private data.
 import Glibc
 
 public enum ResidentMemory {
     /// Drops this process's resident code pages (r-xp file mappings). Returns the bytes advised.
     @discardableResult
     public static func releaseCode() -> Int {
-        guard let maps = try? AtomicFile.read("/proc/self/maps", limit: 1 << 20) else { return 0 }
+        guard let maps = try? FileDescriptor.open("/proc/self/maps", flags: O_RDONLY).readToEnd(limit: 1 << 20) else {
+            return 0
+        }
         var ranges: [(start: UInt, length: Int)] = []
         for line in String(decoding: maps, as: UTF8.self).split(separator: "\n") {
             let fields = line.split(separator: " ", omittingEmptySubsequences: true)
