@@ -4,6 +4,7 @@
 // pages of it. Dropping the page-table entries of the read-only code mappings (madvise
 // MADV_DONTNEED) is harmless — the pages stay in the page cache and fault back in on the next
 // call — and only code is touched: writable or relocated mappings could hold private data.
+import CLinux
 import Glibc
 
 public enum ResidentMemory {
@@ -31,5 +32,12 @@ public enum ResidentMemory {
             }
         }
         return released
+    }
+
+    /// Caps glibc's malloc arenas. By default every thread that allocates gets an arena of its own,
+    /// up to 8 per core, and each arena keeps the pages of the blocks freed in it; a daemon whose
+    /// threads are mostly idle needs one. Call before other threads start (arenas made stay).
+    public static func limitMallocArenas(to count: Int32) {
+        _ = berth_malloc_arena_max(count)
     }
 }

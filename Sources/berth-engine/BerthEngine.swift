@@ -5,9 +5,17 @@ import ArgumentParser
 import EngineCore
 import Foundation
 import Logging
+import RPCNIO
 import Systemd
 
 @main
+enum Main {
+    static func main() async {
+        DaemonMemory.configure()  // before any other thread starts
+        await BerthEngine.main()
+    }
+}
+
 struct BerthEngine: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "berth-engine",

@@ -3,10 +3,18 @@
 import ArgumentParser
 import Foundation
 import Logging
+import RPCNIO
 import SupervisorCore
 import Systemd
 
 @main
+enum Main {
+    static func main() async {
+        DaemonMemory.configure()  // before any other thread starts
+        await BerthSupervisor.main()
+    }
+}
+
 struct BerthSupervisor: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "berth-supervisor",

@@ -11,5 +11,6 @@
 #include "berth_cmsg.h"
 #include "berth_spawn.h"
 #include "berth_bpf.h"
+#include "berth_malloc.h"
 
 #endif /* CLINUX_H */
