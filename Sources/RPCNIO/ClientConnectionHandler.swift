@@ -27,6 +27,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     /// Sends a Request and registers how its answer is delivered. Runs on the event loop.
     func start(service: String, method: String, payload: [UInt8], kind: CallKind, timeout: Duration?,
                metadata: Metadata, answer: Pending) throws -> UInt32 {
+        RPCActivity.note()
         if let closedError { throw closedError }
         guard let context else { throw CoreError(.unavailable, "ttrpc: closed") }
         let (sid, bytes) = try machine.startCall(service: service, method: method, payload: payload, kind: kind,
@@ -66,6 +67,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        RPCActivity.note()
         let buffer = unwrapInboundIn(data)
         for event in machine.receive(buffer.readableBytesView) {
             switch event {

@@ -4,6 +4,8 @@
 // pages of it. Dropping the page-table entries of the read-only code mappings (madvise
 // MADV_DONTNEED) is harmless — the pages stay in the page cache and fault back in on the next
 // call — and only code is touched: writable or relocated mappings could hold private data.
+// berth-shim does this after a second of quiet; berth-engine and berth-supervisor too, with the
+// malloc heap's free pages (RPCNIO's DaemonMemory).
 import CLinux
 import Glibc
 
@@ -32,6 +34,13 @@ public enum ResidentMemory {
             }
         }
         return released
+    }
+
+    /// Returns the malloc heap's free pages to the kernel (glibc's malloc_trim: every arena, not
+    /// only the top of the main one, which is all glibc trims by itself). Nothing allocated
+    /// moves; a later allocation there faults in fresh zero pages.
+    public static func releaseFreeHeap() {
+        _ = berth_malloc_trim()
     }
 
     /// Caps glibc's malloc arenas. By default every thread that allocates gets an arena of its own,

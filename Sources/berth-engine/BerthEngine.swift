@@ -77,6 +77,9 @@ struct BerthEngine: AsyncParsableCommand {
         }
         _ = try await EngineDaemon.start(config: config, socketPath: socketPath, listenFD: listenFD, group: group, logger: logger)
         _ = try? SystemdNotifier.ready()
+        // Serve until killed; after each busy spell, give back the code and heap pages idling does
+        // not need.
+        await DaemonMemory.releaseWhenIdle()
         while true { try await Task.sleep(for: .seconds(3600)) }
     }
 }

@@ -51,7 +51,9 @@ struct BerthSupervisor: AsyncParsableCommand {
                                         logger: logger)
         _ = try await supervisor.start()
         _ = try? SystemdNotifier.ready()
-        // Serve until killed: the server's tasks run on NIO's threads.
+        // Serve until killed (the server's tasks run on NIO's threads); after each busy spell, give
+        // back the code and heap pages idling does not need.
+        await DaemonMemory.releaseWhenIdle()
         while true { try await Task.sleep(for: .seconds(3600)) }
     }
 }
