@@ -19,8 +19,14 @@ final class ClientConnectionHandler: ChannelInboundHandler {
 
     private var machine = ClientConnection()
     private var pending: [UInt32: Pending] = [:]
+    /// The deadline timers of calls with a timeout, cancelled when the call ends so that no timer
+    /// outlives its call (each would hold this handler and wake the loop for nothing).
+    private var deadlines: [UInt32: Scheduled<Void>] = [:]
     private var context: ChannelHandlerContext?
     private var closedError: CoreError?
+
+    /// How many deadline timers are armed (tests: a finished call leaves none).
+    var armedDeadlines: Int { deadlines.count }
 
     func handlerAdded(context: ChannelHandlerContext) { self.context = context }
 
@@ -40,7 +46,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
             let (s, atto) = (timeout + grace).components
             let nanos = s * 1_000_000_000 + atto / 1_000_000_000
             let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
-            context.eventLoop.scheduleTask(in: .nanoseconds(nanos)) {
+            deadlines[sid] = context.eventLoop.scheduleTask(in: .nanoseconds(nanos)) {
                 bound.value.fail(sid, CoreError(.deadlineExceeded, "context deadline exceeded"))
             }
         }
@@ -59,6 +65,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     /// Fails one call (deadline, cancellation) and forgets its stream.
     func fail(_ sid: UInt32, _ error: CoreError) {
         guard let answer = pending.removeValue(forKey: sid) else { return }
+        deadlines.removeValue(forKey: sid)?.cancel()
         machine.forget(streamID: sid)
         switch answer {
         case .single(let promise): promise.fail(error)
@@ -72,6 +79,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
         for event in machine.receive(buffer.readableBytesView) {
             switch event {
             case .response(let sid, let result):
+                deadlines.removeValue(forKey: sid)?.cancel()
                 switch pending.removeValue(forKey: sid) {
                 case .single(let promise)?:
                     promise.completeWith(result.mapError { $0 as any Error })
@@ -83,6 +91,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
             case .data(let sid, let payload):
                 if case .stream(let continuation)? = pending[sid] { continuation.yield(payload) }
             case .endOfStream(let sid):
+                deadlines.removeValue(forKey: sid)?.cancel()
                 switch pending.removeValue(forKey: sid) {
                 case .stream(let continuation)?: continuation.finish()
                 case .single(let promise)?: promise.succeed([])
@@ -110,6 +119,8 @@ final class ClientConnectionHandler: ChannelInboundHandler {
         if closedError == nil { closedError = error }
         let waiting = pending
         pending = [:]
+        for (_, deadline) in deadlines { deadline.cancel() }
+        deadlines = [:]
         for (_, answer) in waiting {
             switch answer {
             case .single(let promise): promise.fail(error)

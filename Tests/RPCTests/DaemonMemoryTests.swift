@@ -1,5 +1,5 @@
 // DaemonMemory's idle detection (QuietSpell, RPCActivity) and the releases it triggers, which must
-// leave a working process behind.
+// leave a working process behind; and no timer of a finished call left to wake an idle daemon.
 import Errdefs
 import RPC
 @testable import RPCNIO
@@ -39,5 +39,27 @@ import Testing
         try? await Task.sleep(for: .milliseconds(50))
         task.cancel()
         await task.value
+    }
+
+    @Test func finishedCallsLeaveNoDeadlineTimer() async throws {
+        // A timer left armed after its call would hold the connection's handler and wake the
+        // event loop (and fault code back in) long after the daemon went quiet.
+        try await withServer(TransportTests.registry()) { server in
+            let client = try await RPCClient.connect(path: server.path)
+            defer { Task { await client.close() } }
+            #expect(try await client.unary(service: "t.S", method: "Echo", request: [1], timeout: .seconds(60)) == [1])
+            var received: [[UInt8]] = []
+            for try await m in try await client.serverStreaming(service: "t.S", method: "Count", request: [3], timeout: .seconds(60)) {
+                received.append(m)
+            }
+            #expect(received == [[0], [1], [2]])
+            await #expect(throws: CoreError.self) {
+                try await client.unary(service: "t.S", method: "Fail", request: [], timeout: .seconds(60))
+            }
+            await #expect(throws: CoreError.self) {
+                try await client.unary(service: "t.S", method: "Sleep", request: [], timeout: .milliseconds(100))
+            }
+            #expect(try await client.armedDeadlines() == 0)
+        }
     }
 }
