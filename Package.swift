@@ -54,7 +54,7 @@ let package = Package(
         /// The swift-nio transport for ttrpc over unix sockets, used by the daemons and clients.
         .target(name: "RPCNIO", dependencies: [
             .product(name: "SwiftProtobuf", package: "swift-protobuf"),
-            "RPC", "Errdefs",
+            "RPC", "Errdefs", "Sys",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
@@ -112,7 +112,7 @@ let package = Package(
         ]),
         .executableTarget(name: "berth-ctr", dependencies: ["CtrCLI"]),
         .executableTarget(name: "berth-supervisor", dependencies: [
-            "SupervisorCore", "Systemd", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "SupervisorCore", "RPCNIO", "Systemd", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
 
@@ -122,7 +122,7 @@ let package = Package(
             .product(name: "SwiftProtobuf", package: "swift-protobuf"), .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "berth-engine", dependencies: [
-            "EngineCore", "Systemd", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "EngineCore", "RPCNIO", "Systemd", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "BerthCLI", dependencies: [
@@ -136,7 +136,7 @@ let package = Package(
         .executableTarget(name: "berth-fuzz-rpc", dependencies: ["RPC"], path: "Sources/Fuzz/RPCFuzz"),
 
         // --- Tests.
-        .testTarget(name: "RPCTests", dependencies: ["RPC", "RPCNIO", "API", "Errdefs"]),
+        .testTarget(name: "RPCTests", dependencies: ["RPC", "RPCNIO", "API", "Errdefs", "Sys"]),
         .testTarget(name: "SysTests", dependencies: ["Sys", "LinuxSecurity", "Systemd", "Errdefs"]),
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "OCITests", dependencies: ["OCI", "Errdefs"]),

@@ -19,14 +19,21 @@ final class ClientConnectionHandler: ChannelInboundHandler {
 
     private var machine = ClientConnection()
     private var pending: [UInt32: Pending] = [:]
+    /// The deadline timers of calls with a timeout, cancelled when the call ends so that no timer
+    /// outlives its call (each would hold this handler and wake the loop for nothing).
+    private var deadlines: [UInt32: Scheduled<Void>] = [:]
     private var context: ChannelHandlerContext?
     private var closedError: CoreError?
+
+    /// How many deadline timers are armed (tests: a finished call leaves none).
+    var armedDeadlines: Int { deadlines.count }
 
     func handlerAdded(context: ChannelHandlerContext) { self.context = context }
 
     /// Sends a Request and registers how its answer is delivered. Runs on the event loop.
     func start(service: String, method: String, payload: [UInt8], kind: CallKind, timeout: Duration?,
                metadata: Metadata, answer: Pending) throws -> UInt32 {
+        RPCActivity.note()
         if let closedError { throw closedError }
         guard let context else { throw CoreError(.unavailable, "ttrpc: closed") }
         let (sid, bytes) = try machine.startCall(service: service, method: method, payload: payload, kind: kind,
@@ -39,7 +46,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
             let (s, atto) = (timeout + grace).components
             let nanos = s * 1_000_000_000 + atto / 1_000_000_000
             let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
-            context.eventLoop.scheduleTask(in: .nanoseconds(nanos)) {
+            deadlines[sid] = context.eventLoop.scheduleTask(in: .nanoseconds(nanos)) {
                 bound.value.fail(sid, CoreError(.deadlineExceeded, "context deadline exceeded"))
             }
         }
@@ -58,6 +65,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     /// Fails one call (deadline, cancellation) and forgets its stream.
     func fail(_ sid: UInt32, _ error: CoreError) {
         guard let answer = pending.removeValue(forKey: sid) else { return }
+        deadlines.removeValue(forKey: sid)?.cancel()
         machine.forget(streamID: sid)
         switch answer {
         case .single(let promise): promise.fail(error)
@@ -66,10 +74,12 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        RPCActivity.note()
         let buffer = unwrapInboundIn(data)
         for event in machine.receive(buffer.readableBytesView) {
             switch event {
             case .response(let sid, let result):
+                deadlines.removeValue(forKey: sid)?.cancel()
                 switch pending.removeValue(forKey: sid) {
                 case .single(let promise)?:
                     promise.completeWith(result.mapError { $0 as any Error })
@@ -81,6 +91,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
             case .data(let sid, let payload):
                 if case .stream(let continuation)? = pending[sid] { continuation.yield(payload) }
             case .endOfStream(let sid):
+                deadlines.removeValue(forKey: sid)?.cancel()
                 switch pending.removeValue(forKey: sid) {
                 case .stream(let continuation)?: continuation.finish()
                 case .single(let promise)?: promise.succeed([])
@@ -108,6 +119,8 @@ final class ClientConnectionHandler: ChannelInboundHandler {
         if closedError == nil { closedError = error }
         let waiting = pending
         pending = [:]
+        for (_, deadline) in deadlines { deadline.cancel() }
+        deadlines = [:]
         for (_, answer) in waiting {
             switch answer {
             case .single(let promise): promise.fail(error)

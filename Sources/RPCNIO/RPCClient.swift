@@ -119,6 +119,12 @@ public final class RPCClient: Sendable {
         try await channel.eventLoop.flatSubmit { handler.value.write(bytes) }.get()
     }
 
+    /// How many of this connection's deadline timers are armed (tests: a finished call leaves none).
+    func armedDeadlines() async throws -> Int {
+        let handler = self.handler
+        return try await channel.eventLoop.submit { handler.value.armedDeadlines }.get()
+    }
+
     private func cancel(_ sid: UInt32) {
         let handler = self.handler
         channel.eventLoop.execute { handler.value.fail(sid, CoreError(.canceled, "context canceled")) }

@@ -35,6 +35,7 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        RPCActivity.note()
         let buffer = unwrapInboundIn(data)
         let actions = machine.receive(buffer.readableBytesView)
         for action in actions { perform(action, context: context) }

@@ -5,9 +5,17 @@ import ArgumentParser
 import EngineCore
 import Foundation
 import Logging
+import RPCNIO
 import Systemd
 
 @main
+enum Main {
+    static func main() async {
+        DaemonMemory.configure()  // before any other thread starts
+        await BerthEngine.main()
+    }
+}
+
 struct BerthEngine: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "berth-engine",
@@ -73,6 +81,9 @@ struct BerthEngine: AsyncParsableCommand {
         }
         _ = try await EngineDaemon.start(config: config, socketPath: socketPath, listenFD: listenFD, group: group, logger: logger)
         _ = try? SystemdNotifier.ready()
+        // Serve until killed; after each busy spell, give back the code and heap pages idling does
+        // not need.
+        await DaemonMemory.releaseWhenIdle()
         while true { try await Task.sleep(for: .seconds(3600)) }
     }
 }

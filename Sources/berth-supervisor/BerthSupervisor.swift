@@ -3,10 +3,18 @@
 import ArgumentParser
 import Foundation
 import Logging
+import RPCNIO
 import SupervisorCore
 import Systemd
 
 @main
+enum Main {
+    static func main() async {
+        DaemonMemory.configure()  // before any other thread starts
+        await BerthSupervisor.main()
+    }
+}
+
 struct BerthSupervisor: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "berth-supervisor",
@@ -43,7 +51,9 @@ struct BerthSupervisor: AsyncParsableCommand {
                                         logger: logger)
         _ = try await supervisor.start()
         _ = try? SystemdNotifier.ready()
-        // Serve until killed: the server's tasks run on NIO's threads.
+        // Serve until killed (the server's tasks run on NIO's threads); after each busy spell, give
+        // back the code and heap pages idling does not need.
+        await DaemonMemory.releaseWhenIdle()
         while true { try await Task.sleep(for: .seconds(3600)) }
     }
 }

@@ -6,6 +6,7 @@ import Errdefs
 import Foundation
 import RPC
 import ShimCore
+import Sys
 import Testing
 
 @Suite struct ShimUnitTests {

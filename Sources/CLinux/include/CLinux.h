@@ -12,5 +12,6 @@
 #include "berth_spawn.h"
 #include "berth_bpf.h"
 #include "berth_resolve.h"
+#include "berth_malloc.h"
 
 #endif /* CLINUX_H */

@@ -1,0 +1,65 @@
+// DaemonMemory's idle detection (QuietSpell, RPCActivity) and the releases it triggers, which must
+// leave a working process behind; and no timer of a finished call left to wake an idle daemon.
+import Errdefs
+import RPC
+@testable import RPCNIO
+import Sys
+import Testing
+
+@Suite struct DaemonMemoryTests {
+    @Test func releasesOncePerQuietSpell() {
+        let ms = Duration.milliseconds
+        var spell = QuietSpell(frames: 0, cpu: .zero, busyCPU: ms(10))
+        #expect(spell.observe(frames: 3, cpu: ms(1)) == false)   // frames moved: busy
+        #expect(spell.observe(frames: 3, cpu: ms(2)) == true)    // the first quiet interval
+        spell.rebase(cpu: ms(7))                                 // the release's own CPU time
+        #expect(spell.observe(frames: 3, cpu: ms(9)) == false)   // still quiet, released already
+        #expect(spell.observe(frames: 3, cpu: ms(30)) == false)  // 21 ms of CPU: busy
+        #expect(spell.observe(frames: 3, cpu: ms(31)) == true)   // quiet again
+        #expect(spell.observe(frames: 4, cpu: ms(31)) == false)  // one frame is activity
+        #expect(spell.observe(frames: 4, cpu: ms(31)) == true)
+    }
+
+    @Test func callsCountAsActivityAndWorkAfterARelease() async throws {
+        try await withServer(TransportTests.registry()) { server in
+            let client = try await RPCClient.connect(path: server.path)
+            defer { Task { await client.close() } }
+            let before = RPCActivity.count
+            #expect(try await client.unary(service: "t.S", method: "Echo", request: [1]) == [1])
+            #expect(RPCActivity.count > before)
+            // What DaemonMemory.releaseWhenIdle does; the code and heap fault back in on use.
+            #expect(ResidentMemory.releaseCode() > 0)
+            ResidentMemory.releaseFreeHeap()
+            #expect(try await client.unary(service: "t.S", method: "Echo", request: [2, 3]) == [2, 3])
+        }
+    }
+
+    @Test func releaseWhenIdleEndsWithItsTask() async {
+        let task = Task { await DaemonMemory.releaseWhenIdle(interval: .milliseconds(10)) }
+        try? await Task.sleep(for: .milliseconds(50))
+        task.cancel()
+        await task.value
+    }
+
+    @Test func finishedCallsLeaveNoDeadlineTimer() async throws {
+        // A timer left armed after its call would hold the connection's handler and wake the
+        // event loop (and fault code back in) long after the daemon went quiet.
+        try await withServer(TransportTests.registry()) { server in
+            let client = try await RPCClient.connect(path: server.path)
+            defer { Task { await client.close() } }
+            #expect(try await client.unary(service: "t.S", method: "Echo", request: [1], timeout: .seconds(60)) == [1])
+            var received: [[UInt8]] = []
+            for try await m in try await client.serverStreaming(service: "t.S", method: "Count", request: [3], timeout: .seconds(60)) {
+                received.append(m)
+            }
+            #expect(received == [[0], [1], [2]])
+            await #expect(throws: CoreError.self) {
+                try await client.unary(service: "t.S", method: "Fail", request: [], timeout: .seconds(60))
+            }
+            await #expect(throws: CoreError.self) {
+                try await client.unary(service: "t.S", method: "Sleep", request: [], timeout: .milliseconds(100))
+            }
+            #expect(try await client.armedDeadlines() == 0)
+        }
+    }
+}
