@@ -95,7 +95,9 @@ extension Engine {
     public func removeImage(_ request: Engine_RemoveImageRequest) async throws -> Engine_RemoveImageResponse {
         let details = try await imageDetails(request.name)
         let id = "sha256:" + SHA256.hex([UInt8](details.config))
-        if !request.force, let user = store.byID.values.first(where: { $0.inspect.image == id }) {
+        // Another name for the same image keeps it: this one is only untagged, whoever uses the image (docker's rule).
+        let names = try await listImages(Engine_ListImagesRequest()).images.first { $0.id == id }?.repoTags.count ?? 1
+        if !request.force, names <= 1, let user = store.byID.values.first(where: { $0.inspect.image == id }) {
             throw CoreError(.failedPrecondition, "conflict: unable to remove repository reference \"\(request.name)\" (must force) - container \(user.inspect.id.prefix(12)) is using its referenced image \(id.dropFirst(7).prefix(12))")
         }
         try await link.run { client in

@@ -46,6 +46,14 @@ import Glibc
             #expect(try await h.berth(["load", "-i", archive]).out == "Loaded image: example/tool:1.0\n")
             #expect(try await h.berth(["run", "--rm", "example/tool:1.0", "echo", "reloaded"]).out == "reloaded\n")
 
+            // Untagging a name while another name keeps the image is allowed even if a container uses it.
+            #expect(try await h.berth(["tag", "example/tool:1.0", "example/tool:extra"]).status == 0)
+            #expect(try await h.berth(["create", "--name", "user", "example/tool:extra", "true"]).status == 0)
+            #expect(try await h.berth(["rmi", "example/tool:extra"]).out == "Untagged: example/tool:extra\n")
+            let last = try await h.berth(["rmi", "example/tool:1.0"])
+            #expect(last.status == 1 && last.err.contains("is using its referenced image"))
+            #expect(try await h.berth(["rm", "user"]).status == 0)
+
             #expect(try await h.berth(["create", "--name", "stopped", "example/tool:1.0", "true"]).status == 0)
             #expect(try await h.berth(["run", "-d", "--name", "live", "example/tool:1.0", "sleep", "1000"]).status == 0)
             let pruned = try await h.berth(["container", "prune", "-f"])
