@@ -20,7 +20,7 @@ struct StatsCommand: AsyncParsableCommand {
         try await withEngine { connection in
             var names = containers
             if names.isEmpty { names = try await connection.client.list(all: all).map(\.id) }
-            var previous: [String: (cpu: UInt64, at: Date)] = [:]
+            var previous: [String: (cpu: UInt64, at: Date)] = [:]  // the last sample per name given
             repeat {
                 var items: [[String: Any]] = []
                 for name in names {
@@ -34,15 +34,14 @@ struct StatsCommand: AsyncParsableCommand {
                         samples.append(stats)
                         if samples.count == wanted || stats.pids == 0 { break }  // a stopped container's zeros
                     }
-                    if samples.count == 2 { previous[samples[0].id] = (samples[0].cpuTotalNs, samples[0].read.date) }
+                    if samples.count == 2 { previous[name] = (samples[0].cpuTotalNs, samples[0].read.date) }
                     let sample = samples.last
                     guard let sample else { continue }
                     let now = sample.read.date
                     var cpu = 0.0
-                    if let before = previous[sample.id], now > before.at, sample.cpuTotalNs >= before.cpu {
+                    if let before = previous[name], now > before.at, sample.cpuTotalNs >= before.cpu {
                         cpu = Double(sample.cpuTotalNs - before.cpu) / (now.timeIntervalSince(before.at) * 1e9) * 100
                     }
-                    previous[sample.id] = (sample.cpuTotalNs, now)
                     previous[name] = (sample.cpuTotalNs, now)
                     let limit = sample.memoryLimit > 0 ? sample.memoryLimit : UInt64(ProcessInfo.processInfo.physicalMemory)
                     items.append(["ID": String(sample.id.prefix(12)), "Container": name, "Name": sample.name,

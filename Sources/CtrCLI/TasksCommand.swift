@@ -118,17 +118,8 @@ struct TasksCommand: AsyncParsableCommand {
         @Argument var id: String
 
         func run() async throws {
-            guard let number = Self.signalNumber(signal) else { throw ValidationError("unknown signal \(signal)") }
+            guard let number = Signals.number(signal) else { throw ValidationError("unknown signal \(signal)") }
             try await withClient(global) { try await $0.kill(id, signal: number, execID: execID, all: all) }
-        }
-
-        static func signalNumber(_ text: String) -> Int32? {
-            if let number = Int32(text), number > 0, number < 65 { return number }
-            let names: [String: Int32] = ["HUP": SIGHUP, "INT": SIGINT, "QUIT": SIGQUIT, "KILL": SIGKILL, "USR1": SIGUSR1,
-                                          "USR2": SIGUSR2, "TERM": SIGTERM, "STOP": SIGSTOP, "CONT": SIGCONT, "WINCH": SIGWINCH]
-            var name = text.uppercased()
-            if name.hasPrefix("SIG") { name.removeFirst(3) }
-            return names[name]
         }
     }
 

@@ -92,22 +92,13 @@ extension Engine {
 
     /// The supervisor's record and config of an image named by reference or id (prefix).
     func imageRecord(_ name: String) async throws -> Supervisor_GetImageResponse {
-        if let byName = try? await imageDetailsIfPresent(name) { return byName }
+        if let byName = try? await imageDetails(name) { return byName }
         let bare = name.hasPrefix("sha256:") ? String(name.dropFirst(7)) : name
         if bare.count >= 4, bare.allSatisfy(\.isHexDigit) {
             for image in try await listImages(Engine_ListImagesRequest()).images where image.id.dropFirst(7).hasPrefix(bare) {
-                if let tag = image.repoTags.first, let found = try? await imageDetailsIfPresent(tag) { return found }
+                if let tag = image.repoTags.first, let found = try? await imageDetails(tag) { return found }
             }
         }
         throw CoreError(.notFound, "No such image: \(name)")
-    }
-
-    private func imageDetailsIfPresent(_ name: String) async throws -> Supervisor_GetImageResponse {
-        let normalized = try ImageReference.normalize(name)
-        return try await link.run { client in
-            var get = Supervisor_GetImageRequest()
-            get.name = normalized
-            return try await client.call(SupervisorAPI.images, "Get", get) as Supervisor_GetImageResponse
-        }
     }
 }

@@ -9,7 +9,8 @@ import RPC
 import SwiftProtobuf
 
 extension Engine {
-    private func imageDetails(_ name: String) async throws -> Supervisor_GetImageResponse {
+    /// The supervisor's record and config of the image `name` (the supervisor normalizes it).
+    func imageDetails(_ name: String) async throws -> Supervisor_GetImageResponse {
         do {
             return try await link.run { client in
                 var get = Supervisor_GetImageRequest()

@@ -6,6 +6,7 @@ import Errdefs
 import Foundation
 import Glibc
 import SwiftProtobuf
+import Sys
 
 extension Engine {
     public func start(_ reference: String) async throws {

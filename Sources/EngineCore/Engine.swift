@@ -12,6 +12,7 @@ import Images
 import Logging
 import OCI
 import SwiftProtobuf
+import Sys
 
 public actor Engine {
     public let config: EngineConfig
@@ -47,16 +48,7 @@ public actor Engine {
         var host = request.hostConfig
         try Self.validate(&host)
         let imageRef = try ImageReference.normalize(request.config.image)
-        let image: Supervisor_GetImageResponse
-        do {
-            image = try await link.run { client in
-                var get = Supervisor_GetImageRequest()
-                get.name = imageRef
-                return try await client.call(SupervisorAPI.images, "Get", get) as Supervisor_GetImageResponse
-            }
-        } catch let error as CoreError where error.code == .notFound {
-            throw CoreError(.notFound, "No such image: \(request.config.image)")
-        }
+        let image = try await imageDetails(request.config.image)
         let imageConfig = try JSONDecoder().decode(ImageConfig.self, from: image.config)
         let id = Self.newID()
         var inspect = Engine_ContainerInspect()

@@ -5,6 +5,7 @@
 import Errdefs
 import OCI
 import RuntimeCore
+import Sys
 
 /// The flags of create and run, as plain data.
 struct CreateSettings: Equatable {

@@ -1,4 +1,5 @@
-// Signals: signal names and numbers as docker's flags take them ("SIGTERM", "TERM", "15").
+// Signals: signal names and numbers as the command lines take them — runc's `kill`, ctr's
+// `tasks kill`, docker's `--stop-signal`/`kill -s` ("SIGTERM", "term", "15", "RTMIN+3").
 import Glibc
 
 public enum Signals {
