@@ -40,8 +40,9 @@ final class EventsServer: @unchecked Sendable {
     var envelopes: [Containerd_Types_Envelope] { lock.withLock { received } }
     var topics: [String] { envelopes.map(\.topic) }
 
-    /// Waits until `topic` has arrived `count` times.
-    func received(_ topic: String, count: Int = 1, timeout: Duration = .seconds(15)) async -> Bool {
+    /// Waits until `topic` has arrived `count` times. Generous: a shim backs off between retries
+    /// while this in-process server answers slowly, and the full suite loads both cores.
+    func received(_ topic: String, count: Int = 1, timeout: Duration = .seconds(60)) async -> Bool {
         await eventually(timeout: timeout) { self.topics.filter { $0 == topic }.count >= count }
     }
 }
