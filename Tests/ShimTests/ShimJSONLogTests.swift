@@ -54,7 +54,9 @@ import Testing
         try await withShim { h in
             let id = "rotating"
             let path = "\(h.work)/\(id)-json.log"
-            let task = try await run(h, id, ["/bin/sh", "-c", "seq 1 3000; echo finished >&2"],
+            // stdout and stderr are separate pipes the shim drains independently; the pause lets it
+            // take all of stdout first, so the stderr line is among the newest (kept) entries.
+            let task = try await run(h, id, ["/bin/sh", "-c", "seq 1 3000; sleep 1; echo finished >&2"],
                                      log: "json-file://\(path)?max-size=16k&max-file=4")
             #expect(try await task.wait(id: id).exitStatus == 0)
             try await task.delete(id: id)
