@@ -93,15 +93,17 @@ final class EngineHarness: @unchecked Sendable {
     /// Runs `berth ARGS` against this engine. The wait for it happens on a thread of its own: a
     /// blocking wait on Swift's cooperative pool (two threads here) would stall every other test
     /// running in this process meanwhile.
+    /// A command that has not finished after `timeout` is killed and reported with the engine's
+    /// log, so a hang in the engine fails its test instead of stalling the whole run.
     @discardableResult
-    func berth(_ arguments: [String], stdin: String? = nil) async throws -> CommandResult {
+    func berth(_ arguments: [String], stdin: String? = nil, timeout: Duration = .seconds(60)) async throws -> CommandResult {
         try await withCheckedThrowingContinuation { continuation in
-            let thread = Thread { continuation.resume(with: Result { try self.berthBlocking(arguments, stdin: stdin) }) }
+            let thread = Thread { continuation.resume(with: Result { try self.berthBlocking(arguments, stdin: stdin, timeout: timeout) }) }
             thread.start()
         }
     }
 
-    private func berthBlocking(_ arguments: [String], stdin: String?) throws -> CommandResult {
+    private func berthBlocking(_ arguments: [String], stdin: String?, timeout: Duration) throws -> CommandResult {
         let base = "\(work)/cmd-\(UUID().uuidString.prefix(8))"
         if let stdin { try stdin.write(toFile: base + ".in", atomically: false, encoding: .utf8) }
         let input = open(stdin == nil ? "/dev/null" : base + ".in", O_RDONLY | O_CLOEXEC)
@@ -110,9 +112,17 @@ final class EngineHarness: @unchecked Sendable {
         defer { close(input); close(out); close(err) }
         var spawn = Spawn(executable: "\(bin)/berth", arguments: ["-H", "unix://\(socket)"] + arguments, environment: ["PATH=/usr/bin:/bin"])
         spawn.fileDescriptors = [input, out, err]
-        let status = try Spawn.waitForExit(try spawn.start())
-        let code: Int32 = if case .exited(let value) = status { value } else { -1 }
+        let child = try spawn.start()
+        let timedOut = Watchdog(pid: child, after: timeout)
+        var info = siginfo_t()
+        while waitid(P_PID, id_t(child), &info, WEXITED | WNOWAIT) < 0 && errno == EINTR {}  // exited, not yet reaped
+        let fired = timedOut.cancel()  // so the watchdog can never signal a reused pid
+        let status = try Spawn.waitForExit(child)
         defer { for ext in [".in", ".out", ".err"] { unlink(base + ext) } }
+        if fired {
+            throw HarnessFailure("berth \(arguments.joined(separator: " ")) did not finish within \(timeout); engine log:\n\(engineLog.suffix(4000))")
+        }
+        let code: Int32 = if case .exited(let value) = status { value } else { -1 }
         return CommandResult(status: code, out: try String(contentsOfFile: base + ".out", encoding: .utf8),
                              err: try String(contentsOfFile: base + ".err", encoding: .utf8))
     }
@@ -167,6 +177,32 @@ final class EngineHarness: @unchecked Sendable {
             rmdir(parent)
         }
         try? FileManager.default.removeItem(atPath: work)
+    }
+}
+
+/// SIGKILLs `pid` unless cancelled within `after`; `cancel()` says whether it fired.
+final class Watchdog: @unchecked Sendable {
+    private let lock = NSLock()
+    private var done = false
+    private var fired = false
+
+    init(pid: pid_t, after: Duration) {
+        let seconds = Double(after.components.seconds) + Double(after.components.attoseconds) / 1e18
+        DispatchQueue.global().asyncAfter(deadline: .now() + seconds) { [self] in
+            lock.withLock {
+                guard !done else { return }
+                fired = true
+                kill(pid, SIGKILL)
+            }
+        }
+    }
+
+    /// Stops the watchdog (call once the child was reaped); true if it had killed the child.
+    func cancel() -> Bool {
+        lock.withLock {
+            done = true
+            return fired
+        }
     }
 }
 
