@@ -46,8 +46,10 @@ struct StartCommand: AsyncParsableCommand {
                 throw CLIError(message: "berth: you cannot start and attach multiple containers at once", code: 1)
             }
             let status: Int32 = try await withEngine { connection in
-                let tty = try await connection.client.inspect(id).config.tty
-                return try await RunCommand.attachAndRun(id, stdin: interactive, tty: tty, logs: false,
+                let inspect = try await connection.client.inspect(id)
+                // A container that ran before has an exit already: wait for the one after this start.
+                return try await RunCommand.attachAndRun(id, stdin: interactive, tty: inspect.config.tty, logs: false,
+                                                         waitAfterOutput: inspect.state.status != .created,
                                                          on: connection) { try await connection.client.start(id) }
             }
             if status != 0 { throw ExitCode(status) }

@@ -39,11 +39,15 @@ struct RunCommand: AsyncParsableCommand {
 
     /// Attaches (stdin with `stdin`, a raw terminal with `tty`), runs `start`, relays until the
     /// container exits, and returns its status; the detach keys leave it running (exit 0).
-    static func attachAndRun(_ id: String, stdin: Bool, tty: Bool, logs: Bool, on connection: EngineConnection,
-                             start: () async throws -> Void) async throws -> Int32 {
+    /// Attaches, runs `start`, copies the output until the container's next exit and returns its
+    /// status. The wait is made before the start (a `--rm` container is gone once it exits)
+    /// unless `waitAfterOutput`: a container restarted by `start -a` still shows its previous
+    /// exit until the output ends with the new one.
+    static func attachAndRun(_ id: String, stdin: Bool, tty: Bool, logs: Bool, waitAfterOutput: Bool = false,
+                             on connection: EngineConnection, start: () async throws -> Void) async throws -> Int32 {
         let call = try await StdioOutput.attach(id, logs: logs, stdin: stdin, on: connection)
         let client = connection.client
-        let waiter = Task { try await client.wait(id, condition: .notRunning) }
+        let early = waitAfterOutput ? nil : Task { try await client.wait(id, condition: .notRunning) }
         let input = InteractiveInput(stdin: stdin, tty: tty)
         defer { input.restore() }
         let forwarder = Task { try await forwardOrDetach(input, to: call) }
@@ -51,11 +55,12 @@ struct RunCommand: AsyncParsableCommand {
         do {
             try await start()
         } catch {
-            waiter.cancel()
+            early?.cancel()
             throw error
         }
         try await StdioOutput.copy(call.responses)
-        return Int32(truncatingIfNeeded: try await waiter.value.statusCode)
+        let waited = if let early { try await early.value } else { try await client.wait(id, condition: .notRunning) }
+        return Int32(truncatingIfNeeded: waited.statusCode)
     }
 
     static func create(_ request: Engine_CreateContainerRequest, on connection: EngineConnection) async throws -> String {

@@ -9,6 +9,7 @@ import API
 import Errdefs
 import Foundation
 import SwiftProtobuf
+import Sys
 
 extension Engine {
     /// Awaits the exit of `id`'s task and records it.
@@ -32,11 +33,26 @@ extension Engine {
         watch(id)
     }
 
-    func exited(_ id: String, code: Int32, at: Date, error: String) async {
+    func exited(_ id: String, code firstCode: Int32, at firstAt: Date, error firstError: String) async {
         guard var stored = store.byID[id], isActive(stored) else { return }
+        // Recorded before the task is deleted: the exit must outlive an engine crash in between.
+        // A second report of the same exit (restore and a watch racing) keeps the first.
+        if !stored.hasPendingExit {
+            stored.pendingExit = .with {
+                $0.code = firstCode
+                $0.at = Google_Protobuf_Timestamp(date: firstAt)
+                $0.error = firstError
+            }
+            do { try store.save(stored) } catch {
+                logger.error("cannot record an exit", metadata: ["id": "\(id)", "error": "\(error)"])
+            }
+        }
+        let code = stored.pendingExit.code, at = stored.pendingExit.at.date, error = stored.pendingExit.error
+        FaultInjection.hit("engine-exit-recorded")
         _ = try? await link.run { try await $0.deleteTask(id) }
-        guard store.byID[id] != nil else { return }
-        stored = store.byID[id]!
+        guard let current = store.byID[id], isActive(current) else { return }  // removed, or recorded by a racing report
+        stored = current
+        stored.clearPendingExit()
         let ranFor = at.timeIntervalSince(stored.inspect.state.startedAt.date)
         stored.inspect.state.status = .exited
         stored.inspect.state.running = false
@@ -106,21 +122,29 @@ extension Engine {
     /// Loads the records and reconciles them with the supervisor's tasks (live restore).
     public func restore() async {
         for error in store.load() { logger.error("unreadable container record", metadata: ["error": "\(error)"]) }
-        let tasks: [String: Supervisor_Process]
-        do {
-            tasks = Dictionary(try await link.run { try await $0.listTasks() }.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
-        } catch {
-            logger.error("cannot list the supervisor's tasks", metadata: ["error": "\(error)"])
-            return
+        var tasks: [String: Supervisor_Process]?
+        for attempt in 1...3 where tasks == nil {
+            do {
+                tasks = Dictionary(try await link.run { try await $0.listTasks() }.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+            } catch {
+                logger.error("cannot list the supervisor's tasks", metadata: ["error": "\(error)", "attempt": "\(attempt)"])
+                try? await Task.sleep(for: .milliseconds(200))
+            }
         }
         for (id, stored) in store.byID {
             switch stored.inspect.state.status {
             case .running, .paused:
-                if let task = tasks[id], task.status == .running || task.status == .paused || task.status == .pausing {
+                guard let tasks else {  // no list: each container's own wait finds out (an exit, or "gone")
+                    watch(id)
+                    continue
+                }
+                if let task = tasks[id], [.running, .paused, .pausing, .unknown].contains(task.status) {
                     logger.info("container still running", metadata: ["id": "\(id)", "pid": "\(task.pid)"])
                     watch(id)
                 } else if let task = tasks[id], task.status == .stopped {
                     await exited(id, code: Int32(truncatingIfNeeded: task.exitStatus), at: task.exitedAt.date, error: "")
+                } else if stored.hasPendingExit {  // the engine died after recording the exit, before recording it done
+                    await exited(id, code: stored.pendingExit.code, at: stored.pendingExit.at.date, error: stored.pendingExit.error)
                 } else {
                     await exited(id, code: 255, at: Date(), error: "the container's task was gone when the engine started")
                 }

@@ -47,9 +47,11 @@ extension Engine {
     public func attachOutput(_ options: Engine_AttachOptions, send: @Sendable (Engine_StdioChunk) async throws -> Void) async throws {
         let stored = try store.resolve(options.id)
         let id = stored.inspect.id
+        // A stopped container may be attached to (`start -a` attaches, then starts): the output
+        // runs until its next exit. `berth attach` refuses stopped containers itself, as docker's CLI.
+        // With `logs`, a stopped container's log is sent and the call ends.
         let status = stored.inspect.state.status
-        let live = isActive(stored) || status == .created || status == .restarting
-        if !live && !options.logs { throw CoreError(.failedPrecondition, "You cannot attach to a stopped container, start it first") }
+        let stoppedLogs = options.logs && !(isActive(stored) || status == .created || status == .restarting)
         guard !stored.inspect.logPath.isEmpty else {
             throw CoreError(.failedPrecondition, "attach needs a log (the container runs with --log-driver none)")
         }
@@ -59,7 +61,7 @@ extension Engine {
         let follower = LogFollower(path: stored.inspect.logPath, fromStart: options.logs)
         var delay = Duration.milliseconds(10)
         while true {
-            let done = !live || (exits[id]?.count ?? 0) > exitsAtStart || store.byID[id] == nil
+            let done = stoppedLogs || (exits[id]?.count ?? 0) > exitsAtStart || store.byID[id] == nil
             let fresh = follower.read().filter { $0.stderr ? wantErr : wantOut }
             for entry in fresh {
                 var chunk = Engine_StdioChunk()

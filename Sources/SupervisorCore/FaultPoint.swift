@@ -1,7 +1,6 @@
-// FaultPoint: test-only crash injection. When $BERTH_FAULT names a point, the supervisor kills
-// itself with SIGKILL there — the way a crash or `kill -9` would stop it — so tests can show that
-// a restart finds a consistent state whatever step was interrupted. Unset, it costs a lookup.
-import Foundation
+// FaultPoint: the supervisor's test-only crash points (Sys.FaultInjection does the killing when
+// $BERTH_FAULT names one).
+import Sys
 
 enum FaultPoint: String {
     case createBeforeShim = "task-create-before-shim"
@@ -9,9 +8,5 @@ enum FaultPoint: String {
     case createAfterCreate = "task-create-after-create"
     case deleteAfterShimDelete = "task-delete-after-shim-delete"
 
-    private static let armed = ProcessInfo.processInfo.environment["BERTH_FAULT"]
-
-    func hit() {
-        if Self.armed == rawValue { kill(getpid(), SIGKILL) }
-    }
+    func hit() { FaultInjection.hit(rawValue) }
 }

@@ -17,7 +17,8 @@ extension Supervisor {
             if request.rootfs.isEmpty && !container.snapshotKey.isEmpty {
                 request.rootfs = try rootfsMounts(of: container, namespace: ns)
             }
-            return try await tasks.create(namespace: ns, container: container, request: request)
+            let made = request
+            return try await Self.completing { try await self.tasks.create(namespace: ns, container: container, request: made) }
         }
         registry.unary(service, "Start") { [self] (request: Supervisor_StartTaskRequest, context) in
             let client = try await tasks.client(try Self.namespace(of: context), request.containerID)
@@ -25,11 +26,15 @@ extension Supervisor {
             start.id = request.containerID
             start.execID = request.execID
             var response = Supervisor_StartTaskResponse()
-            response.pid = try await client.start(start, timeout: .seconds(60)).pid
+            let started = start
+            response.pid = try await Self.completing { try await client.start(started, timeout: .seconds(60)).pid }
             return response
         }
         registry.unary(service, "Delete") { [self] (request: Supervisor_DeleteTaskRequest, context) in
-            try await tasks.delete(namespace: try Self.namespace(of: context), id: request.containerID, execID: request.execID)
+            let ns = try Self.namespace(of: context)
+            return try await Self.completing {
+                try await self.tasks.delete(namespace: ns, id: request.containerID, execID: request.execID)
+            }
         }
         registry.unary(service, "Kill") { [self] (request: Supervisor_KillTaskRequest, context) -> Google_Protobuf_Empty in
             let client = try await tasks.client(try Self.namespace(of: context), request.containerID)
@@ -105,7 +110,14 @@ extension Supervisor {
         registry.unary(service, "List") { [self] (_: Supervisor_ListTasksRequest, context) in
             var response = Supervisor_ListTasksResponse()
             for entry in await tasks.tasks(in: try Self.namespace(of: context)) {
-                response.tasks.append(try await process(of: entry, execID: ""))
+                do {
+                    response.tasks.append(try await process(of: entry, execID: ""))
+                } catch {  // one task's shim not answering must not hide every other task
+                    var unknown = entry.process
+                    unknown.id = entry.id
+                    unknown.status = .unknown
+                    response.tasks.append(unknown)
+                }
             }
             return response
         }
@@ -162,6 +174,13 @@ extension Supervisor {
     }
 
     /// The state of the init (`execID` empty) or an exec, from the shim or from the exit it left.
+    /// Runs a call that changes state to its end even if the caller hangs up: a cancelled
+    /// Delete could otherwise stop after the shim deleted the container but before the task
+    /// table forgot it, leaving a task no shim knows.
+    static func completing<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
+        try await Task { try await body() }.value
+    }
+
     func process(of entry: TaskEntry, execID: String) async throws -> Supervisor_Process {
         var process = entry.process
         guard let client = entry.client else {

@@ -56,14 +56,14 @@ final class EngineHarness: @unchecked Sendable {
     var pid: Int32 { lock.withLock { enginePID } }
 
     /// Starts berth-engine and waits until it answers.
-    func start(extraArguments: [String] = []) async throws {
+    func start(extraArguments: [String] = [], environment: [String] = []) async throws {
         let log = open("\(work)/engine.log", O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
         let null = open("/dev/null", O_RDONLY | O_CLOEXEC)
         defer { close(log); close(null) }
         var spawn = Spawn(executable: "\(bin)/berth-engine", arguments: [
             "--data-root", "\(work)/data", "--exec-root", "\(work)/run", "-H", "unix://\(socket)",
             "--supervisor-namespace", namespace, "--cgroup-parent", cgroupParent, "--log-level", "debug",
-        ] + extraArguments, environment: ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"])
+        ] + extraArguments, environment: ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"] + environment)
         spawn.fileDescriptors = [null, log, log]
         let pid = try spawn.start()
         lock.withLock { enginePID = pid }
@@ -84,6 +84,18 @@ final class EngineHarness: @unchecked Sendable {
         kill(pid, SIGKILL)
         _ = try? Spawn.waitForExit(pid)
         lock.withLock { enginePID = 0 }
+    }
+
+    /// Waits (up to `timeout`) for the engine to end by itself (a fault point), and reaps it.
+    func engineExited(timeout: Duration = .seconds(30)) async -> Bool {
+        let pid = lock.withLock { enginePID }
+        guard pid > 0 else { return true }
+        let reaped = await eventually(timeout: timeout) {
+            var status: Int32 = 0
+            return waitpid(pid, &status, WNOHANG) == pid
+        }
+        if reaped { lock.withLock { enginePID = 0 } }
+        return reaped
     }
 
     var supervisorPID: Int32? {

@@ -13,18 +13,50 @@ import Glibc
     @Test func liveRestoreAfterTheEngineIsKilled() async throws {
         try await withEngine { h in
             #expect(try await h.berth(["run", "-d", "--name", "long", "busybox", "sh", "-c", "echo up; sleep 1000"]).status == 0)
-            #expect(try await h.berth(["run", "-d", "--name", "short", "busybox", "sh", "-c", "sleep 1; echo finishing; exit 5"]).status == 0)
+            let shortID = try await h.berth(["run", "-d", "-i", "--name", "short", "busybox", "sh", "-c", "read line; echo finishing; exit 5"]).out
             let pid = try await h.berth(["inspect", "-f", "{{.State.Pid}}", "long"]).out
+            let shortPID = Int32(try await h.berth(["inspect", "-f", "{{.State.Pid}}", "short"]).out.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+            #expect(shortPID > 0)
             h.killEngine()
-            try await Task.sleep(for: .seconds(2))  // "short" exits while no engine is there
+            // "short" exits while no engine is there, when a line reaches its stdin fifo.
+            let fd = open("\(h.work)/run/containers/\(shortID.trimmingCharacters(in: .whitespacesAndNewlines))/stdin", O_WRONLY | O_NONBLOCK | O_CLOEXEC)
+            if fd >= 0 {  // (or the fifo already reported end of input: the engine held its only writer)
+                _ = "go\n".withCString { write(fd, $0, 3) }
+                close(fd)
+            }
+            #expect(await eventually(timeout: .seconds(20)) { kill(shortPID, 0) != 0 }, "short did not exit")
             #expect(kill(Int32(pid.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0, 0) == 0)  // still running
             try await h.start()
-            #expect(try await h.berth(["inspect", "-f", "{{.State.Status}} {{.State.Pid}}", "long"]).out == "running \(pid)")
-            #expect(try await h.berth(["inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}", "short"]).out == "exited 5\n")
+            let long = try await h.berth(["inspect", "-f", "{{.State.Status}} {{.State.Pid}}", "long"]).out
+            #expect(long == "running \(pid)")
+            var short = ""
+            let exited = try await eventually(timeout: .seconds(20)) {
+                short = try await h.berth(["inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}", "short"]).out
+                return short == "exited 5\n"
+            }
+            #expect(exited, "short: \(short)\n\(h.engineLog.suffix(3000))")
             #expect(try await h.berth(["logs", "short"]).out == "finishing\n")
             #expect(try await h.berth(["wait", "short"]).out == "5\n")
             #expect(try await h.berth(["stop", "-t", "1", "long"]).status == 0)  // still under the engine's control
             #expect(try await h.berth(["inspect", "-f", "{{.State.Status}}", "long"]).out == "exited\n")
+        }
+    }
+
+    @Test func anExitRecordedJustBeforeAnEngineCrashIsKept() async throws {
+        try await withEngine { h in
+            // The engine kills itself right after recording the exit, before the supervisor's
+            // task is deleted and the exit marked done.
+            h.killEngine()
+            try await h.start(environment: ["BERTH_FAULT=engine-exit-recorded"])
+            #expect(try await h.berth(["run", "-d", "--name", "quick", "busybox", "sh", "-c", "sleep 0.5; exit 3"]).status == 0)
+            #expect(await h.engineExited(), "the fault point was not reached")
+            try await h.start()
+            #expect(try await eventually(timeout: .seconds(20)) {
+                try await h.berth(["inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}", "quick"]).out == "exited 3\n"
+            }, "\(h.engineLog.suffix(3000))")
+            // The supervisor's task was deleted on restore: the container starts again under its id.
+            let again = try await h.berth(["start", "-a", "quick"])
+            #expect(again.status == 3, "\(again.err)")
         }
     }
 

@@ -736,6 +736,14 @@ public nonisolated struct Engine_ContainerConfig: Sendable {
   /// Clears the value of `stopTimeout`. Subsequent reads from it will return its default value.
   public mutating func clearStopTimeout() {self._stopTimeout = nil}
 
+  /// "80/tcp", "53/udp": the image's EXPOSE plus --expose (what -P publishes).
+  public var exposedPorts: [String] = []
+
+  /// Container paths that get an anonymous volume (the image's VOLUME plus `-v /path`).
+  public var volumes: [String] = []
+
+  public var domainname: String = String()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -869,11 +877,203 @@ public nonisolated struct Engine_HostConfig: @unchecked Sendable {
     set {_uniqueStorage()._ulimits = newValue}
   }
 
+  /// "bridge" (default when empty), "none", "host", "container:<id|name>", or a network's name.
+  public var networkMode: String {
+    get {_storage._networkMode}
+    set {_uniqueStorage()._networkMode = newValue}
+  }
+
+  /// -p [ip:][hostPort:]containerPort[/proto]; an empty host_port means any free port.
+  public var portBindings: [Engine_PortBinding] {
+    get {_storage._portBindings}
+    set {_uniqueStorage()._portBindings = newValue}
+  }
+
+  /// -P: publish every exposed port on a free host port.
+  public var publishAllPorts: Bool {
+    get {_storage._publishAllPorts}
+    set {_uniqueStorage()._publishAllPorts = newValue}
+  }
+
+  public var dns: [String] {
+    get {_storage._dns}
+    set {_uniqueStorage()._dns = newValue}
+  }
+
+  public var dnsSearch: [String] {
+    get {_storage._dnsSearch}
+    set {_uniqueStorage()._dnsSearch = newValue}
+  }
+
+  public var dnsOptions: [String] {
+    get {_storage._dnsOptions}
+    set {_uniqueStorage()._dnsOptions = newValue}
+  }
+
+  /// --add-host "name:ip" entries for /etc/hosts.
+  public var extraHosts: [String] {
+    get {_storage._extraHosts}
+    set {_uniqueStorage()._extraHosts = newValue}
+  }
+
+  /// --mount type=volume|bind|tmpfs,... and --tmpfs (as type tmpfs).
+  public var mounts: [Engine_Mount] {
+    get {_storage._mounts}
+    set {_uniqueStorage()._mounts = newValue}
+  }
+
+  /// --volumes-from "container[:ro|rw]".
+  public var volumesFrom: [String] {
+    get {_storage._volumesFrom}
+    set {_uniqueStorage()._volumesFrom = newValue}
+  }
+
+  /// --network-alias: extra names on the container's user-defined networks.
+  public var networkAliases: [String] {
+    get {_storage._networkAliases}
+    set {_uniqueStorage()._networkAliases = newValue}
+  }
+
+  /// --ip on a user-defined network.
+  public var ipv4Address: String {
+    get {_storage._ipv4Address}
+    set {_uniqueStorage()._ipv4Address = newValue}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
   fileprivate var _storage = _StorageClass.defaultInstance
+}
+
+public nonisolated struct Engine_PortBinding: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// "80/tcp" or "53/udp".
+  public var containerPort: String = String()
+
+  /// Empty means all addresses.
+  public var hostIp: String = String()
+
+  /// Empty or "0" means a free port chosen by the engine; may be a range "8000-8010".
+  public var hostPort: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// One --mount (docker's mount.Mount).
+public nonisolated struct Engine_Mount: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// "volume", "bind" or "tmpfs".
+  public var type: String = String()
+
+  /// Volume name (empty: anonymous), or host path for a bind.
+  public var source: String = String()
+
+  public var target: String = String()
+
+  public var readOnly: Bool = false
+
+  /// bind: "rprivate" (default), "private", "rshared", "shared", "rslave", "slave".
+  public var bindPropagation: String = String()
+
+  /// volume: do not copy the image's content into an empty volume.
+  public var volumeNocopy: Bool = false
+
+  /// tmpfs: size in bytes (0: the kernel's default) and mode (0: 01777).
+  public var tmpfsSize: Int64 = 0
+
+  public var tmpfsMode: UInt32 = 0
+
+  /// volume: labels for a volume created by this mount.
+  public var volumeLabels: Dictionary<String,String> = [:]
+
+  /// tmpfs given with --tmpfs: its options as written ("rw,noexec,size=64m").
+  public var tmpfsOptions: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// Where a mount of a container comes from, as inspect's "Mounts" shows it.
+public nonisolated struct Engine_MountPoint: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var type: String = String()
+
+  public var name: String = String()
+
+  public var source: String = String()
+
+  public var destination: String = String()
+
+  public var driver: String = String()
+
+  public var mode: String = String()
+
+  public var rw: Bool = false
+
+  public var propagation: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// A container's place on one network (inspect's NetworkSettings.Networks[name]).
+public nonisolated struct Engine_EndpointSettings: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var networkID: String = String()
+
+  public var endpointID: String = String()
+
+  public var ipAddress: String = String()
+
+  public var ipPrefixLen: Int32 = 0
+
+  public var gateway: String = String()
+
+  public var macAddress: String = String()
+
+  public var aliases: [String] = []
+
+  public var ipv6Address: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Engine_NetworkSettings: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// The network namespace path the container runs in (docker's SandboxKey).
+  public var sandboxKey: String = String()
+
+  public var networks: Dictionary<String,Engine_EndpointSettings> = [:]
+
+  /// Published ports as bound on the host.
+  public var ports: [Engine_PortBinding] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
 }
 
 public nonisolated struct Engine_Ulimit: Sendable {
@@ -907,38 +1107,40 @@ public nonisolated struct Engine_LogConfig: Sendable {
   public init() {}
 }
 
-public nonisolated struct Engine_CreateContainerRequest: Sendable {
+public nonisolated struct Engine_CreateContainerRequest: @unchecked Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
   /// Optional unique name; generated when empty.
-  public var name: String = String()
+  public var name: String {
+    get {_storage._name}
+    set {_uniqueStorage()._name = newValue}
+  }
 
   public var config: Engine_ContainerConfig {
-    get {_config ?? Engine_ContainerConfig()}
-    set {_config = newValue}
+    get {_storage._config ?? Engine_ContainerConfig()}
+    set {_uniqueStorage()._config = newValue}
   }
   /// Returns true if `config` has been explicitly set.
-  public var hasConfig: Bool {self._config != nil}
+  public var hasConfig: Bool {_storage._config != nil}
   /// Clears the value of `config`. Subsequent reads from it will return its default value.
-  public mutating func clearConfig() {self._config = nil}
+  public mutating func clearConfig() {_uniqueStorage()._config = nil}
 
   public var hostConfig: Engine_HostConfig {
-    get {_hostConfig ?? Engine_HostConfig()}
-    set {_hostConfig = newValue}
+    get {_storage._hostConfig ?? Engine_HostConfig()}
+    set {_uniqueStorage()._hostConfig = newValue}
   }
   /// Returns true if `hostConfig` has been explicitly set.
-  public var hasHostConfig: Bool {self._hostConfig != nil}
+  public var hasHostConfig: Bool {_storage._hostConfig != nil}
   /// Clears the value of `hostConfig`. Subsequent reads from it will return its default value.
-  public mutating func clearHostConfig() {self._hostConfig = nil}
+  public mutating func clearHostConfig() {_uniqueStorage()._hostConfig = nil}
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
-  fileprivate var _config: Engine_ContainerConfig? = nil
-  fileprivate var _hostConfig: Engine_HostConfig? = nil
+  fileprivate var _storage = _StorageClass.defaultInstance
 }
 
 public nonisolated struct Engine_CreateContainerResponse: Sendable {
@@ -1271,6 +1473,20 @@ public nonisolated struct Engine_ContainerInspect: @unchecked Sendable {
     set {_uniqueStorage()._resolvConfPath = newValue}
   }
 
+  public var networkSettings: Engine_NetworkSettings {
+    get {_storage._networkSettings ?? Engine_NetworkSettings()}
+    set {_uniqueStorage()._networkSettings = newValue}
+  }
+  /// Returns true if `networkSettings` has been explicitly set.
+  public var hasNetworkSettings: Bool {_storage._networkSettings != nil}
+  /// Clears the value of `networkSettings`. Subsequent reads from it will return its default value.
+  public mutating func clearNetworkSettings() {_uniqueStorage()._networkSettings = nil}
+
+  public var mounts: [Engine_MountPoint] {
+    get {_storage._mounts}
+    set {_uniqueStorage()._mounts = newValue}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -1300,11 +1516,48 @@ public nonisolated struct Engine_StoredContainer: Sendable {
   /// The image's reference as the supervisor knows it (normalized).
   public var imageRef: String = String()
 
+  /// An exit the engine saw and recorded before deleting the supervisor's task: an engine that
+  /// dies between the two still reports this exit after its restart, not "task gone".
+  public var pendingExit: Engine_PendingExit {
+    get {_pendingExit ?? Engine_PendingExit()}
+    set {_pendingExit = newValue}
+  }
+  /// Returns true if `pendingExit` has been explicitly set.
+  public var hasPendingExit: Bool {self._pendingExit != nil}
+  /// Clears the value of `pendingExit`. Subsequent reads from it will return its default value.
+  public mutating func clearPendingExit() {self._pendingExit = nil}
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
   fileprivate var _inspect: Engine_ContainerInspect? = nil
+  fileprivate var _pendingExit: Engine_PendingExit? = nil
+}
+
+public nonisolated struct Engine_PendingExit: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var code: Int32 = 0
+
+  public var at: SwiftProtobuf.Google_Protobuf_Timestamp {
+    get {_at ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_at = newValue}
+  }
+  /// Returns true if `at` has been explicitly set.
+  public var hasAt: Bool {self._at != nil}
+  /// Clears the value of `at`. Subsequent reads from it will return its default value.
+  public mutating func clearAt() {self._at = nil}
+
+  public var error: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _at: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
 }
 
 public nonisolated struct Engine_WaitContainerRequest: Sendable {
@@ -2046,6 +2299,306 @@ public nonisolated struct Engine_Event: Sendable {
 
   fileprivate var _actor: Engine_EventActor? = nil
   fileprivate var _time: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+}
+
+public nonisolated struct Engine_IPAMConfig: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// "172.18.0.0/16".
+  public var subnet: String = String()
+
+  public var gateway: String = String()
+
+  public var ipRange: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Engine_CreateNetworkRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var name: String = String()
+
+  /// "bridge" (default).
+  public var driver: String = String()
+
+  public var `internal`: Bool = false
+
+  public var ipam: [Engine_IPAMConfig] = []
+
+  public var labels: Dictionary<String,String> = [:]
+
+  public var options: Dictionary<String,String> = [:]
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Engine_CreateNetworkResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var id: String = String()
+
+  public var warning: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Engine_ListNetworksRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var filters: [Engine_Filter] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Engine_NetworkRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// Network id, id prefix or name.
+  public var id: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Engine_NetworkContainer: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var name: String = String()
+
+  public var endpointID: String = String()
+
+  public var macAddress: String = String()
+
+  /// "172.18.0.2/16".
+  public var ipv4Address: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Engine_NetworkInspect: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var name: String = String()
+
+  public var id: String = String()
+
+  public var created: SwiftProtobuf.Google_Protobuf_Timestamp {
+    get {_created ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_created = newValue}
+  }
+  /// Returns true if `created` has been explicitly set.
+  public var hasCreated: Bool {self._created != nil}
+  /// Clears the value of `created`. Subsequent reads from it will return its default value.
+  public mutating func clearCreated() {self._created = nil}
+
+  /// "local".
+  public var scope: String = String()
+
+  /// "bridge", "host" or "null".
+  public var driver: String = String()
+
+  public var `internal`: Bool = false
+
+  public var ipam: [Engine_IPAMConfig] = []
+
+  public var labels: Dictionary<String,String> = [:]
+
+  public var options: Dictionary<String,String> = [:]
+
+  /// By container id.
+  public var containers: Dictionary<String,Engine_NetworkContainer> = [:]
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _created: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+}
+
+public nonisolated struct Engine_ListNetworksResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var networks: [Engine_NetworkInspect] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Engine_ConnectNetworkRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var network: String = String()
+
+  public var container: String = String()
+
+  public var aliases: [String] = []
+
+  public var ipv4Address: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Engine_DisconnectNetworkRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var network: String = String()
+
+  public var container: String = String()
+
+  public var force: Bool = false
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Engine_Volume: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var name: String = String()
+
+  /// "local".
+  public var driver: String = String()
+
+  /// Where the data is on the host: <data-root>/volumes/<name>/_data.
+  public var mountpoint: String = String()
+
+  public var createdAt: SwiftProtobuf.Google_Protobuf_Timestamp {
+    get {_createdAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_createdAt = newValue}
+  }
+  /// Returns true if `createdAt` has been explicitly set.
+  public var hasCreatedAt: Bool {self._createdAt != nil}
+  /// Clears the value of `createdAt`. Subsequent reads from it will return its default value.
+  public mutating func clearCreatedAt() {self._createdAt = nil}
+
+  public var labels: Dictionary<String,String> = [:]
+
+  public var options: Dictionary<String,String> = [:]
+
+  /// "local".
+  public var scope: String = String()
+
+  /// Set by List: ids of containers using it (for prune and `rm` refusals).
+  public var usedBy: [String] = []
+
+  /// True for a volume made for a container without a name (removed with `rm -v`).
+  public var anonymous: Bool = false
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _createdAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+}
+
+public nonisolated struct Engine_CreateVolumeRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// Empty: a generated 64-hex name.
+  public var name: String = String()
+
+  /// "local" (default).
+  public var driver: String = String()
+
+  public var driverOpts: Dictionary<String,String> = [:]
+
+  public var labels: Dictionary<String,String> = [:]
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Engine_ListVolumesRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var filters: [Engine_Filter] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Engine_ListVolumesResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var volumes: [Engine_Volume] = []
+
+  public var warnings: [String] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Engine_VolumeRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var name: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Engine_RemoveVolumeRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var name: String = String()
+
+  public var force: Bool = false
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
 }
 
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
@@ -3213,7 +3766,7 @@ nonisolated extension Engine_ExecOutput: SwiftProtobuf.Message, SwiftProtobuf._M
 
 nonisolated extension Engine_ContainerConfig: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ContainerConfig"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}image\0\u{1}cmd\0\u{1}entrypoint\0\u{1}env\0\u{3}working_dir\0\u{1}user\0\u{1}labels\0\u{1}tty\0\u{3}open_stdin\0\u{3}stdin_once\0\u{1}hostname\0\u{3}stop_signal\0\u{3}stop_timeout\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}image\0\u{1}cmd\0\u{1}entrypoint\0\u{1}env\0\u{3}working_dir\0\u{1}user\0\u{1}labels\0\u{1}tty\0\u{3}open_stdin\0\u{3}stdin_once\0\u{1}hostname\0\u{3}stop_signal\0\u{3}stop_timeout\0\u{3}exposed_ports\0\u{1}volumes\0\u{1}domainname\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -3234,6 +3787,9 @@ nonisolated extension Engine_ContainerConfig: SwiftProtobuf.Message, SwiftProtob
       case 11: try { try decoder.decodeSingularStringField(value: &self.hostname) }()
       case 12: try { try decoder.decodeSingularStringField(value: &self.stopSignal) }()
       case 13: try { try decoder.decodeSingularInt32Field(value: &self._stopTimeout) }()
+      case 14: try { try decoder.decodeRepeatedStringField(value: &self.exposedPorts) }()
+      case 15: try { try decoder.decodeRepeatedStringField(value: &self.volumes) }()
+      case 16: try { try decoder.decodeSingularStringField(value: &self.domainname) }()
       default: break
       }
     }
@@ -3283,6 +3839,15 @@ nonisolated extension Engine_ContainerConfig: SwiftProtobuf.Message, SwiftProtob
     try { if let v = self._stopTimeout {
       try visitor.visitSingularInt32Field(value: v, fieldNumber: 13)
     } }()
+    if !self.exposedPorts.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.exposedPorts, fieldNumber: 14)
+    }
+    if !self.volumes.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.volumes, fieldNumber: 15)
+    }
+    if !self.domainname.isEmpty {
+      try visitor.visitSingularStringField(value: self.domainname, fieldNumber: 16)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -3300,6 +3865,9 @@ nonisolated extension Engine_ContainerConfig: SwiftProtobuf.Message, SwiftProtob
     if lhs.hostname != rhs.hostname {return false}
     if lhs.stopSignal != rhs.stopSignal {return false}
     if lhs._stopTimeout != rhs._stopTimeout {return false}
+    if lhs.exposedPorts != rhs.exposedPorts {return false}
+    if lhs.volumes != rhs.volumes {return false}
+    if lhs.domainname != rhs.domainname {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -3377,7 +3945,7 @@ nonisolated extension Engine_ConsoleSize: SwiftProtobuf.Message, SwiftProtobuf._
 
 nonisolated extension Engine_HostConfig: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".HostConfig"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}auto_remove\0\u{3}restart_policy\0\u{1}memory\0\u{3}nano_cpus\0\u{3}pids_limit\0\u{1}privileged\0\u{3}cap_add\0\u{3}cap_drop\0\u{3}security_opt\0\u{3}read_only\0\u{1}binds\0\u{3}console_size\0\u{3}log_config\0\u{1}ulimits\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}auto_remove\0\u{3}restart_policy\0\u{1}memory\0\u{3}nano_cpus\0\u{3}pids_limit\0\u{1}privileged\0\u{3}cap_add\0\u{3}cap_drop\0\u{3}security_opt\0\u{3}read_only\0\u{1}binds\0\u{3}console_size\0\u{3}log_config\0\u{1}ulimits\0\u{3}network_mode\0\u{3}port_bindings\0\u{3}publish_all_ports\0\u{1}dns\0\u{3}dns_search\0\u{3}dns_options\0\u{3}extra_hosts\0\u{1}mounts\0\u{3}volumes_from\0\u{3}network_aliases\0\u{3}ipv4_address\0")
 
   fileprivate class _StorageClass {
     var _autoRemove: Bool = false
@@ -3394,6 +3962,17 @@ nonisolated extension Engine_HostConfig: SwiftProtobuf.Message, SwiftProtobuf._M
     var _consoleSize: Engine_ConsoleSize? = nil
     var _logConfig: Engine_LogConfig? = nil
     var _ulimits: [Engine_Ulimit] = []
+    var _networkMode: String = String()
+    var _portBindings: [Engine_PortBinding] = []
+    var _publishAllPorts: Bool = false
+    var _dns: [String] = []
+    var _dnsSearch: [String] = []
+    var _dnsOptions: [String] = []
+    var _extraHosts: [String] = []
+    var _mounts: [Engine_Mount] = []
+    var _volumesFrom: [String] = []
+    var _networkAliases: [String] = []
+    var _ipv4Address: String = String()
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -3418,6 +3997,17 @@ nonisolated extension Engine_HostConfig: SwiftProtobuf.Message, SwiftProtobuf._M
       _consoleSize = source._consoleSize
       _logConfig = source._logConfig
       _ulimits = source._ulimits
+      _networkMode = source._networkMode
+      _portBindings = source._portBindings
+      _publishAllPorts = source._publishAllPorts
+      _dns = source._dns
+      _dnsSearch = source._dnsSearch
+      _dnsOptions = source._dnsOptions
+      _extraHosts = source._extraHosts
+      _mounts = source._mounts
+      _volumesFrom = source._volumesFrom
+      _networkAliases = source._networkAliases
+      _ipv4Address = source._ipv4Address
     }
   }
 
@@ -3450,6 +4040,17 @@ nonisolated extension Engine_HostConfig: SwiftProtobuf.Message, SwiftProtobuf._M
         case 12: try { try decoder.decodeSingularMessageField(value: &_storage._consoleSize) }()
         case 13: try { try decoder.decodeSingularMessageField(value: &_storage._logConfig) }()
         case 14: try { try decoder.decodeRepeatedMessageField(value: &_storage._ulimits) }()
+        case 15: try { try decoder.decodeSingularStringField(value: &_storage._networkMode) }()
+        case 16: try { try decoder.decodeRepeatedMessageField(value: &_storage._portBindings) }()
+        case 17: try { try decoder.decodeSingularBoolField(value: &_storage._publishAllPorts) }()
+        case 18: try { try decoder.decodeRepeatedStringField(value: &_storage._dns) }()
+        case 19: try { try decoder.decodeRepeatedStringField(value: &_storage._dnsSearch) }()
+        case 20: try { try decoder.decodeRepeatedStringField(value: &_storage._dnsOptions) }()
+        case 21: try { try decoder.decodeRepeatedStringField(value: &_storage._extraHosts) }()
+        case 22: try { try decoder.decodeRepeatedMessageField(value: &_storage._mounts) }()
+        case 23: try { try decoder.decodeRepeatedStringField(value: &_storage._volumesFrom) }()
+        case 24: try { try decoder.decodeRepeatedStringField(value: &_storage._networkAliases) }()
+        case 25: try { try decoder.decodeSingularStringField(value: &_storage._ipv4Address) }()
         default: break
         }
       }
@@ -3504,6 +4105,39 @@ nonisolated extension Engine_HostConfig: SwiftProtobuf.Message, SwiftProtobuf._M
       if !_storage._ulimits.isEmpty {
         try visitor.visitRepeatedMessageField(value: _storage._ulimits, fieldNumber: 14)
       }
+      if !_storage._networkMode.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._networkMode, fieldNumber: 15)
+      }
+      if !_storage._portBindings.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._portBindings, fieldNumber: 16)
+      }
+      if _storage._publishAllPorts != false {
+        try visitor.visitSingularBoolField(value: _storage._publishAllPorts, fieldNumber: 17)
+      }
+      if !_storage._dns.isEmpty {
+        try visitor.visitRepeatedStringField(value: _storage._dns, fieldNumber: 18)
+      }
+      if !_storage._dnsSearch.isEmpty {
+        try visitor.visitRepeatedStringField(value: _storage._dnsSearch, fieldNumber: 19)
+      }
+      if !_storage._dnsOptions.isEmpty {
+        try visitor.visitRepeatedStringField(value: _storage._dnsOptions, fieldNumber: 20)
+      }
+      if !_storage._extraHosts.isEmpty {
+        try visitor.visitRepeatedStringField(value: _storage._extraHosts, fieldNumber: 21)
+      }
+      if !_storage._mounts.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._mounts, fieldNumber: 22)
+      }
+      if !_storage._volumesFrom.isEmpty {
+        try visitor.visitRepeatedStringField(value: _storage._volumesFrom, fieldNumber: 23)
+      }
+      if !_storage._networkAliases.isEmpty {
+        try visitor.visitRepeatedStringField(value: _storage._networkAliases, fieldNumber: 24)
+      }
+      if !_storage._ipv4Address.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._ipv4Address, fieldNumber: 25)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -3527,10 +4161,306 @@ nonisolated extension Engine_HostConfig: SwiftProtobuf.Message, SwiftProtobuf._M
         if _storage._consoleSize != rhs_storage._consoleSize {return false}
         if _storage._logConfig != rhs_storage._logConfig {return false}
         if _storage._ulimits != rhs_storage._ulimits {return false}
+        if _storage._networkMode != rhs_storage._networkMode {return false}
+        if _storage._portBindings != rhs_storage._portBindings {return false}
+        if _storage._publishAllPorts != rhs_storage._publishAllPorts {return false}
+        if _storage._dns != rhs_storage._dns {return false}
+        if _storage._dnsSearch != rhs_storage._dnsSearch {return false}
+        if _storage._dnsOptions != rhs_storage._dnsOptions {return false}
+        if _storage._extraHosts != rhs_storage._extraHosts {return false}
+        if _storage._mounts != rhs_storage._mounts {return false}
+        if _storage._volumesFrom != rhs_storage._volumesFrom {return false}
+        if _storage._networkAliases != rhs_storage._networkAliases {return false}
+        if _storage._ipv4Address != rhs_storage._ipv4Address {return false}
         return true
       }
       if !storagesAreEqual {return false}
     }
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Engine_PortBinding: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".PortBinding"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}container_port\0\u{3}host_ip\0\u{3}host_port\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.containerPort) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.hostIp) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.hostPort) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.containerPort.isEmpty {
+      try visitor.visitSingularStringField(value: self.containerPort, fieldNumber: 1)
+    }
+    if !self.hostIp.isEmpty {
+      try visitor.visitSingularStringField(value: self.hostIp, fieldNumber: 2)
+    }
+    if !self.hostPort.isEmpty {
+      try visitor.visitSingularStringField(value: self.hostPort, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Engine_PortBinding, rhs: Engine_PortBinding) -> Bool {
+    if lhs.containerPort != rhs.containerPort {return false}
+    if lhs.hostIp != rhs.hostIp {return false}
+    if lhs.hostPort != rhs.hostPort {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Engine_Mount: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".Mount"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}type\0\u{1}source\0\u{1}target\0\u{3}read_only\0\u{3}bind_propagation\0\u{3}volume_nocopy\0\u{3}tmpfs_size\0\u{3}tmpfs_mode\0\u{3}volume_labels\0\u{3}tmpfs_options\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.type) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.source) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.target) }()
+      case 4: try { try decoder.decodeSingularBoolField(value: &self.readOnly) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.bindPropagation) }()
+      case 6: try { try decoder.decodeSingularBoolField(value: &self.volumeNocopy) }()
+      case 7: try { try decoder.decodeSingularInt64Field(value: &self.tmpfsSize) }()
+      case 8: try { try decoder.decodeSingularUInt32Field(value: &self.tmpfsMode) }()
+      case 9: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: &self.volumeLabels) }()
+      case 10: try { try decoder.decodeSingularStringField(value: &self.tmpfsOptions) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.type.isEmpty {
+      try visitor.visitSingularStringField(value: self.type, fieldNumber: 1)
+    }
+    if !self.source.isEmpty {
+      try visitor.visitSingularStringField(value: self.source, fieldNumber: 2)
+    }
+    if !self.target.isEmpty {
+      try visitor.visitSingularStringField(value: self.target, fieldNumber: 3)
+    }
+    if self.readOnly != false {
+      try visitor.visitSingularBoolField(value: self.readOnly, fieldNumber: 4)
+    }
+    if !self.bindPropagation.isEmpty {
+      try visitor.visitSingularStringField(value: self.bindPropagation, fieldNumber: 5)
+    }
+    if self.volumeNocopy != false {
+      try visitor.visitSingularBoolField(value: self.volumeNocopy, fieldNumber: 6)
+    }
+    if self.tmpfsSize != 0 {
+      try visitor.visitSingularInt64Field(value: self.tmpfsSize, fieldNumber: 7)
+    }
+    if self.tmpfsMode != 0 {
+      try visitor.visitSingularUInt32Field(value: self.tmpfsMode, fieldNumber: 8)
+    }
+    if !self.volumeLabels.isEmpty {
+      try visitor.visitMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: self.volumeLabels, fieldNumber: 9)
+    }
+    if !self.tmpfsOptions.isEmpty {
+      try visitor.visitSingularStringField(value: self.tmpfsOptions, fieldNumber: 10)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Engine_Mount, rhs: Engine_Mount) -> Bool {
+    if lhs.type != rhs.type {return false}
+    if lhs.source != rhs.source {return false}
+    if lhs.target != rhs.target {return false}
+    if lhs.readOnly != rhs.readOnly {return false}
+    if lhs.bindPropagation != rhs.bindPropagation {return false}
+    if lhs.volumeNocopy != rhs.volumeNocopy {return false}
+    if lhs.tmpfsSize != rhs.tmpfsSize {return false}
+    if lhs.tmpfsMode != rhs.tmpfsMode {return false}
+    if lhs.volumeLabels != rhs.volumeLabels {return false}
+    if lhs.tmpfsOptions != rhs.tmpfsOptions {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Engine_MountPoint: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".MountPoint"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}type\0\u{1}name\0\u{1}source\0\u{1}destination\0\u{1}driver\0\u{1}mode\0\u{1}rw\0\u{1}propagation\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.type) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.name) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.source) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.destination) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.driver) }()
+      case 6: try { try decoder.decodeSingularStringField(value: &self.mode) }()
+      case 7: try { try decoder.decodeSingularBoolField(value: &self.rw) }()
+      case 8: try { try decoder.decodeSingularStringField(value: &self.propagation) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.type.isEmpty {
+      try visitor.visitSingularStringField(value: self.type, fieldNumber: 1)
+    }
+    if !self.name.isEmpty {
+      try visitor.visitSingularStringField(value: self.name, fieldNumber: 2)
+    }
+    if !self.source.isEmpty {
+      try visitor.visitSingularStringField(value: self.source, fieldNumber: 3)
+    }
+    if !self.destination.isEmpty {
+      try visitor.visitSingularStringField(value: self.destination, fieldNumber: 4)
+    }
+    if !self.driver.isEmpty {
+      try visitor.visitSingularStringField(value: self.driver, fieldNumber: 5)
+    }
+    if !self.mode.isEmpty {
+      try visitor.visitSingularStringField(value: self.mode, fieldNumber: 6)
+    }
+    if self.rw != false {
+      try visitor.visitSingularBoolField(value: self.rw, fieldNumber: 7)
+    }
+    if !self.propagation.isEmpty {
+      try visitor.visitSingularStringField(value: self.propagation, fieldNumber: 8)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Engine_MountPoint, rhs: Engine_MountPoint) -> Bool {
+    if lhs.type != rhs.type {return false}
+    if lhs.name != rhs.name {return false}
+    if lhs.source != rhs.source {return false}
+    if lhs.destination != rhs.destination {return false}
+    if lhs.driver != rhs.driver {return false}
+    if lhs.mode != rhs.mode {return false}
+    if lhs.rw != rhs.rw {return false}
+    if lhs.propagation != rhs.propagation {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Engine_EndpointSettings: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".EndpointSettings"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}network_id\0\u{3}endpoint_id\0\u{3}ip_address\0\u{3}ip_prefix_len\0\u{1}gateway\0\u{3}mac_address\0\u{1}aliases\0\u{3}ipv6_address\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.networkID) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.endpointID) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.ipAddress) }()
+      case 4: try { try decoder.decodeSingularInt32Field(value: &self.ipPrefixLen) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.gateway) }()
+      case 6: try { try decoder.decodeSingularStringField(value: &self.macAddress) }()
+      case 7: try { try decoder.decodeRepeatedStringField(value: &self.aliases) }()
+      case 8: try { try decoder.decodeSingularStringField(value: &self.ipv6Address) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.networkID.isEmpty {
+      try visitor.visitSingularStringField(value: self.networkID, fieldNumber: 1)
+    }
+    if !self.endpointID.isEmpty {
+      try visitor.visitSingularStringField(value: self.endpointID, fieldNumber: 2)
+    }
+    if !self.ipAddress.isEmpty {
+      try visitor.visitSingularStringField(value: self.ipAddress, fieldNumber: 3)
+    }
+    if self.ipPrefixLen != 0 {
+      try visitor.visitSingularInt32Field(value: self.ipPrefixLen, fieldNumber: 4)
+    }
+    if !self.gateway.isEmpty {
+      try visitor.visitSingularStringField(value: self.gateway, fieldNumber: 5)
+    }
+    if !self.macAddress.isEmpty {
+      try visitor.visitSingularStringField(value: self.macAddress, fieldNumber: 6)
+    }
+    if !self.aliases.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.aliases, fieldNumber: 7)
+    }
+    if !self.ipv6Address.isEmpty {
+      try visitor.visitSingularStringField(value: self.ipv6Address, fieldNumber: 8)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Engine_EndpointSettings, rhs: Engine_EndpointSettings) -> Bool {
+    if lhs.networkID != rhs.networkID {return false}
+    if lhs.endpointID != rhs.endpointID {return false}
+    if lhs.ipAddress != rhs.ipAddress {return false}
+    if lhs.ipPrefixLen != rhs.ipPrefixLen {return false}
+    if lhs.gateway != rhs.gateway {return false}
+    if lhs.macAddress != rhs.macAddress {return false}
+    if lhs.aliases != rhs.aliases {return false}
+    if lhs.ipv6Address != rhs.ipv6Address {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Engine_NetworkSettings: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".NetworkSettings"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}sandbox_key\0\u{1}networks\0\u{1}ports\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.sandboxKey) }()
+      case 2: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMessageMap<SwiftProtobuf.ProtobufString,Engine_EndpointSettings>.self, value: &self.networks) }()
+      case 3: try { try decoder.decodeRepeatedMessageField(value: &self.ports) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.sandboxKey.isEmpty {
+      try visitor.visitSingularStringField(value: self.sandboxKey, fieldNumber: 1)
+    }
+    if !self.networks.isEmpty {
+      try visitor.visitMapField(fieldType: SwiftProtobuf._ProtobufMessageMap<SwiftProtobuf.ProtobufString,Engine_EndpointSettings>.self, value: self.networks, fieldNumber: 2)
+    }
+    if !self.ports.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.ports, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Engine_NetworkSettings, rhs: Engine_NetworkSettings) -> Bool {
+    if lhs.sandboxKey != rhs.sandboxKey {return false}
+    if lhs.networks != rhs.networks {return false}
+    if lhs.ports != rhs.ports {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -3615,41 +4545,81 @@ nonisolated extension Engine_CreateContainerRequest: SwiftProtobuf.Message, Swif
   public static let protoMessageName: String = _protobuf_package + ".CreateContainerRequest"
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}config\0\u{3}host_config\0")
 
+  fileprivate class _StorageClass {
+    var _name: String = String()
+    var _config: Engine_ContainerConfig? = nil
+    var _hostConfig: Engine_HostConfig? = nil
+
+      // This property is used as the initial default value for new instances of the type.
+      // The type itself is protecting the reference to its storage via CoW semantics.
+      // This will force a copy to be made of this reference when the first mutation occurs;
+      // hence, it is safe to mark this as `nonisolated(unsafe)`.
+      static nonisolated(unsafe) let defaultInstance = _StorageClass()
+
+    private init() {}
+
+    init(copying source: _StorageClass) {
+      _name = source._name
+      _config = source._config
+      _hostConfig = source._hostConfig
+    }
+  }
+
+  fileprivate mutating func _uniqueStorage() -> _StorageClass {
+    if !isKnownUniquelyReferenced(&_storage) {
+      _storage = _StorageClass(copying: _storage)
+    }
+    return _storage
+  }
+
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    while let fieldNumber = try decoder.nextFieldNumber() {
-      // The use of inline closures is to circumvent an issue where the compiler
-      // allocates stack space for every case branch when no optimizations are
-      // enabled. https://github.com/apple/swift-protobuf/issues/1034
-      switch fieldNumber {
-      case 1: try { try decoder.decodeSingularStringField(value: &self.name) }()
-      case 2: try { try decoder.decodeSingularMessageField(value: &self._config) }()
-      case 3: try { try decoder.decodeSingularMessageField(value: &self._hostConfig) }()
-      default: break
+    _ = _uniqueStorage()
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      while let fieldNumber = try decoder.nextFieldNumber() {
+        // The use of inline closures is to circumvent an issue where the compiler
+        // allocates stack space for every case branch when no optimizations are
+        // enabled. https://github.com/apple/swift-protobuf/issues/1034
+        switch fieldNumber {
+        case 1: try { try decoder.decodeSingularStringField(value: &_storage._name) }()
+        case 2: try { try decoder.decodeSingularMessageField(value: &_storage._config) }()
+        case 3: try { try decoder.decodeSingularMessageField(value: &_storage._hostConfig) }()
+        default: break
+        }
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    // The use of inline closures is to circumvent an issue where the compiler
-    // allocates stack space for every if/case branch local when no optimizations
-    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
-    // https://github.com/apple/swift-protobuf/issues/1182
-    if !self.name.isEmpty {
-      try visitor.visitSingularStringField(value: self.name, fieldNumber: 1)
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every if/case branch local when no optimizations
+      // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+      // https://github.com/apple/swift-protobuf/issues/1182
+      if !_storage._name.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._name, fieldNumber: 1)
+      }
+      try { if let v = _storage._config {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
+      } }()
+      try { if let v = _storage._hostConfig {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
+      } }()
     }
-    try { if let v = self._config {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
-    } }()
-    try { if let v = self._hostConfig {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
-    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Engine_CreateContainerRequest, rhs: Engine_CreateContainerRequest) -> Bool {
-    if lhs.name != rhs.name {return false}
-    if lhs._config != rhs._config {return false}
-    if lhs._hostConfig != rhs._hostConfig {return false}
+    if lhs._storage !== rhs._storage {
+      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
+        let _storage = _args.0
+        let rhs_storage = _args.1
+        if _storage._name != rhs_storage._name {return false}
+        if _storage._config != rhs_storage._config {return false}
+        if _storage._hostConfig != rhs_storage._hostConfig {return false}
+        return true
+      }
+      if !storagesAreEqual {return false}
+    }
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -4119,7 +5089,7 @@ nonisolated extension Engine_ContainerState: SwiftProtobuf.Message, SwiftProtobu
 
 nonisolated extension Engine_ContainerInspect: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ContainerInspect"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}created\0\u{1}path\0\u{1}args\0\u{1}state\0\u{1}image\0\u{1}name\0\u{3}restart_count\0\u{1}config\0\u{3}host_config\0\u{3}size_rw\0\u{3}size_root_fs\0\u{3}log_path\0\u{3}hostname_path\0\u{3}hosts_path\0\u{3}resolv_conf_path\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}created\0\u{1}path\0\u{1}args\0\u{1}state\0\u{1}image\0\u{1}name\0\u{3}restart_count\0\u{1}config\0\u{3}host_config\0\u{3}size_rw\0\u{3}size_root_fs\0\u{3}log_path\0\u{3}hostname_path\0\u{3}hosts_path\0\u{3}resolv_conf_path\0\u{3}network_settings\0\u{1}mounts\0")
 
   fileprivate class _StorageClass {
     var _id: String = String()
@@ -4138,6 +5108,8 @@ nonisolated extension Engine_ContainerInspect: SwiftProtobuf.Message, SwiftProto
     var _hostnamePath: String = String()
     var _hostsPath: String = String()
     var _resolvConfPath: String = String()
+    var _networkSettings: Engine_NetworkSettings? = nil
+    var _mounts: [Engine_MountPoint] = []
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -4164,6 +5136,8 @@ nonisolated extension Engine_ContainerInspect: SwiftProtobuf.Message, SwiftProto
       _hostnamePath = source._hostnamePath
       _hostsPath = source._hostsPath
       _resolvConfPath = source._resolvConfPath
+      _networkSettings = source._networkSettings
+      _mounts = source._mounts
     }
   }
 
@@ -4198,6 +5172,8 @@ nonisolated extension Engine_ContainerInspect: SwiftProtobuf.Message, SwiftProto
         case 14: try { try decoder.decodeSingularStringField(value: &_storage._hostnamePath) }()
         case 15: try { try decoder.decodeSingularStringField(value: &_storage._hostsPath) }()
         case 16: try { try decoder.decodeSingularStringField(value: &_storage._resolvConfPath) }()
+        case 17: try { try decoder.decodeSingularMessageField(value: &_storage._networkSettings) }()
+        case 18: try { try decoder.decodeRepeatedMessageField(value: &_storage._mounts) }()
         default: break
         }
       }
@@ -4258,6 +5234,12 @@ nonisolated extension Engine_ContainerInspect: SwiftProtobuf.Message, SwiftProto
       if !_storage._resolvConfPath.isEmpty {
         try visitor.visitSingularStringField(value: _storage._resolvConfPath, fieldNumber: 16)
       }
+      try { if let v = _storage._networkSettings {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 17)
+      } }()
+      if !_storage._mounts.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._mounts, fieldNumber: 18)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -4283,6 +5265,8 @@ nonisolated extension Engine_ContainerInspect: SwiftProtobuf.Message, SwiftProto
         if _storage._hostnamePath != rhs_storage._hostnamePath {return false}
         if _storage._hostsPath != rhs_storage._hostsPath {return false}
         if _storage._resolvConfPath != rhs_storage._resolvConfPath {return false}
+        if _storage._networkSettings != rhs_storage._networkSettings {return false}
+        if _storage._mounts != rhs_storage._mounts {return false}
         return true
       }
       if !storagesAreEqual {return false}
@@ -4294,7 +5278,7 @@ nonisolated extension Engine_ContainerInspect: SwiftProtobuf.Message, SwiftProto
 
 nonisolated extension Engine_StoredContainer: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".StoredContainer"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}inspect\0\u{3}manually_stopped\0\u{3}image_ref\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}inspect\0\u{3}manually_stopped\0\u{3}image_ref\0\u{3}pending_exit\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -4305,6 +5289,7 @@ nonisolated extension Engine_StoredContainer: SwiftProtobuf.Message, SwiftProtob
       case 1: try { try decoder.decodeSingularMessageField(value: &self._inspect) }()
       case 2: try { try decoder.decodeSingularBoolField(value: &self.manuallyStopped) }()
       case 3: try { try decoder.decodeSingularStringField(value: &self.imageRef) }()
+      case 4: try { try decoder.decodeSingularMessageField(value: &self._pendingExit) }()
       default: break
       }
     }
@@ -4324,6 +5309,9 @@ nonisolated extension Engine_StoredContainer: SwiftProtobuf.Message, SwiftProtob
     if !self.imageRef.isEmpty {
       try visitor.visitSingularStringField(value: self.imageRef, fieldNumber: 3)
     }
+    try { if let v = self._pendingExit {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -4331,6 +5319,51 @@ nonisolated extension Engine_StoredContainer: SwiftProtobuf.Message, SwiftProtob
     if lhs._inspect != rhs._inspect {return false}
     if lhs.manuallyStopped != rhs.manuallyStopped {return false}
     if lhs.imageRef != rhs.imageRef {return false}
+    if lhs._pendingExit != rhs._pendingExit {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Engine_PendingExit: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".PendingExit"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}code\0\u{1}at\0\u{1}error\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularInt32Field(value: &self.code) }()
+      case 2: try { try decoder.decodeSingularMessageField(value: &self._at) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.error) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if self.code != 0 {
+      try visitor.visitSingularInt32Field(value: self.code, fieldNumber: 1)
+    }
+    try { if let v = self._at {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
+    } }()
+    if !self.error.isEmpty {
+      try visitor.visitSingularStringField(value: self.error, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Engine_PendingExit, rhs: Engine_PendingExit) -> Bool {
+    if lhs.code != rhs.code {return false}
+    if lhs._at != rhs._at {return false}
+    if lhs.error != rhs.error {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -5704,6 +6737,684 @@ nonisolated extension Engine_Event: SwiftProtobuf.Message, SwiftProtobuf._Messag
     if lhs._actor != rhs._actor {return false}
     if lhs.scope != rhs.scope {return false}
     if lhs._time != rhs._time {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Engine_IPAMConfig: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".IPAMConfig"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}subnet\0\u{1}gateway\0\u{3}ip_range\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.subnet) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.gateway) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.ipRange) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.subnet.isEmpty {
+      try visitor.visitSingularStringField(value: self.subnet, fieldNumber: 1)
+    }
+    if !self.gateway.isEmpty {
+      try visitor.visitSingularStringField(value: self.gateway, fieldNumber: 2)
+    }
+    if !self.ipRange.isEmpty {
+      try visitor.visitSingularStringField(value: self.ipRange, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Engine_IPAMConfig, rhs: Engine_IPAMConfig) -> Bool {
+    if lhs.subnet != rhs.subnet {return false}
+    if lhs.gateway != rhs.gateway {return false}
+    if lhs.ipRange != rhs.ipRange {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Engine_CreateNetworkRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".CreateNetworkRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}driver\0\u{1}internal\0\u{1}ipam\0\u{1}labels\0\u{1}options\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.name) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.driver) }()
+      case 3: try { try decoder.decodeSingularBoolField(value: &self.`internal`) }()
+      case 4: try { try decoder.decodeRepeatedMessageField(value: &self.ipam) }()
+      case 5: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: &self.labels) }()
+      case 6: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: &self.options) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.name.isEmpty {
+      try visitor.visitSingularStringField(value: self.name, fieldNumber: 1)
+    }
+    if !self.driver.isEmpty {
+      try visitor.visitSingularStringField(value: self.driver, fieldNumber: 2)
+    }
+    if self.`internal` != false {
+      try visitor.visitSingularBoolField(value: self.`internal`, fieldNumber: 3)
+    }
+    if !self.ipam.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.ipam, fieldNumber: 4)
+    }
+    if !self.labels.isEmpty {
+      try visitor.visitMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: self.labels, fieldNumber: 5)
+    }
+    if !self.options.isEmpty {
+      try visitor.visitMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: self.options, fieldNumber: 6)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Engine_CreateNetworkRequest, rhs: Engine_CreateNetworkRequest) -> Bool {
+    if lhs.name != rhs.name {return false}
+    if lhs.driver != rhs.driver {return false}
+    if lhs.`internal` != rhs.`internal` {return false}
+    if lhs.ipam != rhs.ipam {return false}
+    if lhs.labels != rhs.labels {return false}
+    if lhs.options != rhs.options {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Engine_CreateNetworkResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".CreateNetworkResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}warning\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.id) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.warning) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.id.isEmpty {
+      try visitor.visitSingularStringField(value: self.id, fieldNumber: 1)
+    }
+    if !self.warning.isEmpty {
+      try visitor.visitSingularStringField(value: self.warning, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Engine_CreateNetworkResponse, rhs: Engine_CreateNetworkResponse) -> Bool {
+    if lhs.id != rhs.id {return false}
+    if lhs.warning != rhs.warning {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Engine_ListNetworksRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ListNetworksRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}filters\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.filters) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.filters.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.filters, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Engine_ListNetworksRequest, rhs: Engine_ListNetworksRequest) -> Bool {
+    if lhs.filters != rhs.filters {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Engine_NetworkRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".NetworkRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.id) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.id.isEmpty {
+      try visitor.visitSingularStringField(value: self.id, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Engine_NetworkRequest, rhs: Engine_NetworkRequest) -> Bool {
+    if lhs.id != rhs.id {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Engine_NetworkContainer: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".NetworkContainer"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{3}endpoint_id\0\u{3}mac_address\0\u{3}ipv4_address\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.name) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.endpointID) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.macAddress) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.ipv4Address) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.name.isEmpty {
+      try visitor.visitSingularStringField(value: self.name, fieldNumber: 1)
+    }
+    if !self.endpointID.isEmpty {
+      try visitor.visitSingularStringField(value: self.endpointID, fieldNumber: 2)
+    }
+    if !self.macAddress.isEmpty {
+      try visitor.visitSingularStringField(value: self.macAddress, fieldNumber: 3)
+    }
+    if !self.ipv4Address.isEmpty {
+      try visitor.visitSingularStringField(value: self.ipv4Address, fieldNumber: 4)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Engine_NetworkContainer, rhs: Engine_NetworkContainer) -> Bool {
+    if lhs.name != rhs.name {return false}
+    if lhs.endpointID != rhs.endpointID {return false}
+    if lhs.macAddress != rhs.macAddress {return false}
+    if lhs.ipv4Address != rhs.ipv4Address {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Engine_NetworkInspect: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".NetworkInspect"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}id\0\u{1}created\0\u{1}scope\0\u{1}driver\0\u{1}internal\0\u{1}ipam\0\u{1}labels\0\u{1}options\0\u{1}containers\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.name) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.id) }()
+      case 3: try { try decoder.decodeSingularMessageField(value: &self._created) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.scope) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.driver) }()
+      case 6: try { try decoder.decodeSingularBoolField(value: &self.`internal`) }()
+      case 7: try { try decoder.decodeRepeatedMessageField(value: &self.ipam) }()
+      case 8: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: &self.labels) }()
+      case 9: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: &self.options) }()
+      case 10: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMessageMap<SwiftProtobuf.ProtobufString,Engine_NetworkContainer>.self, value: &self.containers) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.name.isEmpty {
+      try visitor.visitSingularStringField(value: self.name, fieldNumber: 1)
+    }
+    if !self.id.isEmpty {
+      try visitor.visitSingularStringField(value: self.id, fieldNumber: 2)
+    }
+    try { if let v = self._created {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
+    } }()
+    if !self.scope.isEmpty {
+      try visitor.visitSingularStringField(value: self.scope, fieldNumber: 4)
+    }
+    if !self.driver.isEmpty {
+      try visitor.visitSingularStringField(value: self.driver, fieldNumber: 5)
+    }
+    if self.`internal` != false {
+      try visitor.visitSingularBoolField(value: self.`internal`, fieldNumber: 6)
+    }
+    if !self.ipam.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.ipam, fieldNumber: 7)
+    }
+    if !self.labels.isEmpty {
+      try visitor.visitMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: self.labels, fieldNumber: 8)
+    }
+    if !self.options.isEmpty {
+      try visitor.visitMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: self.options, fieldNumber: 9)
+    }
+    if !self.containers.isEmpty {
+      try visitor.visitMapField(fieldType: SwiftProtobuf._ProtobufMessageMap<SwiftProtobuf.ProtobufString,Engine_NetworkContainer>.self, value: self.containers, fieldNumber: 10)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Engine_NetworkInspect, rhs: Engine_NetworkInspect) -> Bool {
+    if lhs.name != rhs.name {return false}
+    if lhs.id != rhs.id {return false}
+    if lhs._created != rhs._created {return false}
+    if lhs.scope != rhs.scope {return false}
+    if lhs.driver != rhs.driver {return false}
+    if lhs.`internal` != rhs.`internal` {return false}
+    if lhs.ipam != rhs.ipam {return false}
+    if lhs.labels != rhs.labels {return false}
+    if lhs.options != rhs.options {return false}
+    if lhs.containers != rhs.containers {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Engine_ListNetworksResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ListNetworksResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}networks\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.networks) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.networks.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.networks, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Engine_ListNetworksResponse, rhs: Engine_ListNetworksResponse) -> Bool {
+    if lhs.networks != rhs.networks {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Engine_ConnectNetworkRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ConnectNetworkRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}network\0\u{1}container\0\u{1}aliases\0\u{3}ipv4_address\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.network) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.container) }()
+      case 3: try { try decoder.decodeRepeatedStringField(value: &self.aliases) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.ipv4Address) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.network.isEmpty {
+      try visitor.visitSingularStringField(value: self.network, fieldNumber: 1)
+    }
+    if !self.container.isEmpty {
+      try visitor.visitSingularStringField(value: self.container, fieldNumber: 2)
+    }
+    if !self.aliases.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.aliases, fieldNumber: 3)
+    }
+    if !self.ipv4Address.isEmpty {
+      try visitor.visitSingularStringField(value: self.ipv4Address, fieldNumber: 4)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Engine_ConnectNetworkRequest, rhs: Engine_ConnectNetworkRequest) -> Bool {
+    if lhs.network != rhs.network {return false}
+    if lhs.container != rhs.container {return false}
+    if lhs.aliases != rhs.aliases {return false}
+    if lhs.ipv4Address != rhs.ipv4Address {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Engine_DisconnectNetworkRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".DisconnectNetworkRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}network\0\u{1}container\0\u{1}force\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.network) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.container) }()
+      case 3: try { try decoder.decodeSingularBoolField(value: &self.force) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.network.isEmpty {
+      try visitor.visitSingularStringField(value: self.network, fieldNumber: 1)
+    }
+    if !self.container.isEmpty {
+      try visitor.visitSingularStringField(value: self.container, fieldNumber: 2)
+    }
+    if self.force != false {
+      try visitor.visitSingularBoolField(value: self.force, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Engine_DisconnectNetworkRequest, rhs: Engine_DisconnectNetworkRequest) -> Bool {
+    if lhs.network != rhs.network {return false}
+    if lhs.container != rhs.container {return false}
+    if lhs.force != rhs.force {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Engine_Volume: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".Volume"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}driver\0\u{1}mountpoint\0\u{3}created_at\0\u{1}labels\0\u{1}options\0\u{1}scope\0\u{3}used_by\0\u{1}anonymous\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.name) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.driver) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.mountpoint) }()
+      case 4: try { try decoder.decodeSingularMessageField(value: &self._createdAt) }()
+      case 5: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: &self.labels) }()
+      case 6: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: &self.options) }()
+      case 7: try { try decoder.decodeSingularStringField(value: &self.scope) }()
+      case 8: try { try decoder.decodeRepeatedStringField(value: &self.usedBy) }()
+      case 9: try { try decoder.decodeSingularBoolField(value: &self.anonymous) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.name.isEmpty {
+      try visitor.visitSingularStringField(value: self.name, fieldNumber: 1)
+    }
+    if !self.driver.isEmpty {
+      try visitor.visitSingularStringField(value: self.driver, fieldNumber: 2)
+    }
+    if !self.mountpoint.isEmpty {
+      try visitor.visitSingularStringField(value: self.mountpoint, fieldNumber: 3)
+    }
+    try { if let v = self._createdAt {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
+    } }()
+    if !self.labels.isEmpty {
+      try visitor.visitMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: self.labels, fieldNumber: 5)
+    }
+    if !self.options.isEmpty {
+      try visitor.visitMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: self.options, fieldNumber: 6)
+    }
+    if !self.scope.isEmpty {
+      try visitor.visitSingularStringField(value: self.scope, fieldNumber: 7)
+    }
+    if !self.usedBy.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.usedBy, fieldNumber: 8)
+    }
+    if self.anonymous != false {
+      try visitor.visitSingularBoolField(value: self.anonymous, fieldNumber: 9)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Engine_Volume, rhs: Engine_Volume) -> Bool {
+    if lhs.name != rhs.name {return false}
+    if lhs.driver != rhs.driver {return false}
+    if lhs.mountpoint != rhs.mountpoint {return false}
+    if lhs._createdAt != rhs._createdAt {return false}
+    if lhs.labels != rhs.labels {return false}
+    if lhs.options != rhs.options {return false}
+    if lhs.scope != rhs.scope {return false}
+    if lhs.usedBy != rhs.usedBy {return false}
+    if lhs.anonymous != rhs.anonymous {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Engine_CreateVolumeRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".CreateVolumeRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}driver\0\u{3}driver_opts\0\u{1}labels\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.name) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.driver) }()
+      case 3: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: &self.driverOpts) }()
+      case 4: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: &self.labels) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.name.isEmpty {
+      try visitor.visitSingularStringField(value: self.name, fieldNumber: 1)
+    }
+    if !self.driver.isEmpty {
+      try visitor.visitSingularStringField(value: self.driver, fieldNumber: 2)
+    }
+    if !self.driverOpts.isEmpty {
+      try visitor.visitMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: self.driverOpts, fieldNumber: 3)
+    }
+    if !self.labels.isEmpty {
+      try visitor.visitMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: self.labels, fieldNumber: 4)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Engine_CreateVolumeRequest, rhs: Engine_CreateVolumeRequest) -> Bool {
+    if lhs.name != rhs.name {return false}
+    if lhs.driver != rhs.driver {return false}
+    if lhs.driverOpts != rhs.driverOpts {return false}
+    if lhs.labels != rhs.labels {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Engine_ListVolumesRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ListVolumesRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}filters\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.filters) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.filters.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.filters, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Engine_ListVolumesRequest, rhs: Engine_ListVolumesRequest) -> Bool {
+    if lhs.filters != rhs.filters {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Engine_ListVolumesResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ListVolumesResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}volumes\0\u{1}warnings\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.volumes) }()
+      case 2: try { try decoder.decodeRepeatedStringField(value: &self.warnings) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.volumes.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.volumes, fieldNumber: 1)
+    }
+    if !self.warnings.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.warnings, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Engine_ListVolumesResponse, rhs: Engine_ListVolumesResponse) -> Bool {
+    if lhs.volumes != rhs.volumes {return false}
+    if lhs.warnings != rhs.warnings {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Engine_VolumeRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".VolumeRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.name) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.name.isEmpty {
+      try visitor.visitSingularStringField(value: self.name, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Engine_VolumeRequest, rhs: Engine_VolumeRequest) -> Bool {
+    if lhs.name != rhs.name {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Engine_RemoveVolumeRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".RemoveVolumeRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}force\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.name) }()
+      case 2: try { try decoder.decodeSingularBoolField(value: &self.force) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.name.isEmpty {
+      try visitor.visitSingularStringField(value: self.name, fieldNumber: 1)
+    }
+    if self.force != false {
+      try visitor.visitSingularBoolField(value: self.force, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Engine_RemoveVolumeRequest, rhs: Engine_RemoveVolumeRequest) -> Bool {
+    if lhs.name != rhs.name {return false}
+    if lhs.force != rhs.force {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
