@@ -75,7 +75,7 @@ let package = Package(
 
         /// berth-runtime's logic: container lifecycle, the re-exec'd init (namespaces, rootfs,
         /// pivot_root, capabilities, seccomp), state, the parent/init sync protocol.
-        .target(name: "RuntimeCore", dependencies: ["OCI", "Cgroups", "Sys", "LinuxSecurity", "Errdefs", "JSON"]),
+        .target(name: "RuntimeCore", dependencies: ["OCI", "Cgroups", "Sys", "LinuxSecurity", "Errdefs", "JSON", "Digest"]),
 
         /// berth-runtime's command line (runc's verbs and flags) over RuntimeCore.
         .target(name: "RuntimeCLI", dependencies: [

@@ -23,7 +23,7 @@ extension RuntimeMain {
             values[String(flag.dropFirst(2))] = args[i + 1]
             i += 2
         }
-        let known: Set = ["sync-fd", "fifo-fd", "console-fd", "bundle", "preserve-fds", "id", "exec-target", "process"]
+        let known: Set = ["sync-fd", "fifo-fd", "console-fd", "bundle", "preserve-fds", "id", "exec-target", "process", "seccomp-cache"]
         guard Set(values.keys).isSubset(of: known),
               let sync = values["sync-fd"].flatMap({ Int32($0) }), let fifo = values["fifo-fd"].flatMap({ Int32($0) }),
               let bundle = values["bundle"], let id = values["id"] else { return nil }
@@ -33,6 +33,7 @@ extension RuntimeMain {
                                   containerID: id, newKeyring: newKeyring)
         options.execTarget = values["exec-target"].flatMap { Int32($0) }
         options.processFile = values["process"]
+        options.seccompCache = values["seccomp-cache"]
         return options
     }
 }

@@ -102,12 +102,14 @@ struct Init: ParsableCommand {
     @Flag(name: .customLong("new-keyring")) var newKeyring = false
     @Option(name: .customLong("exec-target")) var execTarget: Int32?
     @Option var process: String?
+    @Option(name: .customLong("seccomp-cache")) var seccompCache: String?
 
     func run() throws {
         var options = InitOptions(syncFD: syncFD, fifoFD: fifoFD, consoleFD: consoleFD, bundle: bundle,
                                   noPivot: noPivot, preserveFDs: preserveFDs, containerID: id, newKeyring: newKeyring)
         options.execTarget = execTarget
         options.processFile = process
+        options.seccompCache = seccompCache
         ContainerInit.run(options)
     }
 }

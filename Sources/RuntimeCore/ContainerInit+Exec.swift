@@ -17,6 +17,8 @@ extension ContainerInit {
         do {
             let spec = try Spec.load(bundle: options.bundle)
             let process = try loadProcess(processFile)
+            var options = options
+            options.seccompProgram = try precompiledSeccomp(spec, options)
             try sync.expect(.go, during: "start of exec")
             try joinNamespaces(of: target, spec: spec)
             try forkReportingPID(on: sync)
@@ -72,6 +74,7 @@ extension ContainerInit {
             }
             let env = process.env ?? []
             let setup = ProcessSetup(process: process, seccomp: spec.linux?.seccomp, env: env)
+            setup.adopt(options.seccompProgram)
             try setup.validate()
             try setup.applyRlimits()
             try setup.enterWorkingDirectory()

@@ -111,6 +111,7 @@ extension ContainerInit {
 
         let env = process.env ?? []
         let setup = ProcessSetup(process: process, seccomp: spec.linux?.seccomp, env: env)
+        setup.adopt(options.seccompProgram)
         // Check names and compile seccomp now, so a bad profile fails `create`, not the start.
         try setup.validate()
         try setup.applyRlimits()

@@ -20,6 +20,8 @@ public enum ContainerInit {
         let sync = SyncChannel(fd: options.syncFD)
         do {
             let spec = try Spec.load(bundle: options.bundle)
+            var options = options
+            options.seccompProgram = try precompiledSeccomp(spec, options)
             try sync.expect(.go, during: "start of init")
             try enterNamespaces(spec, sync: sync)
             // unshare(CLONE_NEWPID) only moves children: fork so the container's process is PID 1.
@@ -31,6 +33,15 @@ public enum ContainerInit {
             report(ChildFailure(stage: "init", path: options.bundle, errno: error.cause?.errno ?? 0, message: error.message), on: sync)
         } catch {
             report(ChildFailure(stage: "init", path: "", errno: 0, message: "\(error)"), on: sync)
+        }
+    }
+
+    /// linux.seccomp as a program, from the cache when there is one, looked up now: before any
+    /// namespace is entered the host's paths (the runtime's root) are still ours.
+    static func precompiledSeccomp(_ spec: Spec, _ options: InitOptions) throws(ChildFailure) -> SeccompProgram? {
+        guard let seccomp = spec.linux?.seccomp, let directory = options.seccompCache else { return nil }
+        do { return try SeccompCache(directory: directory).program(for: seccomp) } catch {
+            throw ChildFailure(stage: "seccomp", path: "", errno: error.cause?.errno ?? 0, message: "compiling linux.seccomp: \(error.message)")
         }
     }
 

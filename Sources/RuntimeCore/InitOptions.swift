@@ -1,6 +1,8 @@
 // InitOptions: what `berth-runtime create` tells the re-exec'd `berth-runtime init` on its
 // command line: where its descriptors are and which bundle to build.
 
+import LinuxSecurity
+
 /// Arguments of the hidden `init` command.
 public struct InitOptions: Sendable, Equatable {
     /// The init's end of the SOCK_SEQPACKET sync socketpair.
@@ -21,6 +23,10 @@ public struct InitOptions: Sendable, Equatable {
     public var execTarget: Int32?
     /// For `exec`: the OCI Process (JSON) to run.
     public var processFile: String?
+    /// Where compiled seccomp programs are kept (SeccompCache); nil compiles every time.
+    public var seccompCache: String?
+    /// The program looked up or compiled before any namespace was entered (not an argument).
+    var seccompProgram: SeccompProgram?
 
     public init(syncFD: Int32, fifoFD: Int32, consoleFD: Int32?, bundle: String, noPivot: Bool, preserveFDs: Int32,
                 containerID: String, newKeyring: Bool = false) {
@@ -44,6 +50,7 @@ public struct InitOptions: Sendable, Equatable {
         if newKeyring { args.append("--new-keyring") }
         if let execTarget { args += ["--exec-target", String(execTarget)] }
         if let processFile { args += ["--process", processFile] }
+        if let seccompCache { args += ["--seccomp-cache", seccompCache] }
         return args
     }
 }

@@ -145,6 +145,11 @@ struct ProcessSetup {
 
     // MARK: 3 and 8. seccomp
 
+    /// Takes a program compiled earlier (SeccompCache, before the namespaces) for linux.seccomp.
+    func adopt(_ program: SeccompProgram?) {
+        if let program, seccomp != nil { state.program = program }
+    }
+
     /// Compiles linux.seccomp into BPF once and keeps it for `loadSeccomp`; nil without a
     /// profile. Returns the program for callers that want to inspect it.
     @discardableResult

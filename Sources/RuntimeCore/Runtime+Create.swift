@@ -57,6 +57,7 @@ extension Runtime {
                                                 console: console, bundle: bundle, containerID: id, stateRoot: root) {
                 $0.noPivot = options.noPivot
                 $0.newKeyring = !options.noNewKeyring
+                $0.seccompCache = root + "/seccomp"
             }
             try? childEnd.close()
             try? console?.close()

@@ -54,6 +54,7 @@ extension Runtime {
                                             console: console, bundle: record.bundle, containerID: id, stateRoot: root) {
             $0.execTarget = record.pid
             $0.processFile = processFile
+            $0.seccompCache = root + "/seccomp"
         }
         try? childEnd.close()
         try? console?.close()

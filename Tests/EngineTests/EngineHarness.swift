@@ -174,7 +174,7 @@ final class EngineHarness: @unchecked Sendable {
             var spawn = Spawn(executable: "\(bin)/berth-runtime", arguments: ["--root", "/run/berth/runtime/\(namespace)", "delete", "--force", id])
             if let child = try? spawn.start() { _ = try? Spawn.waitForExit(child) }
         }
-        rmdir("/run/berth/runtime/\(namespace)")
+        try? FileManager.default.removeItem(atPath: "/run/berth/runtime/\(namespace)")  // (with its seccomp cache)
         _ = await eventually(timeout: .seconds(5)) { dead.allSatisfy { kill($0, 0) != 0 } }
         // Mounts under the work directory (container rootfs overlays), deepest first.
         let mounts = ((try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)) ?? "").split(separator: "\n")

@@ -72,6 +72,23 @@ import Glibc
         }
     }
 
+    @Test func aCachedSeccompProgramIsEnforcedLikeACompiledOne() throws {
+        try withRuntime { rt in
+            for run in 1...2 {  // the first compiles and stores, the second reads the cache back
+                let r = try rt.inside("mkdir /tmp/d; echo rc=$?") {
+                    $0.setRoot(readonly: false)
+                    $0.setLinux("seccomp", [
+                        "defaultAction": "SCMP_ACT_ALLOW",
+                        "syscalls": [["names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1]],
+                    ])
+                }
+                #expect(r.stdout.contains("rc=1"), "run \(run): \(r.stdout) \(r.stderr)")
+            }
+            let entries = (try? FileManager.default.contentsOfDirectory(atPath: rt.root + "/seccomp")) ?? []
+            #expect(entries.count == 1 && entries.first?.hasSuffix(".bpf") == true, "\(entries)")
+        }
+    }
+
     @Test func userGroupsAndRlimits() throws {
         try withRuntime { rt in
             let r = try rt.inside("id -u; id -g; id -G; ulimit -n") {
