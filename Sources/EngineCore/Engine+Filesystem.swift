@@ -5,10 +5,9 @@
 // snapshot is mounted read-write as a detached mount (fsopen/fsmount) that no mount namespace
 // ever sees and that disappears with its last descriptor — nothing to unmount, even on error or
 // a crash. The work itself is ContainerFilesystem's, on a thread of its own.
-// Uploads (cp into a container, import) are spooled to disk as they arrive: ttrpc has no flow
-// control, and a server stream holds 64 messages before the call fails ("stream buffer full"), so
-// receiving must never wait for the work. A client that outruns even that (CPU starved) still
-// fails the call: the remedy is flow control in the transport (pausing reads) or the protocol.
+// Uploads (cp into a container, import) are spooled to disk as they arrive, so the work never
+// holds the transport back: a client that outruns the engine is paced by the transport's flow
+// control (RPCNIO stops reading a connection while a call's queue is long).
 import API
 import Errdefs
 import Foundation

@@ -1,22 +1,30 @@
 // ServerConnectionHandler: runs one accepted connection. Bytes go through the ServerConnection
 // state machine on the event loop; each call runs as its own task and hops back to the loop to
-// send its final frame. Client-streamed messages are buffered per stream (64 messages, like
-// containerd/ttrpc) so that one slow handler never stalls the connection's read loop.
+// send its final frame. Client-streamed messages are queued per stream (InboundBuffer); when a
+// handler falls behind (16 messages queued) the connection stops reading the socket until it has
+// caught up (4 or fewer), so a fast client streaming a large upload waits instead of failing —
+// the flow control ttrpc lacks. Only a queue far beyond that (one read's worth of tiny frames)
+// still fails its call with ttrpc's "stream buffer full".
 import Errdefs
 import Logging
 import NIOCore
 import RPC
 
-final class ServerConnectionHandler: ChannelInboundHandler {
+final class ServerConnectionHandler: ChannelDuplexHandler {
     typealias InboundIn = ByteBuffer
+    typealias OutboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
-    /// How many client-streamed messages wait for a handler before its stream is failed.
-    static let streamBufferLimit = 64
+    /// Queued client-streamed messages at which the connection stops reading, and at which it reads again.
+    static let pauseAt = 16
+    static let resumeAt = 4
+    /// How many client-streamed messages may wait for a handler before its stream is failed.
+    static let streamBufferLimit = 4096
 
     private struct Call {
         var task: Task<Void, Never>?
-        var inbound: InboundMessages.Continuation?
+        var inbound: InboundBuffer?
+        var queued = 0
         /// Set once an error already ended the stream on the wire; the handler's result is dropped.
         var answered = false
     }
@@ -25,6 +33,9 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     private let logger: Logger
     private var calls: [UInt32: Call] = [:]
     private var context: ChannelHandlerContext?
+    /// Reading is paused while some call's queue is long; a read asked for meanwhile waits here.
+    private var paused = false
+    private var readPending = false
 
     init(machine: ServerConnection, logger: Logger) {
         self.machine = machine
@@ -39,6 +50,26 @@ final class ServerConnectionHandler: ChannelInboundHandler {
         let buffer = unwrapInboundIn(data)
         let actions = machine.receive(buffer.readableBytesView)
         for action in actions { perform(action, context: context) }
+    }
+
+    func read(context: ChannelHandlerContext) {
+        if paused { readPending = true } else { context.read() }
+    }
+
+    /// A handler took a message; `left` are still queued for it. Runs on the loop.
+    private func consumed(_ sid: UInt32, left: Int) {
+        guard calls[sid] != nil else { return }
+        calls[sid]?.queued = left
+        resumeIfCaughtUp()
+    }
+
+    private func resumeIfCaughtUp() {
+        guard paused, !calls.values.contains(where: { $0.queued > Self.resumeAt }) else { return }
+        paused = false
+        if readPending, let context {
+            readPending = false
+            context.read()
+        }
     }
 
     func channelInactive(context: ChannelHandlerContext) {
@@ -65,9 +96,13 @@ final class ServerConnectionHandler: ChannelInboundHandler {
         case .invoke(let invocation):
             start(invocation, context: context)
         case .deliver(let sid, let payload):
-            guard let inbound = calls[sid]?.inbound else { return }
-            if case .dropped = inbound.yield(payload) {
+            guard let inbound = calls[sid]?.inbound, calls[sid]?.answered == false else { return }
+            let queued = inbound.append(payload)
+            calls[sid]?.queued = queued
+            if queued > Self.streamBufferLimit {
                 fail(sid, CoreError(.invalidArgument, "data handling error: ttrpc: stream buffer full"), context: context)
+            } else if queued >= Self.pauseAt {
+                paused = true
             }
         case .endInbound(let sid):
             calls[sid]?.inbound?.finish()
@@ -80,8 +115,10 @@ final class ServerConnectionHandler: ChannelInboundHandler {
         call.answered = true
         call.task?.cancel()
         call.inbound?.finish(throwing: error)
+        call.queued = 0
         calls[sid] = call
         context.writeAndFlush(wrapOutboundOut(ByteBuffer(bytes: ServerConnection.response(streamID: sid, .failure(error)))), promise: nil)
+        resumeIfCaughtUp()
     }
 
     /// Called on the loop when a call's task has its final frame ready.
@@ -90,13 +127,17 @@ final class ServerConnectionHandler: ChannelInboundHandler {
             context.writeAndFlush(wrapOutboundOut(ByteBuffer(bytes: final)), promise: nil)
         }
         machine.finished(streamID: sid)
+        resumeIfCaughtUp()  // a call that ended with messages unread no longer holds reading back
     }
 
     private func start(_ invocation: Invocation, context: ChannelHandlerContext) {
         let sid = invocation.streamID
         let channel = context.channel
         let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
-        let (inbound, continuation) = Self.inboundStream(for: invocation)
+        let loop = context.eventLoop
+        let (inbound, continuation) = Self.inboundStream(for: invocation) { left in
+            loop.execute { bound.value.consumed(sid, left: left) }
+        }
         let writer = ResponseWriter { payload in
             let bytes = try ServerConnection.data(streamID: sid, payload, last: false)
             try await channel.writeAndFlush(ByteBuffer(bytes: bytes)).get()
@@ -114,12 +155,13 @@ final class ServerConnectionHandler: ChannelInboundHandler {
         }
     }
 
-    /// The buffered message stream of a client-streaming call, primed with the Request's payload.
-    private static func inboundStream(for invocation: Invocation) -> (InboundMessages?, InboundMessages.Continuation?) {
+    /// The queued message stream of a client-streaming call, primed with the Request's payload.
+    private static func inboundStream(for invocation: Invocation,
+                                      consumed: @escaping @Sendable (Int) -> Void) -> (InboundMessages?, InboundBuffer?) {
         guard invocation.handler.kind.clientStreams else { return (nil, nil) }
-        let (stream, continuation) = InboundMessages.makeStream(bufferingPolicy: .bufferingOldest(streamBufferLimit))
-        if let first = invocation.payload { continuation.yield(first) }
-        return (stream, continuation)
+        let buffer = InboundBuffer(consumed: consumed)
+        if let first = invocation.payload { buffer.append(first) }
+        return (buffer.messages, buffer)
     }
 
     /// Runs a handler to completion and returns the frame that ends its stream.
