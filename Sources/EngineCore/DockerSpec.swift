@@ -96,7 +96,7 @@ enum DockerSpec {
         spec.process = process
         spec.hostname = config.hostname
         spec.root = Root(path: "rootfs", readonly: host.readOnly)
-        var mounts = (spec.mounts ?? []).map { mount -> Mount in
+        let mounts = (spec.mounts ?? []).map { mount -> Mount in
             var mount = mount
             if mount.destination == "/dev/shm" { mount.options = ["nosuid", "noexec", "nodev", "mode=1777", "size=67108864"] }
             if host.privileged, mount.destination == "/sys" || mount.destination == "/sys/fs/cgroup" {
@@ -104,11 +104,12 @@ enum DockerSpec {
             }
             return mount
         }
+        var etc: [Mount] = []
         for (destination, source) in [("/etc/resolv.conf", inspect.resolvConfPath), ("/etc/hostname", inspect.hostnamePath),
                                       ("/etc/hosts", inspect.hostsPath)] where !source.isEmpty {
-            mounts.append(Mount(destination: destination, type: "bind", source: source, options: ["rbind", "rprivate"]))
+            etc.append(Mount(destination: destination, type: "bind", source: source, options: ["rbind", "rprivate"]))
         }
-        spec.mounts = mounts
+        spec.mounts = MountTable.ordered(defaults: mounts, etc: etc, user: MountTable.userMounts(inspect))
         var linux = spec.linux ?? LinuxConfig()
         linux.cgroupsPath = "\(cgroupParent)/\(inspect.id)"
         linux.maskedPaths = host.privileged ? nil : maskedPaths
