@@ -3,7 +3,8 @@
 // /etc/hosts, /etc/hostname and /etc/resolv.conf bound in, the cgroup at <cgroup-parent>/<id> — and the
 // user's choices: --privileged, --cap-add/--cap-drop, no-new-privileges, --read-only, -u, -w,
 // --memory, --cpus, --pids-limit, and the seccomp profile: berth's default (DefaultSeccompProfile)
-// unless --privileged or --security-opt chooses otherwise (DockerSpec+Seccomp.swift).
+// unless --privileged or --security-opt chooses otherwise (DockerSpec+Seccomp.swift); volumes,
+// binds and tmpfs mounts placed by MountTable.
 import API
 import Errdefs
 import OCI
@@ -112,6 +113,7 @@ enum DockerSpec {
         spec.mounts = MountTable.ordered(defaults: mounts, etc: etc, user: MountTable.userMounts(inspect))
         var linux = spec.linux ?? LinuxConfig()
         linux.cgroupsPath = "\(cgroupParent)/\(inspect.id)"
+        if let propagation = MountTable.rootfsPropagation(inspect) { linux.rootfsPropagation = propagation }
         linux.maskedPaths = host.privileged ? nil : maskedPaths
         linux.readonlyPaths = host.privileged ? nil : readonlyPaths
         linux.seccomp = try seccomp(host, capabilities: caps)

@@ -3,7 +3,8 @@
 // their destination, then the engine's /etc files and the user's mounts sorted parent before
 // child (by path depth, stable), so a volume at /etc is mounted before /etc/hosts is bound on it.
 // Volumes and binds are rbind mounts with their propagation (rprivate unless given) and ro;
-// tmpfs mounts get docker's noexec,nosuid,nodev before the user's options.
+// tmpfs mounts get docker's noexec,nosuid,nodev before the user's options. A shared or slave bind
+// makes the root's propagation rshared or rslave, as docker does.
 import API
 import OCI
 
@@ -37,6 +38,15 @@ enum MountTable {
             return a != b ? a < b : left.offset < right.offset
         }.map(\.element)
         return kept + sorted
+    }
+
+    /// Docker's rootfs propagation for bind propagations that need it: a shared bind needs a
+    /// shared root ("rshared"), a slave one at least a slave root ("rslave"); nil otherwise.
+    static func rootfsPropagation(_ inspect: Engine_ContainerInspect) -> String? {
+        let modes = Set(inspect.mounts.filter { $0.type == "bind" }.map(\.propagation))
+        if modes.contains("shared") || modes.contains("rshared") { return "rshared" }
+        if modes.contains("slave") || modes.contains("rslave") { return "rslave" }
+        return nil
     }
 
     static func depth(_ path: String) -> Int {

@@ -74,6 +74,9 @@ import Testing
             let duplicate = try await h.berth(["create", "-v", "\(dir):/m", "-v", "v2:/m", "busybox", "true"])
             #expect(duplicate.status == 125 && duplicate.err.contains("Duplicate mount point: /m"), "\(duplicate)")
             #expect(try await h.berth(["volume", "ls", "-q"]).out.isEmpty)  // a refused create leaves no volume
+            // Propagation: an rshared bind is a shared mount inside (the root made rshared for it).
+            let shared = try await h.berth(["run", "--rm", "-v", "\(dir):/m:rshared", "busybox", "grep", " /m ", "/proc/self/mountinfo"])
+            #expect(shared.status == 0 && shared.out.contains(" shared:"), "\(shared)")
             let readOnly = try await h.berth(["run", "--rm", "-v", "\(dir):/m:ro", "busybox", "touch", "/m/y"])
             #expect(readOnly.status != 0 && readOnly.err.contains("Read-only file system"), "\(readOnly)")
             try expectNothingMounted(h)
