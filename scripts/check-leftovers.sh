@@ -4,7 +4,7 @@
 # namespaces. Run after tests.
 set -uo pipefail
 problems=()
-mounts=$(grep -E 'berth|/tmp/.*(rootfs|bundle)' /proc/self/mountinfo || true)
+mounts=$(grep -E 'berth|/tmp/.*(rootfs|bundle|/volumes/)' /proc/self/mountinfo || true)
 [ -n "$mounts" ] && problems+=("mounts left: $mounts")
 # By process name, which the kernel cuts to 15 bytes (not arguments: a build command mentioning berth-runtime is not a leftover).
 procs=$( { ps -eo pid=,comm= | grep -E ' berth-(engine|superviso|shim|runtime)$'; pgrep -af '^/usr/bin/containerd-shim-runc-v2 -namespace (berth-|test )'; } || true)

@@ -70,6 +70,6 @@ struct Berth: AsyncParsableCommand {
             ExecCommand.self, AttachCommand.self, PauseCommand.self, UnpauseCommand.self, RenameCommand.self, TopCommand.self,
             StatsCommand.self, TagCommand.self, HistoryCommand.self, SaveCommand.self, InfoCommand.self, SystemCommand.self,
             VersionCommand.self, EventsCommand.self, CompletionCommand.self,
-            CopyCommand.self, ExportCommand.self, ImportCommand.self,
+            CopyCommand.self, ExportCommand.self, ImportCommand.self, VolumeCommand.self,
         ])
 }

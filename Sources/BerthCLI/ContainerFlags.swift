@@ -1,7 +1,8 @@
 // ContainerFlags: docker's `run`/`create` flags and the Create request they make — config
 // (image, command, -e/--env-file, -l, -u, -w, --entrypoint, -t, -i, --hostname, --stop-signal,
 // --stop-timeout) and host config (--rm, --restart, --privileged, --cap-add/--cap-drop,
-// --security-opt, --read-only, -m, --cpus, --pids-limit, --log-driver/--log-opt).
+// --security-opt, --read-only, -m, --cpus, --pids-limit, --log-driver/--log-opt) and the storage
+// flags -v, --mount, --tmpfs, --volumes-from (MountFlags).
 import API
 import ArgumentParser
 import Foundation
@@ -34,6 +35,10 @@ struct ContainerFlags: ParsableArguments {
     @Option(name: .customLong("log-opt"), help: "Log driver options (max-size=10m, max-file=3).") var logOpt: [String] = []
     @Option(help: "Ulimit options (name=soft[:hard], e.g. nofile=1024:2048).") var ulimit: [String] = []
     @Option(help: "Connect a container to a network (only none for now).") var network: String?
+    @Option(name: .shortAndLong, help: "Bind mount a volume ([NAME|/HOST/PATH:]/PATH[:ro|rw,z,propagation,nocopy]).") var volume: [String] = []
+    @Option(help: "Attach a filesystem mount (type=volume|bind|tmpfs,source=,target=,readonly,...).") var mount: [String] = []
+    @Option(help: "Mount a tmpfs directory (/path[:options]).") var tmpfs: [String] = []
+    @Option(name: .customLong("volumes-from"), help: "Mount volumes from the specified container(s) (NAME[:ro|rw]).") var volumesFrom: [String] = []
 
     @Argument(help: "The image.") var image: String
     @Argument(parsing: .captureForPassthrough, help: "The command and its arguments.") var command: [String] = []
@@ -107,6 +112,7 @@ struct ContainerFlags: ParsableArguments {
         if let network, network != "none", network != "default", network != "bridge" {
             throw CLIError(message: "berth: --network \(network): only none is supported yet (networking is issue 9)", code: 125)
         }
+        try MountFlags.apply(volumes: volume, mounts: mount, tmpfs: tmpfs, volumesFrom: volumesFrom, config: &request.config, host: &host)
         request.hostConfig = host
         return request
     }

@@ -77,6 +77,7 @@ enum DockerJSON {
             "Name": "/" + c.name,
             "RestartCount": Int(c.restartCount),
             "Driver": "overlayfs",
+            "Mounts": MountJSON.points(c.mounts),
             "HostConfig": [
                 "AutoRemove": host.autoRemove,
                 "RestartPolicy": ["Name": host.restartPolicy.name, "MaximumRetryCount": Int(host.restartPolicy.maximumRetryCount)] as [String: Any],
@@ -91,6 +92,7 @@ enum DockerJSON {
                 "Env": config.env, "Cmd": config.cmd, "Image": config.image, "WorkingDir": config.workingDir,
                 "Entrypoint": config.entrypoint.isEmpty ? NSNull() : config.entrypoint as Any, "Labels": config.labels,
                 "StopSignal": config.stopSignal,
+                "Volumes": Dictionary(uniqueKeysWithValues: config.volumes.map { ($0, [String: Any]()) }),
             ] as [String: Any],
         ]
     }

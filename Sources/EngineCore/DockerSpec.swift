@@ -3,7 +3,8 @@
 // /etc/hosts, /etc/hostname and /etc/resolv.conf bound in, the cgroup at <cgroup-parent>/<id> — and the
 // user's choices: --privileged, --cap-add/--cap-drop, no-new-privileges, --read-only, -u, -w,
 // --memory, --cpus, --pids-limit, and the seccomp profile: berth's default (DefaultSeccompProfile)
-// unless --privileged or --security-opt chooses otherwise (DockerSpec+Seccomp.swift).
+// unless --privileged or --security-opt chooses otherwise (DockerSpec+Seccomp.swift); volumes,
+// binds and tmpfs mounts placed by MountTable.
 import API
 import Errdefs
 import OCI
@@ -96,7 +97,7 @@ enum DockerSpec {
         spec.process = process
         spec.hostname = config.hostname
         spec.root = Root(path: "rootfs", readonly: host.readOnly)
-        var mounts = (spec.mounts ?? []).map { mount -> Mount in
+        let mounts = (spec.mounts ?? []).map { mount -> Mount in
             var mount = mount
             if mount.destination == "/dev/shm" { mount.options = ["nosuid", "noexec", "nodev", "mode=1777", "size=67108864"] }
             if host.privileged, mount.destination == "/sys" || mount.destination == "/sys/fs/cgroup" {
@@ -104,13 +105,15 @@ enum DockerSpec {
             }
             return mount
         }
+        var etc: [Mount] = []
         for (destination, source) in [("/etc/resolv.conf", inspect.resolvConfPath), ("/etc/hostname", inspect.hostnamePath),
                                       ("/etc/hosts", inspect.hostsPath)] where !source.isEmpty {
-            mounts.append(Mount(destination: destination, type: "bind", source: source, options: ["rbind", "rprivate"]))
+            etc.append(Mount(destination: destination, type: "bind", source: source, options: ["rbind", "rprivate"]))
         }
-        spec.mounts = mounts
+        spec.mounts = MountTable.ordered(defaults: mounts, etc: etc, user: MountTable.userMounts(inspect))
         var linux = spec.linux ?? LinuxConfig()
         linux.cgroupsPath = "\(cgroupParent)/\(inspect.id)"
+        if let propagation = MountTable.rootfsPropagation(inspect) { linux.rootfsPropagation = propagation }
         linux.maskedPaths = host.privileged ? nil : maskedPaths
         linux.readonlyPaths = host.privileged ? nil : readonlyPaths
         linux.seccomp = try seccomp(host, capabilities: caps)

@@ -80,7 +80,7 @@ extension Engine {
             restartDelays[id] = min(delay * 2, .seconds(60))
             scheduleRestart(id, after: delay)
         } else if stored.inspect.hostConfig.autoRemove {
-            do { try await remove(id, force: false) } catch {
+            do { try await remove(id, force: false, volumes: true) } catch {
                 logger.error("cannot auto-remove a container", metadata: ["id": "\(id)", "error": "\(error)"])
             }
         }

@@ -126,7 +126,7 @@ extension Engine {
         try await link.run { try await $0.kill(id, signal: number) }
     }
 
-    public func remove(_ reference: String, force: Bool) async throws {
+    public func remove(_ reference: String, force: Bool, volumes removeVolumes: Bool = false) async throws {
         var stored = try store.resolve(reference)
         let id = stored.inspect.id
         if stored.inspect.state.status == .removing { return }
@@ -152,6 +152,7 @@ extension Engine {
             do { try await client.deleteContainer(id) } catch let error as CoreError where error.code == .notFound {}
         }
         store.remove(id)
+        await releaseVolumes(of: stored, removeAnonymous: removeVolumes)
         releaseStdin(id)
         try? FileManager.default.removeItem(atPath: "\(config.execRoot)/containers/\(id)")
         restartDelays[id] = nil  // exits[id] stays: a waiter may still want the last exit code

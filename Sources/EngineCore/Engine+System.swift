@@ -94,8 +94,7 @@ extension Engine {
             containerItem.size += size
             if !isActive(stored) { containerItem.reclaimable += size }
         }
-        var volumes = Engine_DiskUsageResponse.Item()
-        volumes.type = "Local Volumes"
+        let volumes = volumeUsage()
         var cache = Engine_DiskUsageResponse.Item()
         cache.type = "Build Cache"
         var response = Engine_DiskUsageResponse()

@@ -20,6 +20,8 @@ public actor Engine {
     let link: SupervisorLink
     public let events = EngineEvents()
     var store: ContainerStore
+    /// The local driver's volumes (VolumeStore, Engine+Volumes.swift, Engine+Mounts.swift).
+    var volumes: VolumeStore
     /// Continuations waiting for any change of a container (start, exit, removal).
     var changeWaiters: [String: [CheckedContinuation<Void, Never>]] = [:]
     /// Exits seen per container since the engine started, and the last code (attach and wait
@@ -38,6 +40,9 @@ public actor Engine {
         self.link = link
         self.logger = logger
         store = try ContainerStore(directory: config.containersDirectory)
+        var volumes = try VolumeStore(directory: config.dataRoot + "/volumes")
+        for error in volumes.load() { logger.error("unreadable volume record", metadata: ["error": "\(error)"]) }
+        self.volumes = volumes
         cgroupNamespace = FileManager.default.fileExists(atPath: "/sys/fs/cgroup/cgroup.controllers")
     }
 
@@ -67,7 +72,10 @@ public actor Engine {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
                                                 attributes: [.posixPermissions: 0o700])
         var stored = Engine_StoredContainer()
+        var mounts = PreparedMounts()
+        defer { volumes.release(mounts.reserved) }
         do {
+            try prepareMounts(&inspect, &mounts)
             let etc = try EtcFiles.write(in: directory, hostname: inspect.config.hostname)
             inspect.hostnamePath = etc.hostname
             inspect.hostsPath = etc.hosts
@@ -86,6 +94,7 @@ public actor Engine {
             try await link.run { client in _ = try await client.createContainer(record) }
             do {
                 try await applyUser(stored, container: record)
+                try await populateVolumes(id, mounts)
             } catch {
                 _ = try? await link.run { try await $0.deleteContainer(id) }
                 throw error
@@ -94,6 +103,7 @@ public actor Engine {
             try store.save(stored)
         } catch {
             try? FileManager.default.removeItem(atPath: directory)
+            discardMounts(mounts)
             throw error
         }
         logger.info("container created", metadata: ["id": "\(id)", "name": "\(name)", "image": "\(imageRef)"])
@@ -138,6 +148,7 @@ public actor Engine {
         var labels = image?.Labels ?? [:]
         for (key, value) in request.labels { labels[key] = value }
         merged.labels = labels
+        for path in (image?.Volumes ?? [:]).keys.sorted() where !merged.volumes.contains(path) { merged.volumes.append(path) }
         return merged
     }
 

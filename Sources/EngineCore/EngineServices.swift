@@ -21,6 +21,7 @@ extension Engine {
         registerImages(on: &registry)
         registerSystem(on: &registry)
         registerFilesystem(on: &registry)
+        registerVolumes(on: &registry)
         registry.serverStreaming(EngineAPI.events, "Subscribe") { [self] (request: Engine_SubscribeRequest, _, writer: TypedWriter<Engine_Event>) in
             let until = request.hasUntil ? request.until.date : nil
             for await event in try await events.subscribe(request) {
@@ -47,7 +48,7 @@ extension Engine {
             return Google_Protobuf_Empty()
         }
         registry.unary(service, "Remove") { [self] (request: Engine_RemoveContainerRequest, _) -> Google_Protobuf_Empty in
-            try await remove(request.id, force: request.force)
+            try await remove(request.id, force: request.force, volumes: request.volumes)
             return Google_Protobuf_Empty()
         }
         registry.unary(service, "List") { [self] (request: Engine_ListContainersRequest, _) in try await list(request) }
