@@ -122,7 +122,8 @@ final class LogFollower {
 
     /// The entries appended since the last call.
     func read() -> [LogEntry] {
-        if fd < 0 { open(atEnd: false) }
+        // No file when we began: everything written since is ours, rotated files first.
+        if fd < 0 { open(next(), atEnd: false) }
         guard fd >= 0 else { return [] }
         var entries: [LogEntry] = []
         var chunk = [UInt8](repeating: 0, count: 64 << 10)
