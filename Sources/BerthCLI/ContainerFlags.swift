@@ -33,7 +33,7 @@ struct ContainerFlags: ParsableArguments {
     @Option(name: .customLong("log-driver"), help: "Logging driver: json-file (default), journald or none.") var logDriver: String?
     @Option(name: .customLong("log-opt"), help: "Log driver options (max-size=10m, max-file=3).") var logOpt: [String] = []
     @Option(help: "Ulimit options (name=soft[:hard], e.g. nofile=1024:2048).") var ulimit: [String] = []
-    @Option(help: "Connect a container to a network (only none for now).") var network: String?
+    @OptionGroup var networkFlags: NetworkFlags
 
     @Argument(help: "The image.") var image: String
     @Argument(parsing: .captureForPassthrough, help: "The command and its arguments.") var command: [String] = []
@@ -104,9 +104,7 @@ struct ContainerFlags: ParsableArguments {
             guard parts.count == 2 else { throw CLIError(message: "berth: invalid log opt \(option): expected key=value", code: 125) }
             host.logConfig.config[parts[0]] = parts[1]
         }
-        if let network, network != "none", network != "default", network != "bridge" {
-            throw CLIError(message: "berth: --network \(network): only none is supported yet (networking is issue 9)", code: 125)
-        }
+        try networkFlags.apply(&request.config, &host)
         request.hostConfig = host
         return request
     }

@@ -20,6 +20,8 @@ public actor Engine {
     let link: SupervisorLink
     public let events = EngineEvents()
     var store: ContainerStore
+    /// Networks (Engine+Networks.swift, Engine+NetworkAPI.swift).
+    var networks: NetworkStore
     /// Continuations waiting for any change of a container (start, exit, removal).
     var changeWaiters: [String: [CheckedContinuation<Void, Never>]] = [:]
     /// Exits seen per container since the engine started, and the last code (attach and wait
@@ -38,6 +40,7 @@ public actor Engine {
         self.link = link
         self.logger = logger
         store = try ContainerStore(directory: config.containersDirectory)
+        networks = try NetworkStore(dataRoot: config.dataRoot)
         cgroupNamespace = FileManager.default.fileExists(atPath: "/sys/fs/cgroup/cgroup.controllers")
     }
 
@@ -62,6 +65,7 @@ public actor Engine {
         inspect.path = path
         inspect.args = Array(args.dropFirst())
         inspect.hostConfig = host
+        try prepareNetworking(&inspect, imageExposed: imageConfig.config?.ExposedPorts)
         inspect.state.status = .created
         let directory = store.directory(of: id)
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,

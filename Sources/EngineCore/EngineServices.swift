@@ -21,6 +21,7 @@ extension Engine {
         registerImages(on: &registry)
         registerSystem(on: &registry)
         registerFilesystem(on: &registry)
+        registerNetworks(on: &registry)
         registry.serverStreaming(EngineAPI.events, "Subscribe") { [self] (request: Engine_SubscribeRequest, _, writer: TypedWriter<Engine_Event>) in
             let until = request.hasUntil ? request.until.date : nil
             for await event in try await events.subscribe(request) {
