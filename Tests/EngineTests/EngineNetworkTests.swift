@@ -87,6 +87,27 @@ import Glibc
         }
     }
 
+    @Test func connectDisconnectAndSharingAContainersNetwork() async throws {
+        try await withEngine { h in
+            #expect(try await h.berth(["network", "create", "extra"]).status == 0)
+            #expect(try await h.berth(["run", "-d", "--name", "multi", "busybox", "sleep", "300"]).status == 0)
+            #expect(try await h.berth(["network", "connect", "extra", "multi"]).status == 0)
+            let extraIP = Self.trimmed(try await h.berth(["inspect", "-f", "{{.NetworkSettings.Networks.extra.IPAddress}}", "multi"]).out)
+            #expect(!extraIP.isEmpty)
+            let reach = try await h.berth(["run", "--rm", "--network", "extra", "busybox", "ping", "-c1", "-W2", extraIP])
+            #expect(reach.status == 0, "\(reach.out)\(reach.err)")
+            let inside = try await h.berth(["exec", "multi", "ls", "/sys/class/net"]).out
+            #expect(inside.contains("eth1"), "\(inside)")
+            // container:ID joins multi's namespace: the same addresses.
+            let shared = try await h.berth(["run", "--rm", "--network", "container:multi", "busybox", "ip", "-o", "-4", "addr"])
+            #expect(shared.out.contains(extraIP), "\(shared.out)\(shared.err)")
+            #expect(try await h.berth(["network", "disconnect", "extra", "multi"]).status == 0)
+            let after = try await h.berth(["exec", "multi", "ls", "/sys/class/net"]).out
+            #expect(!after.contains("eth1"), "\(after)")
+            #expect(try await h.berth(["network", "rm", "extra"]).status == 0)
+        }
+    }
+
     @Test func aPublishedPortAnswersOnTheHostLoopback() async throws {
         try await withEngine { h in
             let run = try await h.berth(["run", "-d", "--name", "web", "-p", "127.0.0.1::80", "busybox", "sh", "-c",
