@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Fails if tests left anything behind on this machine: mounts of a test rootfs or bundle, berth
 # processes or test shims, runtime state (and berth-ctr task fifos) of test namespaces, network
-# namespaces. Run after tests.
+# namespaces, berth's bridges, veths and iptables chains. Run after tests.
 set -uo pipefail
 problems=()
 mounts=$(grep -E 'berth|/tmp/.*(rootfs|bundle|/volumes/)' /proc/self/mountinfo || true)
@@ -15,6 +15,14 @@ daemons=$(pgrep -af '^(containerd --config|/usr/sbin/dockerd --data-root) /tmp/b
 [ -n "$state" ] && problems+=("runtime state left: $state")
 netns=$(ip netns list 2>/dev/null || true)
 [ -n "$netns" ] && problems+=("network namespaces left: $netns")
+# berth's networks: bridges "bb-*" (and their iptables chains of the same name), veths on them,
+# and CNI's per-container chains (CNI-<hash>, CNI-DN-<hash>); portmap's shared CNI-HOSTPORT-*
+# chains are CNI's own, kept for every CNI user, and not counted.
+links=$(ip -o link show 2>/dev/null | awk -F': ' '{print $2}' | grep -E '^bb-' || true)
+links+=$(ip -o link show 2>/dev/null | grep -E 'master bb-' | awk -F': ' '{print " " $2}' || true)
+[ -n "$links" ] && problems+=("network links left: $links")
+rules=$(iptables-save 2>/dev/null | grep -E '(^:| -j )(bb-|CNI-(DN-)?[0-9a-f]{20,})' || true)
+[ -n "$rules" ] && problems+=("iptables chains or rules left: $rules")
 cgroups=$(find /sys/fs/cgroup -mindepth 1 -maxdepth 2 -type d \( -name 'berth-test*' -o -name 'berth-interop*' -o -name 'berth-shim-interop*' -o -name 'berth-dbg*' -o -name 'c-????????' \) 2>/dev/null || true)
 [ -n "$cgroups" ] && problems+=("cgroups left: $cgroups")
 tmp=$(ls -d /tmp/berth-rpc-* /tmp/berth-interop-* /tmp/berth-run-* /tmp/berth-rt-* /tmp/berth-out-* /tmp/berth-ctrd.* /tmp/berth-ctrs.* /tmp/berth-dockerd.* /tmp/berth-pty-* /tmp/bshim-* /tmp/bsup-* /tmp/berth-child-* /tmp/berth-images-* /tmp/berth-ctr-* /tmp/beng-* 2>/dev/null || true)

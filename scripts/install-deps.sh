@@ -15,6 +15,9 @@ packages=(
   conmon
   # tests: real dockerd driving berth-runtime (scripts/interop/dockerd.sh)
   docker.io
+  # networking: the standard CNI plugins (bridge, host-local, portmap, firewall, loopback in
+  # /usr/lib/cni) the engine runs for bridge networks, and iptables they program
+  containernetworking-plugins iptables
   # tests: TLS roots, so anything fetched over https can be verified
   ca-certificates
 )

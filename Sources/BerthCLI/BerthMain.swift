@@ -71,5 +71,6 @@ struct Berth: AsyncParsableCommand {
             StatsCommand.self, TagCommand.self, HistoryCommand.self, SaveCommand.self, InfoCommand.self, SystemCommand.self,
             VersionCommand.self, EventsCommand.self, CompletionCommand.self,
             CopyCommand.self, ExportCommand.self, ImportCommand.self, VolumeCommand.self,
+            NetworkCommand.self, PortCommand.self,
         ])
 }

@@ -34,7 +34,7 @@ struct ContainerFlags: ParsableArguments {
     @Option(name: .customLong("log-driver"), help: "Logging driver: json-file (default), journald or none.") var logDriver: String?
     @Option(name: .customLong("log-opt"), help: "Log driver options (max-size=10m, max-file=3).") var logOpt: [String] = []
     @Option(help: "Ulimit options (name=soft[:hard], e.g. nofile=1024:2048).") var ulimit: [String] = []
-    @Option(help: "Connect a container to a network (only none for now).") var network: String?
+    @OptionGroup var networkFlags: NetworkFlags
     @Option(name: .shortAndLong, help: "Bind mount a volume ([NAME|/HOST/PATH:]/PATH[:ro|rw,z,propagation,nocopy]).") var volume: [String] = []
     @Option(help: "Attach a filesystem mount (type=volume|bind|tmpfs,source=,target=,readonly,...).") var mount: [String] = []
     @Option(help: "Mount a tmpfs directory (/path[:options]).") var tmpfs: [String] = []
@@ -109,10 +109,8 @@ struct ContainerFlags: ParsableArguments {
             guard parts.count == 2 else { throw CLIError(message: "berth: invalid log opt \(option): expected key=value", code: 125) }
             host.logConfig.config[parts[0]] = parts[1]
         }
-        if let network, network != "none", network != "default", network != "bridge" {
-            throw CLIError(message: "berth: --network \(network): only none is supported yet (networking is issue 9)", code: 125)
-        }
         try MountFlags.apply(volumes: volume, mounts: mount, tmpfs: tmpfs, volumesFrom: volumesFrom, config: &request.config, host: &host)
+        try networkFlags.apply(&request.config, &host)
         request.hostConfig = host
         return request
     }

@@ -78,6 +78,7 @@ enum DockerJSON {
             "RestartCount": Int(c.restartCount),
             "Driver": "overlayfs",
             "Mounts": MountJSON.points(c.mounts),
+            "NetworkSettings": NetworkJSON.settings(c.networkSettings),
             "HostConfig": [
                 "AutoRemove": host.autoRemove,
                 "RestartPolicy": ["Name": host.restartPolicy.name, "MaximumRetryCount": Int(host.restartPolicy.maximumRetryCount)] as [String: Any],
@@ -85,7 +86,8 @@ enum DockerJSON {
                 "Privileged": host.privileged, "CapAdd": host.capAdd, "CapDrop": host.capDrop,
                 "SecurityOpt": host.securityOpt, "ReadonlyRootfs": host.readOnly,
                 "LogConfig": ["Type": host.logConfig.type, "Config": host.logConfig.config] as [String: Any],
-                "NetworkMode": "none",
+                "NetworkMode": host.networkMode.isEmpty ? "bridge" : host.networkMode,
+                "PortBindings": NetworkJSON.portBindings(host.portBindings), "Dns": host.dns, "ExtraHosts": host.extraHosts,
             ] as [String: Any],
             "Config": [
                 "Hostname": config.hostname, "User": config.user, "Tty": config.tty, "OpenStdin": config.openStdin,
@@ -93,6 +95,7 @@ enum DockerJSON {
                 "Entrypoint": config.entrypoint.isEmpty ? NSNull() : config.entrypoint as Any, "Labels": config.labels,
                 "StopSignal": config.stopSignal,
                 "Volumes": Dictionary(uniqueKeysWithValues: config.volumes.map { ($0, [String: Any]()) }),
+                "ExposedPorts": Dictionary(uniqueKeysWithValues: config.exposedPorts.map { ($0, [String: Any]()) }),
             ] as [String: Any],
         ]
     }

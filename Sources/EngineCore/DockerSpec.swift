@@ -127,6 +127,7 @@ enum DockerSpec {
         if host.pidsLimit > 0 { resources.pids = LinuxPids(limit: host.pidsLimit) }
         linux.resources = resources
         spec.linux = linux
+        NetworkSpec.apply(&spec, inspect)
         return spec
     }
 

@@ -53,6 +53,7 @@ extension Engine {
         guard let current = store.byID[id], isActive(current) else { return }  // removed, or recorded by a racing report
         stored = current
         stored.clearPendingExit()
+        await disconnectNetworks(&stored)
         let ranFor = at.timeIntervalSince(stored.inspect.state.startedAt.date)
         stored.inspect.state.status = .exited
         stored.inspect.state.running = false
@@ -122,6 +123,7 @@ extension Engine {
     /// Loads the records and reconciles them with the supervisor's tasks (live restore).
     public func restore() async {
         for error in store.load() { logger.error("unreadable container record", metadata: ["error": "\(error)"]) }
+        restoreNetworks()
         var tasks: [String: Supervisor_Process]?
         for attempt in 1...3 where tasks == nil {
             do {
@@ -161,5 +163,6 @@ extension Engine {
                 break
             }
         }
+        await reapNetworks()
     }
 }

@@ -38,6 +38,7 @@ extension Engine {
         let pid: UInt32
         let create = request
         do {
+            try await connectNetworks(&stored)
             pid = try await link.run { client in
                 // A task left stopped by an exit the engine did not see through (crash) goes first.
                 _ = try? await client.deleteTask(id)
@@ -48,6 +49,7 @@ extension Engine {
                 }
             }
         } catch {
+            await disconnectNetworks(&stored)
             stored.inspect.state.status = .exited
             stored.inspect.state.running = false
             stored.inspect.state.restarting = false
@@ -151,6 +153,7 @@ extension Engine {
             _ = try? await client.deleteTask(id)
             do { try await client.deleteContainer(id) } catch let error as CoreError where error.code == .notFound {}
         }
+        await disconnectNetworks(&stored)
         store.remove(id)
         await releaseVolumes(of: stored, removeAnonymous: removeVolumes)
         releaseStdin(id)

@@ -22,6 +22,8 @@ public actor Engine {
     var store: ContainerStore
     /// The local driver's volumes (VolumeStore, Engine+Volumes.swift, Engine+Mounts.swift).
     var volumes: VolumeStore
+    /// Networks (Engine+Networks.swift, Engine+NetworkAPI.swift).
+    var networks: NetworkStore
     /// Continuations waiting for any change of a container (start, exit, removal).
     var changeWaiters: [String: [CheckedContinuation<Void, Never>]] = [:]
     /// Exits seen per container since the engine started, and the last code (attach and wait
@@ -43,6 +45,7 @@ public actor Engine {
         var volumes = try VolumeStore(directory: config.dataRoot + "/volumes")
         for error in volumes.load() { logger.error("unreadable volume record", metadata: ["error": "\(error)"]) }
         self.volumes = volumes
+        networks = try NetworkStore(dataRoot: config.dataRoot)
         cgroupNamespace = FileManager.default.fileExists(atPath: "/sys/fs/cgroup/cgroup.controllers")
     }
 
@@ -67,6 +70,7 @@ public actor Engine {
         inspect.path = path
         inspect.args = Array(args.dropFirst())
         inspect.hostConfig = host
+        try prepareNetworking(&inspect, imageExposed: imageConfig.config?.ExposedPorts)
         inspect.state.status = .created
         let directory = store.directory(of: id)
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,

@@ -22,6 +22,7 @@ extension Engine {
         registerSystem(on: &registry)
         registerFilesystem(on: &registry)
         registerVolumes(on: &registry)
+        registerNetworks(on: &registry)
         registry.serverStreaming(EngineAPI.events, "Subscribe") { [self] (request: Engine_SubscribeRequest, _, writer: TypedWriter<Engine_Event>) in
             let until = request.hasUntil ? request.until.date : nil
             for await event in try await events.subscribe(request) {

@@ -175,6 +175,7 @@ final class EngineHarness: @unchecked Sendable {
             if let child = try? spawn.start() { _ = try? Spawn.waitForExit(child) }
         }
         try? FileManager.default.removeItem(atPath: "/run/berth/runtime/\(namespace)")  // (with its seccomp cache)
+        cleanupNetworks()
         _ = await eventually(timeout: .seconds(5)) { dead.allSatisfy { kill($0, 0) != 0 } }
         // Mounts under the work directory (container rootfs overlays), deepest first.
         let mounts = ((try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)) ?? "").split(separator: "\n")

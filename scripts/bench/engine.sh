@@ -2,15 +2,21 @@
 # Benchmark (not a test: never run by scripts/test.sh or CI) of berth + berth-engine against
 # Debian's docker CLI + dockerd, side by side in one run, each on private directories and sockets
 # under one temporary directory:
-#   1. `berth run --rm busybox true` vs `docker run --rm --network none busybox true`, alternating,
+#   1. `berth run --rm --network none busybox true` vs `docker run --rm --network none busybox true`, alternating,
 #      WARMUP (2) unrecorded runs each, then N (20) recorded: mean and median ms and the ratio
 #      berth/docker of the medians (target ≤ 0.25×; docker measured 282 ms, quiet 248 ms, on this
 #      machine kind, ../shared/notes/peers.md).
+#   1b. The same on a bridge network: `berth run --rm busybox true` (berth's default bridge
+#      network: a pinned netns, CNI loopback + bridge + host-local, a veth) vs `docker run --rm
+#      --network bench-br busybox true`, a bridge network of the same dockerd (docker's bridge
+#      driver: netns, veth, IPAM; the dockerd runs with --iptables=false so it never touches the
+#      host's firewall while other tests run — docker's default bridge adds no per-container rule
+#      without -p either, so the per-run work is the same as on docker0).
 #   2. Idle memory after the runs settle (SETTLE s, default 5): VmRSS and Pss (smaps_rollup) of
 #      berth-engine + its berth-supervisor vs dockerd + the containerd it started, and their sums
 #      (target: engine + supervisor ≤ 30 MiB together).
 #   3. With COUNT (100) containers created on each side (`berth create busybox true`,
-#      `docker create --network none busybox true`): `berth ps`, `berth ps -a`, `docker ps`,
+#      `docker create --network none busybox true`, berth's with --network none too): `berth ps`, `berth ps -a`, `docker ps`,
 #      `docker ps -a`, alternating, N times each: mean and median ms; the ratio of the `ps -a` means.
 # Wall times are bash's $EPOCHREALTIME read right before and right after each command (no `date`
 # processes inside the interval); command output goes to /dev/null.
@@ -79,6 +85,15 @@ cleanup() {
     ids=$(timeout 30 "${docker[@]}" ps -aq --no-trunc 2>/dev/null)
     [ -n "$ids" ] && timeout 120 "${docker[@]}" rm -f $ids >/dev/null 2>&1
   fi
+  [ -f "$R/d/dockerd.pid" ] && timeout 30 "${docker[@]}" network rm bench-br >/dev/null 2>&1
+  # berth's networks: its default bridge and firewall chain (named in its record's options).
+  for record in "$R"/e/data/networks/all/*.pb; do
+    [ -f "$record" ] || continue
+    bridge=$(grep -ao 'bb-[0-9a-f]\{8\}' "$record" | head -1)
+    [ -n "$bridge" ] || continue
+    while iptables -w -D FORWARD -j "$bridge" 2>/dev/null; do :; done
+    iptables -w -F "$bridge" 2>/dev/null; iptables -w -X "$bridge" 2>/dev/null; ip link del "$bridge" 2>/dev/null
+  done
   stop_daemon "$R/e/pid"; stop_daemon "$supervisor_pidfile"
   stop_daemon "$R/d/dockerd.pid"; stop_daemon "$containerd_pidfile"
   for pid in $(pids_matching "berth-shim -namespace $tag ") $(pids_matching "containerd-shim-runc-v2 -namespace moby -id [0-9a-f]* -address $R/"); do
@@ -144,16 +159,30 @@ ratio() { awk -v b="$1" -v d="$2" 'BEGIN { printf "%.2f", b / d }'; }
 echo "berth: release build (engine, supervisor, CLI static stdlib; shim, runtime fully static); docker: $("${docker[@]}" version -f 'client {{.Client.Version}}, dockerd {{.Server.Version}}') on its own containerd"
 echo "1. run --rm busybox true, alternating, $WARMUP warm-up + n=$N each"
 for i in $(seq "$WARMUP"); do
-  timed "$R/warm" "${berth[@]}" run --rm busybox true
+  timed "$R/warm" "${berth[@]}" run --rm --network none busybox true
   timed "$R/warm" "${docker[@]}" run --rm --network none busybox true
 done
 for i in $(seq "$N"); do
-  timed "$R/t-berth-run" "${berth[@]}" run --rm busybox true
+  timed "$R/t-berth-run" "${berth[@]}" run --rm --network none busybox true
   timed "$R/t-docker-run" "${docker[@]}" run --rm --network none busybox true
 done
-echo "   berth run --rm busybox true:                   $(stats "$R/t-berth-run")"
+echo "   berth run --rm --network none busybox true:    $(stats "$R/t-berth-run")"
 echo "   docker run --rm --network none busybox true:   $(stats "$R/t-docker-run")"
 echo "   ratio berth/docker $(ratio "$(median "$R/t-berth-run")" "$(median "$R/t-docker-run")") of the medians, $(ratio "$(mean "$R/t-berth-run")" "$(mean "$R/t-docker-run")") of the means (target ≤ 0.25)"
+
+echo "1b. run --rm busybox true on a bridge network, alternating, $WARMUP warm-up + n=$N each"
+"${docker[@]}" network create bench-br >/dev/null
+for i in $(seq "$WARMUP"); do
+  timed "$R/warm" "${berth[@]}" run --rm busybox true
+  timed "$R/warm" "${docker[@]}" run --rm --network bench-br busybox true
+done
+for i in $(seq "$N"); do
+  timed "$R/t-berth-bridge" "${berth[@]}" run --rm busybox true
+  timed "$R/t-docker-bridge" "${docker[@]}" run --rm --network bench-br busybox true
+done
+echo "   berth run --rm busybox true (bridge):          $(stats "$R/t-berth-bridge")"
+echo "   docker run --rm --network bench-br busybox true: $(stats "$R/t-docker-bridge")"
+echo "   ratio berth/docker $(ratio "$(median "$R/t-berth-bridge")" "$(median "$R/t-docker-bridge")") of the medians, $(ratio "$(mean "$R/t-berth-bridge")" "$(mean "$R/t-docker-bridge")") of the means"
 
 mem() {  # mem PID: "VmRSS_KiB Pss_KiB"
   echo "$(awk '/^VmRSS:/ {print $2}' "/proc/$1/status") $(awk '/^Pss:/ {print $2; exit}' "/proc/$1/smaps_rollup")"
@@ -170,7 +199,7 @@ echo "   dockerd $(mib "$dr") / $(mib "$dp") + containerd $(mib "$cr") / $(mib "
 echo "   ratio berth/docker $(ratio $((er + sr)) $((dr + cr))) (VmRSS), $(ratio $((ep + sp)) $((dp + cp))) (Pss)"
 
 for i in $(seq "$COUNT"); do
-  "${berth[@]}" create busybox true >/dev/null
+  "${berth[@]}" create --network none busybox true >/dev/null
   "${docker[@]}" create --network none busybox true >/dev/null
 done
 nb=$("${berth[@]}" ps -aq | wc -l); nd=$("${docker[@]}" ps -aq | wc -l)
