@@ -1288,6 +1288,12 @@ public nonisolated struct Engine_ContainerSummary: Sendable {
 
   public var sizeRootFs: Int64 = 0
 
+  /// Published ports as bound on the host (the PORTS column).
+  public var ports: [Engine_PortBinding] = []
+
+  /// Networks the container is on, by name (the NETWORKS column).
+  public var networks: [String] = []
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -4856,7 +4862,7 @@ nonisolated extension Engine_ListContainersRequest: SwiftProtobuf.Message, Swift
 
 nonisolated extension Engine_ContainerSummary: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ContainerSummary"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}names\0\u{1}image\0\u{3}image_id\0\u{1}command\0\u{1}created\0\u{1}state\0\u{1}status\0\u{1}labels\0\u{3}size_rw\0\u{3}size_root_fs\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}names\0\u{1}image\0\u{3}image_id\0\u{1}command\0\u{1}created\0\u{1}state\0\u{1}status\0\u{1}labels\0\u{3}size_rw\0\u{3}size_root_fs\0\u{1}ports\0\u{1}networks\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -4875,6 +4881,8 @@ nonisolated extension Engine_ContainerSummary: SwiftProtobuf.Message, SwiftProto
       case 9: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: &self.labels) }()
       case 10: try { try decoder.decodeSingularInt64Field(value: &self.sizeRw) }()
       case 11: try { try decoder.decodeSingularInt64Field(value: &self.sizeRootFs) }()
+      case 12: try { try decoder.decodeRepeatedMessageField(value: &self.ports) }()
+      case 13: try { try decoder.decodeRepeatedStringField(value: &self.networks) }()
       default: break
       }
     }
@@ -4918,6 +4926,12 @@ nonisolated extension Engine_ContainerSummary: SwiftProtobuf.Message, SwiftProto
     if self.sizeRootFs != 0 {
       try visitor.visitSingularInt64Field(value: self.sizeRootFs, fieldNumber: 11)
     }
+    if !self.ports.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.ports, fieldNumber: 12)
+    }
+    if !self.networks.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.networks, fieldNumber: 13)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -4933,6 +4947,8 @@ nonisolated extension Engine_ContainerSummary: SwiftProtobuf.Message, SwiftProto
     if lhs.labels != rhs.labels {return false}
     if lhs.sizeRw != rhs.sizeRw {return false}
     if lhs.sizeRootFs != rhs.sizeRootFs {return false}
+    if lhs.ports != rhs.ports {return false}
+    if lhs.networks != rhs.networks {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
