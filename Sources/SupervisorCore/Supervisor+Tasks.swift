@@ -96,6 +96,10 @@ extension Supervisor {
             } else if let exit = entry.finalExit, request.execID.isEmpty {
                 response.exitStatus = exit.status
                 response.exitedAt = exit.at
+            } else if request.execID.isEmpty {
+                // The shim is gone and its cleanup is still under way: its exit comes shortly.
+                return try await exitAfterShimLoss(namespace: entry.namespace, id: entry.id,
+                                                   CoreError(.notFound, "task \(request.containerID): its shim is gone"))
             } else {
                 throw CoreError(.notFound, "exec \(request.execID) of \(request.containerID): its shim is gone")
             }
@@ -173,7 +177,6 @@ extension Supervisor {
         throw error
     }
 
-    /// The state of the init (`execID` empty) or an exec, from the shim or from the exit it left.
     /// Runs a call that changes state to its end even if the caller hangs up: a cancelled
     /// Delete could otherwise stop after the shim deleted the container but before the task
     /// table forgot it, leaving a task no shim knows.
@@ -181,11 +184,14 @@ extension Supervisor {
         try await Task { try await body() }.value
     }
 
+    /// The state of the init (`execID` empty) or an exec, from the shim or from the exit it left.
     func process(of entry: TaskEntry, execID: String) async throws -> Supervisor_Process {
         var process = entry.process
         guard let client = entry.client else {
-            guard execID.isEmpty, let exit = entry.finalExit else {
-                throw CoreError(.notFound, "exec \(execID) of \(entry.id): its shim is gone")
+            guard execID.isEmpty else { throw CoreError(.notFound, "exec \(execID) of \(entry.id): its shim is gone") }
+            guard let exit = entry.finalExit else {  // the shim is gone, its cleanup still under way
+                process.status = .unknown
+                return process
             }
             process.status = .stopped
             process.exitStatus = exit.status
