@@ -131,9 +131,16 @@ let package = Package(
         ]),
         .executableTarget(name: "berth", dependencies: ["BerthCLI"]),
 
-        // --- Fuzzing: scripts/fuzz-rpc.sh builds this with libFuzzer (-sanitize=fuzzer -DBERTH_FUZZ);
-        // a normal build makes it a replayer of saved inputs (regression cases).
-        .executableTarget(name: "berth-fuzz-rpc", dependencies: ["RPC"], path: "Sources/Fuzz/RPCFuzz"),
+        // --- Fuzzing: scripts/fuzz.sh TARGET builds berth-fuzz-TARGET with libFuzzer (-sanitize=fuzzer
+        // -DBERTH_FUZZ); a normal build makes each a replayer of saved inputs (regression cases).
+        .target(name: "FuzzDriver", path: "Sources/Fuzz/FuzzDriver"),
+        .executableTarget(name: "berth-fuzz-rpc", dependencies: ["RPC", "FuzzDriver"], path: "Sources/Fuzz/RPCFuzz"),
+        .executableTarget(name: "berth-fuzz-requests", dependencies: [
+            "API", "FuzzDriver", .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+        ], path: "Sources/Fuzz/RequestsFuzz"),
+        .executableTarget(name: "berth-fuzz-oci", dependencies: ["OCI", "JSON", "FuzzDriver"], path: "Sources/Fuzz/OCIFuzz"),
+        .executableTarget(name: "berth-fuzz-archive", dependencies: ["Images", "Archive", "FuzzDriver"], path: "Sources/Fuzz/ArchiveFuzz"),
+        .executableTarget(name: "berth-fuzz-cni", dependencies: ["EngineCore", "API", "FuzzDriver"], path: "Sources/Fuzz/CNIFuzz"),
 
         // --- Tests.
         .testTarget(name: "RPCTests", dependencies: ["RPC", "RPCNIO", "API", "Errdefs", "Sys"]),

@@ -43,12 +43,14 @@ timeout --kill-after=30 600 scripts/interop/containerd-shim.sh "$(swift build --
 # Real dockerd runs containers with --runtime berth.
 timeout --kill-after=30 600 scripts/interop/dockerd.sh "$(swift build --show-bin-path)/berth-runtime" "$image"
 
-# Every input that once crashed a fuzzer stays a regression case.
+# Every input that once crashed a fuzzer stays a regression case (scripts/fuzz.sh TARGET finds them).
 shopt -s nullglob
-cases=(Tests/Fixtures/fuzz-rpc/*)
-if [ ${#cases[@]} -gt 0 ]; then
-  "$(swift build --show-bin-path)/berth-fuzz-rpc" "${cases[@]}" >/dev/null
-  echo "fuzz-rpc regression inputs: ${#cases[@]} replayed"
-fi
+for target in rpc requests oci archive cni; do
+  cases=(Tests/Fixtures/fuzz-$target/*)
+  if [ ${#cases[@]} -gt 0 ]; then
+    "$(swift build --show-bin-path)/berth-fuzz-$target" "${cases[@]}" >/dev/null
+    echo "fuzz-$target regression inputs: ${#cases[@]} replayed"
+  fi
+done
 
 scripts/check-leftovers.sh

@@ -91,20 +91,9 @@ struct NetworkAttachment: Sendable {
         return ok
     }
 
-    /// The endpoint inspect shows, from a CNI result: the address in the sandbox, gateway, MAC.
+    /// The endpoint inspect shows, from a CNI result (CNIResult), with a new endpoint id.
     static func endpoint(_ network: Engine_NetworkInspect, result: [String: Any]) -> Engine_EndpointSettings {
-        var endpoint = Engine_EndpointSettings()
-        endpoint.networkID = network.id
-        let interfaces = result["interfaces"] as? [[String: Any]] ?? []
-        if let ip = (result["ips"] as? [[String: Any]])?.first {
-            let address = (ip["address"] as? String ?? "").split(separator: "/")
-            endpoint.ipAddress = address.first.map(String.init) ?? ""
-            endpoint.ipPrefixLen = address.count > 1 ? Int32(address[1]) ?? 0 : 0
-            endpoint.gateway = ip["gateway"] as? String ?? ""
-            if let index = ip["interface"] as? Int, index < interfaces.count {
-                endpoint.macAddress = interfaces[index]["mac"] as? String ?? ""
-            }
-        }
+        var endpoint = CNIResult.endpoint(network, result: result)
         endpoint.endpointID = Engine.newID()
         return endpoint
     }

@@ -1,8 +1,8 @@
-// libFuzzer entry for the ttrpc frame decoder and request dispatch. Built only by
-// scripts/fuzz-rpc.sh (`-sanitize=fuzzer,address`); libFuzzer supplies `main`.
+// Fuzz target `rpc`: the ttrpc frame decoder and request dispatch (scripts/fuzz.sh rpc).
 // Each input is split in two: the first half goes to a server connection (with a registry of
 // every call shape), the second to a client connection with a few calls open, both fed in
 // irregular chunks. Nothing may crash, and state must stay bounded.
+import FuzzDriver
 import RPC
 #if canImport(Glibc)
 import Glibc
@@ -56,46 +56,7 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     return 0
 }
 
-#if BERTH_FUZZ
-/// libFuzzer's driver, exported by its runtime for programs that have their own `main`.
-@_silgen_name("LLVMFuzzerRunDriver")
-func LLVMFuzzerRunDriver(
-    _ argc: UnsafeMutablePointer<CInt>,
-    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
-    _ callback: @convention(c) (UnsafePointer<UInt8>, Int) -> CInt
-) -> CInt
-
-/// SwiftPM renames an executable's entry point and links `main` to it; hand control to libFuzzer.
 @main
-enum RPCFuzzDriver {
-    static func main() {
-        var argc = CommandLine.argc
-        var argv = CommandLine.unsafeArgv as UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?
-        exit(LLVMFuzzerRunDriver(&argc, &argv) { data, size in fuzz(data, size) })
-    }
+enum RPCFuzzMain {
+    static func main() { FuzzDriver.main(fuzz) }
 }
-#else
-/// Without libFuzzer (a normal build), the target replays inputs given as files, so a crash the
-/// fuzzer found can be re-run as a plain program and kept as a regression case.
-@main
-enum RPCFuzzReplay {
-    static func main() {
-        for path in CommandLine.arguments.dropFirst() {
-            guard let file = fopen(path, "rb") else {
-                print("cannot open \(path)")
-                exit(2)
-            }
-            var bytes: [UInt8] = []
-            var buffer = [UInt8](repeating: 0, count: 65536)
-            while true {
-                let n = fread(&buffer, 1, buffer.count, file)
-                if n <= 0 { break }
-                bytes += buffer[..<n]
-            }
-            fclose(file)
-            _ = bytes.withUnsafeBufferPointer { fuzz($0.baseAddress ?? UnsafePointer(bitPattern: 1)!, $0.count) }
-            print("ok \(path) (\(bytes.count) bytes)")
-        }
-    }
-}
-#endif
