@@ -134,6 +134,11 @@ extension Engine {
             }
             return ContainerRoot(directory: directory, mount: nil, mountPoints: mountPoints, name: reference)
         }
+        return try Self.mountSnapshot(try await snapshotMount(id), name: reference)
+    }
+
+    /// The one mount of container `id`'s overlay snapshot, from the supervisor.
+    func snapshotMount(_ id: String) async throws -> Containerd_Types_Mount {
         let mounts: [Containerd_Types_Mount] = try await link.run { client in
             var request = Supervisor_SnapshotMountsRequest()
             request.snapshotter = "overlayfs"
@@ -144,7 +149,7 @@ extension Engine {
         guard mounts.count == 1, let mount = mounts.first else {
             throw CoreError(.internal, "container \(id)'s snapshot has \(mounts.count) mounts; berth mounts one")
         }
-        return try Self.mountSnapshot(mount, name: reference)
+        return mount
     }
 
     /// Mounts an overlay snapshot detached (a bind one is its directory, opened).

@@ -106,17 +106,7 @@ extension Engine {
     /// snapshot mounted privately and detached: nothing is left mounted, whatever happens).
     func populateVolumes(_ id: String, _ prepared: PreparedMounts) async throws {
         guard !prepared.copies.isEmpty else { return }
-        let mounts: [Containerd_Types_Mount] = try await link.run { client in
-            var request = Supervisor_SnapshotMountsRequest()
-            request.snapshotter = "overlayfs"
-            request.key = id
-            let response: Supervisor_SnapshotMountsResponse = try await client.call(SupervisorAPI.snapshots, "Mounts", request)
-            return response.mounts
-        }
-        guard mounts.count == 1, let mount = mounts.first else {
-            throw CoreError(.internal, "container \(id)'s snapshot has \(mounts.count) mounts; berth mounts one")
-        }
-        let root = try Self.mountSnapshot(mount, name: id)
+        let root = try Self.mountSnapshot(try await snapshotMount(id), name: id)
         for copy in prepared.copies {
             try await runOnThread("volume-copy") { try VolumeCopy.populate(data: copy.data, from: root, path: copy.destination) }
         }

@@ -46,20 +46,7 @@ struct VolumeCopy {
     }
 
     static func names(in directory: Int32, path: String) throws(CoreError) -> [String] {
-        let fd = dup(directory)
-        guard fd >= 0, let stream = fdopendir(fd) else {
-            let code = errno
-            if fd >= 0 { close(fd) }
-            throw CoreError(SystemCallFailure(call: "fdopendir", path: path, errno: code))
-        }
-        defer { closedir(stream) }
-        rewinddir(stream)
-        var names: [String] = []
-        while let entry = readdir(stream) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-            if name != "." && name != ".." { names.append(name) }
-        }
-        return names
+        try TreeArchiver.names(in: directory, path: path)
     }
 
     private mutating func copyChildren(from source: Int32, to destination: Int32, relative: String) throws(CoreError) {

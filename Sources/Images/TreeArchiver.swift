@@ -119,7 +119,7 @@ public final class TreeArchiver {
     }
 
     /// The names in a directory (not "." and ".."), sorted so the same tree gives the same archive.
-    static func names(in directory: Int32, path: String) throws(CoreError) -> [String] {
+    public static func names(in directory: Int32, path: String) throws(CoreError) -> [String] {
         let fd = dup(directory)
         guard fd >= 0, let stream = fdopendir(fd) else {
             let code = errno
