@@ -15,7 +15,7 @@ public enum CNIResult {
             endpoint.ipAddress = address.first.map(String.init) ?? ""
             endpoint.ipPrefixLen = address.count > 1 ? Int32(address[1]) ?? 0 : 0
             endpoint.gateway = ip["gateway"] as? String ?? ""
-            if let index = ip["interface"] as? Int, index < interfaces.count {
+            if let index = ip["interface"] as? Int, interfaces.indices.contains(index) {
                 endpoint.macAddress = interfaces[index]["mac"] as? String ?? ""
             }
         }
