@@ -112,7 +112,7 @@ let package = Package(
         ]),
         .executableTarget(name: "berth-ctr", dependencies: ["CtrCLI"]),
         .executableTarget(name: "berth-supervisor", dependencies: [
-            "SupervisorCore", "RPCNIO", "Systemd", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "SupervisorCore", "Images", "RPCNIO", "Systemd", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
 
@@ -135,6 +135,10 @@ let package = Package(
         // a normal build makes it a replayer of saved inputs (regression cases).
         .executableTarget(name: "berth-fuzz-rpc", dependencies: ["RPC"], path: "Sources/Fuzz/RPCFuzz"),
 
+        // --- Escape probes (Tests/EngineTests/EscapeProbeTests.swift): a small C program run inside
+        // containers, so fully static (the test image has no C library).
+        .executableTarget(name: "berth-probe", path: "Sources/berth-probe", linkerSettings: [.unsafeFlags(["-static-executable"])]),
+
         // --- Tests.
         .testTarget(name: "RPCTests", dependencies: ["RPC", "RPCNIO", "API", "Errdefs", "Sys"]),
         .testTarget(name: "SysTests", dependencies: ["Sys", "LinuxSecurity", "Systemd", "Errdefs"]),
@@ -150,7 +154,7 @@ let package = Package(
             .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         ]),
         .testTarget(name: "EngineTests", dependencies: [
-            "EngineCore", "BerthCLI", "API", "RPC", "RPCNIO", "Sys", "Errdefs", "Archive", "Images",
+            "EngineCore", "BerthCLI", "API", "RPC", "RPCNIO", "Sys", "Errdefs", "Archive", "Images", "Digest",
             .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         ]),
         .testTarget(name: "ShimTests", dependencies: [
