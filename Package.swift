@@ -112,7 +112,7 @@ let package = Package(
         ]),
         .executableTarget(name: "berth-ctr", dependencies: ["CtrCLI"]),
         .executableTarget(name: "berth-supervisor", dependencies: [
-            "SupervisorCore", "RPCNIO", "Systemd", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "SupervisorCore", "Images", "RPCNIO", "Systemd", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
 
@@ -142,6 +142,10 @@ let package = Package(
         .executableTarget(name: "berth-fuzz-archive", dependencies: ["Images", "Archive", "FuzzDriver"], path: "Sources/Fuzz/ArchiveFuzz"),
         .executableTarget(name: "berth-fuzz-cni", dependencies: ["EngineCore", "API", "FuzzDriver"], path: "Sources/Fuzz/CNIFuzz"),
 
+        // --- Escape probes (Tests/EngineTests/EscapeProbeTests.swift): a small C program run inside
+        // containers, so fully static (the test image has no C library).
+        .executableTarget(name: "berth-probe", path: "Sources/berth-probe", linkerSettings: [.unsafeFlags(["-static-executable"])]),
+
         // --- Tests.
         .testTarget(name: "RPCTests", dependencies: ["RPC", "RPCNIO", "API", "Errdefs", "Sys"]),
         .testTarget(name: "SysTests", dependencies: ["Sys", "LinuxSecurity", "Systemd", "Errdefs"]),
@@ -157,7 +161,7 @@ let package = Package(
             .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         ]),
         .testTarget(name: "EngineTests", dependencies: [
-            "EngineCore", "BerthCLI", "API", "RPC", "RPCNIO", "Sys", "Errdefs", "Archive", "Images",
+            "EngineCore", "BerthCLI", "API", "RPC", "RPCNIO", "Sys", "Errdefs", "Archive", "Images", "Digest",
             .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         ]),
         .testTarget(name: "ShimTests", dependencies: [

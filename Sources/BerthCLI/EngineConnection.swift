@@ -1,5 +1,5 @@
 // EngineConnection: reaching berth-engine — the socket from $BERTH_HOST (set by -H) or the
-// default, and a clear error when nothing answers there.
+// default, and a clear error when nothing answers there or the user may not connect.
 import API
 import Errdefs
 import Foundation
@@ -23,6 +23,11 @@ struct EngineConnection {
             let rpc = try await RPCClient.connect(path: path)
             return EngineConnection(rpc: rpc, client: EngineClient(rpc: rpc))
         } catch {
+            // docker's words when the socket's owner, group or directory keep the user out.
+            if access(path, W_OK) != 0 && errno == EACCES {
+                throw CLIError(message: "permission denied while trying to connect to the berth engine socket at unix://\(path): "
+                                   + "connect: permission denied (are you root or in the engine's --group?)", code: 1)
+            }
             throw CLIError(message: "Cannot connect to the berth engine at unix://\(path). Is berth-engine running?", code: 1)
         }
     }

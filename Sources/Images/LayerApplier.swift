@@ -3,7 +3,8 @@
 // ".." refused, no symlink ever followed — even one the same archive made). Whiteouts become
 // overlayfs's own: `.wh.NAME` a 0/0 character device NAME, `.wh..wh..opq` the
 // `trusted.overlay.opaque` attribute on its directory. Owners, modes, times and pax xattrs are
-// kept. Returns the diff id (sha256 of the uncompressed stream).
+// kept. A layer larger than its LayerLimits (bytes or entries) is refused part-way. Returns the
+// diff id (sha256 of the uncompressed stream).
 import Archive
 import Digest
 import Errdefs
@@ -11,14 +12,26 @@ import Glibc
 import Sys
 
 public enum LayerApplier {
-    public static func apply(_ layer: ByteSource, to directory: String) throws(CoreError) -> ContentDigest {
-        let hashing = HashingSource(try GzipSource.maybe(layer))
+    /// `what` names the layer in errors (its digest).
+    public static func apply(_ layer: ByteSource, to directory: String, limits: LayerLimits = LayerLimits(),
+                             what: String = "layer") throws(CoreError) -> ContentDigest {
+        let hashing = HashingSource(LimitedSource(try GzipSource.maybe(layer), limit: limits.maxBytes, what: what))
         let root = open(directory, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
         guard root >= 0 else { throw CoreError(SystemCallFailure(call: "open", path: directory, errno: errno)) }
         defer { close(root) }
         var options = ExtractionOptions()
         options.whiteouts = true
-        try ConfinedExtractor(root: root, options: options).extractAll(TarReader(hashing))
+        let extractor = ConfinedExtractor(root: root, options: options)
+        let tar = TarReader(hashing)
+        var entries = 0
+        while let entry = try tar.next() {
+            entries += 1
+            guard entries <= limits.maxEntries else {
+                throw CoreError(.resourceExhausted, "\(what) has more than \(limits.maxEntries) entries (the layer entry limit, --max-layer-entries): refused")
+            }
+            try extractor.extract(entry, from: tar)
+        }
+        extractor.finish()
         // The rest of the stream (tar's trailing blocks) belongs to the diff id too.
         while try !hashing.read(upTo: 1 << 16).isEmpty {}
         return try ContentDigest(hex: hashing.hasher.hexDigest())

@@ -30,7 +30,8 @@ extension Supervisor {
         for (index, layer) in manifest.layers.enumerated() {
             let expected = config.rootfs.diff_ids[index]
             try snapshots.commitNew(ns, key: chain[index], parent: index == 0 ? nil : chain[index - 1]) { dir in
-                let diffID = try LayerApplier.apply(try FileSource(path: content.path(of: try ContentDigest(parsing: layer.digest))), to: dir)
+                let diffID = try LayerApplier.apply(try FileSource(path: content.path(of: try ContentDigest(parsing: layer.digest))), to: dir,
+                                                  limits: self.config.layerLimits, what: "layer \(layer.digest)")
                 guard diffID.description == expected else {
                     throw CoreError(.dataLoss, "layer \(layer.digest) unpacks to \(diffID), its config says \(expected)")
                 }

@@ -18,6 +18,8 @@ public struct SupervisorConfig: Sendable {
     public var address: String
     public var berthShim: String
     public var runcShim: String = "/usr/bin/containerd-shim-runc-v2"
+    /// How big a layer may unpack to (a decompression bomb is refused part-way).
+    public var layerLimits = LayerLimits()
 
     public init(root: String, state: String, address: String, berthShim: String) {
         self.root = root

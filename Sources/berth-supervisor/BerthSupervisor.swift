@@ -2,6 +2,7 @@
 // events. All logic is in SupervisorCore; see docs/architecture.md.
 import ArgumentParser
 import Foundation
+import Images
 import Logging
 import RPCNIO
 import SupervisorCore
@@ -35,6 +36,12 @@ struct BerthSupervisor: AsyncParsableCommand {
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel = "info"
 
+    @Option(help: "Refuse a layer whose uncompressed tar exceeds this many bytes (default $BERTH_MAX_LAYER_SIZE or 64 GiB).")
+    var maxLayerSize: Int?
+
+    @Option(help: "Refuse a layer of more entries than this (default $BERTH_MAX_LAYER_ENTRIES or 4000000).")
+    var maxLayerEntries: Int?
+
     func run() async throws {
         guard let level = Logger.Level(rawValue: logLevel) else {
             throw ValidationError("unknown --log-level \(logLevel)")
@@ -47,8 +54,11 @@ struct BerthSupervisor: AsyncParsableCommand {
         let logger = Logger(label: "berth.supervisor")
         let binary = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
         let shimPath = shim ?? binary.deletingLastPathComponent().appendingPathComponent("berth-shim").path
-        let supervisor = try Supervisor(config: SupervisorConfig(root: root, state: state, address: address, berthShim: shimPath),
-                                        logger: logger)
+        var config = SupervisorConfig(root: root, state: state, address: address, berthShim: shimPath)
+        config.layerLimits = try LayerLimits.fromEnvironment(ProcessInfo.processInfo.environment)
+        if let maxLayerSize { config.layerLimits.maxBytes = maxLayerSize }
+        if let maxLayerEntries { config.layerLimits.maxEntries = maxLayerEntries }
+        let supervisor = try Supervisor(config: config, logger: logger)
         _ = try await supervisor.start()
         _ = try? SystemdNotifier.ready()
         // Serve until killed (the server's tasks run on NIO's threads); after each busy spell, give
