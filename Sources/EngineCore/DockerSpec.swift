@@ -73,7 +73,11 @@ enum DockerSpec {
         let inspect = stored.inspect
         let config = inspect.config
         let host = inspect.hostConfig
-        var spec = Spec.defaultSpec(rootless: false, hostUID: 0, hostGID: 0, cgroupNamespace: cgroupNamespace)
+        // A private cgroup namespace, so the container's cgroup mounts show its own cgroup only —
+        // docker's default on cgroup v2, and here on v1 too (docker's v1 default, the host's, shows
+        // every cgroup of the machine). --privileged on v1 keeps the host's, as docker does.
+        let privateCgroups = cgroupNamespace || !host.privileged
+        var spec = Spec.defaultSpec(rootless: false, hostUID: 0, hostGID: 0, cgroupNamespace: privateCgroups)
         let caps = try capabilities(privileged: host.privileged, add: host.capAdd, drop: host.capDrop)
         var process = spec.process!
         process.terminal = config.tty

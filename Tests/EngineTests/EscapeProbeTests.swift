@@ -183,3 +183,24 @@ private func currentHostName() -> String {
     gethostname(&buffer, buffer.count)
     return String(cString: buffer)
 }
+
+extension EscapeProbeTests {
+    /// Other containers' cgroups are not visible: a default container has a private cgroup
+    /// namespace, so its cgroup mounts hold its own cgroup and nothing below or beside it. On a v1
+    /// host --privileged keeps the host's namespace (docker's rule) and sees the machine's cgroups,
+    /// which shows the check is real.
+    @Test func aDefaultContainerSeesOnlyItsOwnCgroup() async throws {
+        try await withEngine { h in
+            let count = "find /sys/fs/cgroup -mindepth 2 -type d | wc -l; cut -d: -f3 /proc/self/cgroup | sort -u"
+            let own = try await h.berth(["run", "--rm", "busybox", "sh", "-c", count])
+            #expect(own.status == 0, "\(own.err)")
+            let lines = own.out.split(separator: "\n").map(String.init)
+            #expect(lines.first == "0", "cgroups below the container's own are visible: \(own.out)")
+            #expect(lines.dropFirst() == ["/"], "the container's cgroup paths are not its namespace's root: \(own.out)")
+            if !FileManager.default.fileExists(atPath: "/sys/fs/cgroup/cgroup.controllers") {
+                let host = try await h.berth(["run", "--rm", "--privileged", "busybox", "sh", "-c", count])
+                #expect((Int(host.out.split(separator: "\n").first ?? "") ?? 0) > 0, "\(host.out)")
+            }
+        }
+    }
+}
