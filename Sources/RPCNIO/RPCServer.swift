@@ -92,7 +92,11 @@ public final class RPCServer: Sendable {
                 Self.peerCredentials(of: channel).flatMapThrowing { peer in
                     guard authorize(peer) else {
                         logger.warning("refused connection", metadata: ["uid": "\(peer.uid)", "pid": "\(peer.pid)"])
-                        throw CoreError(.permissionDenied, "peer uid \(peer.uid) gid \(peer.gid) is not allowed")
+                        // Its first call gets the reason, then the connection is closed.
+                        let refusal = CoreError(.permissionDenied, "permission denied: peer uid \(peer.uid) gid \(peer.gid) is not allowed on this socket")
+                        try channel.pipeline.syncOperations.addHandler(
+                            ServerConnectionHandler(machine: ServerConnection(registry: registry, peer: peer), logger: logger, refusal: refusal))
+                        return
                     }
                     let id = ObjectIdentifier(channel)
                     state.withLockedValue { $0.connections[id] = channel }

@@ -37,9 +37,14 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     private var paused = false
     private var readPending = false
 
-    init(machine: ServerConnection, logger: Logger) {
+    /// Set for a peer the server does not accept: its first call is answered with this error,
+    /// then the connection is closed (a clear reason instead of a silent hang-up).
+    private let refusal: CoreError?
+
+    init(machine: ServerConnection, logger: Logger, refusal: CoreError? = nil) {
         self.machine = machine
         self.logger = logger
+        self.refusal = refusal
     }
 
     func handlerAdded(context: ChannelHandlerContext) { self.context = context }
@@ -132,6 +137,11 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
 
     private func start(_ invocation: Invocation, context: ChannelHandlerContext) {
         let sid = invocation.streamID
+        if let refusal {
+            let reply = ServerConnection.response(streamID: sid, .failure(refusal))
+            context.writeAndFlush(wrapOutboundOut(ByteBuffer(bytes: reply))).whenComplete { _ in context.close(promise: nil) }
+            return
+        }
         let channel = context.channel
         let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
         let loop = context.eventLoop

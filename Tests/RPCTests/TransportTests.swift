@@ -185,14 +185,14 @@ import Glibc
 
     @Test func peerCheckRefusesOtherUsers() async throws {
         try await withServer(Self.registry(), authorize: { $0.uid == 4242 }) { server in
-            // Refused at accept: either the connect or the first call sees the closed connection.
+            // Refused: the first call is answered with the reason, then the connection closes.
             do {
                 let client = try await RPCClient.connect(path: server.path)
                 defer { Task { await client.close() } }
-                _ = try await client.unary(service: "t.S", method: "Echo", request: [1])
+                _ = try await client.unary(service: "t.S", method: "Echo", request: [1], timeout: .seconds(10))
                 Issue.record("a refused peer was served")
             } catch let error as CoreError {
-                #expect(error.code == .unavailable)
+                #expect(error.code == .permissionDenied && error.message.contains("permission denied: peer uid"), "\(error)")
             }
         }
     }
