@@ -120,6 +120,7 @@ let package = Package(
         .target(name: "EngineCore", dependencies: [
             "API", "RPC", "RPCNIO", "Errdefs", "Sys", "Images", "Archive", "OCI", "Records", "Digest", "Cgroups",
             .product(name: "SwiftProtobuf", package: "swift-protobuf"), .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
         ]),
         .executableTarget(name: "berth-engine", dependencies: [
             "EngineCore", "RPCNIO", "Systemd", .product(name: "ArgumentParser", package: "swift-argument-parser"),

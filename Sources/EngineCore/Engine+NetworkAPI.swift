@@ -63,6 +63,7 @@ extension Engine {
             network.ipam = [NetworkStore.ipam(subnet)]
         }
         try networks.add(&network)
+        await startNameServer(network)
         await events.publish(type: "network", action: "create", id: network.id, attributes: ["name": name, "type": "bridge"])
         var response = Engine_CreateNetworkResponse()
         response.id = network.id
@@ -120,6 +121,7 @@ extension Engine {
             throw CoreError(.failedPrecondition, "error while removing network: network \(network.name) id \(network.id) has active endpoints (\(user.inspect.name))")
         }
         let bridge = network.options[CNIConfig.bridgeOption] ?? ""
+        await stopNameServer(network.id)
         try await Self.offActor { () throws(CoreError) in BridgeFirewall.remove(bridge: bridge) }
         try networks.remove(network.id)
         await events.publish(type: "network", action: "destroy", id: network.id, attributes: ["name": network.name, "type": "bridge"])

@@ -121,7 +121,8 @@ extension Engine {
             try NetworkEtc.write(try NetworkEtc.hosts(hostname: inspect.config.hostname, address: primary?.ipAddress ?? "",
                                                       aliases: primary == nil ? [] : (stored.inspect.networkSettings.networks[endpoints[0].0]?.aliases ?? []),
                                                       gateway: primary?.gateway ?? "", extraHosts: host.extraHosts), to: inspect.hostsPath)
-            try NetworkEtc.write(NetworkEtc.resolvConf(host: hostResolv, dns: host.dns, search: host.dnsSearch, options: host.dnsOptions), to: inspect.resolvConfPath)
+            try NetworkEtc.write(containerResolvConf(host: hostResolv, host, network: primary == nil ? nil : endpoints.first?.1),
+                                 to: inspect.resolvConfPath)
         } catch {
             await disconnectNetworks(&stored)
             throw error

@@ -1,0 +1,126 @@
+// DNSMessageTests: the network resolver's DNS codec on well-formed and malformed packets — a
+// query read back, A/NXDOMAIN/NODATA replies laid out as RFC 1035 says, and truncated packets,
+// looping or forward compression pointers, over-long labels and names, replies posing as queries
+// and random bytes all refused without a crash; the resolv.conf upstream list.
+@testable import EngineCore
+import Testing
+
+@Suite struct DNSMessageTests {
+    /// A query for `name`, type `type`, id 0x1234, RD set.
+    static func query(_ name: String, type: UInt16 = 1) -> [UInt8] {
+        var bytes: [UInt8] = [0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0]
+        for label in name.split(separator: ".") {
+            bytes.append(UInt8(label.utf8.count))
+            bytes += Array(label.utf8)
+        }
+        bytes += [0, UInt8(type >> 8), UInt8(type & 0xFF), 0, 1]
+        return bytes
+    }
+
+    @Test func aQueryIsReadBack() throws {
+        let query = try DNSQuery.parse(Self.query("Web.Front"))
+        #expect(query.id == 0x1234)
+        #expect(query.name == "web.front")
+        #expect(query.labels == [Array("Web".utf8), Array("Front".utf8)])
+        #expect(query.type == DNSQuery.typeA && query.qclass == DNSQuery.classIN)
+        #expect(query.recursionDesired && query.opcode == 0)
+    }
+
+    @Test func anAReplyCarriesTheQuestionAndTheAddresses() throws {
+        let query = try DNSQuery.parse(Self.query("db"))
+        let reply = query.reply(.noError, addresses: [[10, 1, 2, 3], [10, 1, 2, 4]], ttl: 600)
+        #expect(Array(reply[0..<12]) == [0x12, 0x34, 0x85, 0x80, 0, 1, 0, 2, 0, 0, 0, 0])  // QR AA RD RA, 1 question, 2 answers
+        let question: [UInt8] = [2, 0x64, 0x62, 0, 0, 1, 0, 1]
+        #expect(Array(reply[12..<20]) == question)
+        let first: [UInt8] = [0xC0, 12, 0, 1, 0, 1, 0, 0, 0x02, 0x58, 0, 4, 10, 1, 2, 3]
+        #expect(Array(reply[20..<36]) == first)
+        #expect(Array(reply[36...]) == [0xC0, 12, 0, 1, 0, 1, 0, 0, 0x02, 0x58, 0, 4, 10, 1, 2, 4])
+        // The reply is not itself a query.
+        #expect(throws: DNSMessageError.notAQuery) { try DNSQuery.parse(reply) }
+    }
+
+    @Test func nameErrorsAndEmptyAnswersHaveNoRecords() throws {
+        let query = try DNSQuery.parse(Self.query("nowhere", type: DNSQuery.typeAAAA))
+        let nx = query.reply(.nameError)
+        #expect(nx[3] & 0x0F == 3 && nx[7] == 0 && nx.count == 12 + 9 + 4)
+        let nodata = query.reply(.noError)
+        #expect(nodata[3] & 0x0F == 0 && nodata[7] == 0)
+        let refused = query.reply(.refused)
+        #expect(refused[2] & 0x04 == 0 && refused[3] & 0x0F == 5)
+    }
+
+    @Test func compressionPointersBackwardsAreFollowed() throws {
+        // Header, then "a" at 12, then a question whose name is "b" + pointer to "a"... but a
+        // query has one question: put "x.a" as the question with its tail a pointer back into
+        // itself is impossible, so read a name at an offset past a first one.
+        var bytes: [UInt8] = [0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0]
+        bytes += [1, 0x61, 0]            // "a" at 12
+        bytes += [1, 0x78, 0xC0, 12]     // "x" + pointer to 12, at 15
+        let (labels, end) = try DNSQuery.readName(bytes, at: 15)
+        #expect(labels == [[0x78], [0x61]])
+        #expect(end == 19)
+    }
+
+    @Test func malformedPacketsAreRefused() {
+        let good = Self.query("name")
+        // Every truncation of a good query fails cleanly.
+        for length in 0..<good.count {
+            #expect(throws: DNSMessageError.self) { try DNSQuery.parse(Array(good[0..<length])) }
+        }
+        var twoQuestions = good
+        twoQuestions[5] = 2
+        #expect(throws: DNSMessageError.questionCount(2)) { try DNSQuery.parse(twoQuestions) }
+        var noQuestion = good
+        noQuestion[5] = 0
+        #expect(throws: DNSMessageError.questionCount(0)) { try DNSQuery.parse(noQuestion) }
+        // A pointer to itself, one forward, one into the header.
+        let header: [UInt8] = [0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0]
+        #expect(throws: DNSMessageError.badPointer(at: 12)) { try DNSQuery.parse(header + [0xC0, 12, 0, 1, 0, 1]) }
+        #expect(throws: DNSMessageError.badPointer(at: 12)) { try DNSQuery.parse(header + [0xC0, 14, 0, 0, 1, 0, 1]) }
+        #expect(throws: DNSMessageError.badPointer(at: 12)) { try DNSQuery.parse(header + [0xC0, 2, 0, 1, 0, 1]) }
+        // Two pointers to each other: the second one points forward.
+        #expect(throws: DNSMessageError.self) { try DNSQuery.readName(header + [0xC0, 14, 0xC0, 12], at: 12) }
+        // A label type 0x40 / 0x80, a label of 64 bytes, a name of more than 255.
+        #expect(throws: DNSMessageError.reservedLabelType(0x41)) { try DNSQuery.parse(header + [0x41, 0, 0, 1, 0, 1]) }
+        #expect(throws: DNSMessageError.reservedLabelType(0x80)) { try DNSQuery.parse(header + [0x80, 0, 0, 1, 0, 1]) }
+        #expect(throws: DNSMessageError.self) { try DNSQuery.parse(header + [64] + [UInt8](repeating: 0x61, count: 64) + [0, 0, 1, 0, 1]) }
+        let long = (0..<5).flatMap { _ in [63] + [UInt8](repeating: 0x61, count: 63) }
+        #expect(throws: DNSMessageError.nameTooLong) { try DNSQuery.parse(header + long + [0, 0, 1, 0, 1]) }
+        // A reply gets no reply; junk shorter than a header neither.
+        var reply = good
+        reply[2] |= 0x80
+        #expect(DNSQuery.headerReply(to: reply, code: .formatError) == nil)
+        #expect(DNSQuery.headerReply(to: [1, 2, 3], code: .formatError) == nil)
+        #expect(DNSQuery.headerReply(to: twoQuestions, code: .formatError) == [0x12, 0x34, 0x81, 0x81, 0, 0, 0, 0, 0, 0, 0, 0])
+    }
+
+    @Test func pointerChainsAreBounded() {
+        // 20 pointers, each to the one before it: more than 16 jumps.
+        var bytes: [UInt8] = [0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 1, 0x61, 0]
+        var previous = 12
+        for _ in 0..<20 {
+            let here = bytes.count
+            bytes += [0xC0, UInt8(previous)]
+            previous = here
+        }
+        #expect(throws: DNSMessageError.tooManyPointers) { try DNSQuery.readName(bytes, at: previous) }
+    }
+
+    @Test func randomBytesNeverCrashTheParser() {
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<20_000 {
+            let count = Int.random(in: 0...80, using: &generator)
+            var bytes = (0..<count).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            if bytes.count > 5 { bytes[2] &= 0x7F; bytes[4] = 0; bytes[5] = 1 }  // mostly past the header checks
+            if let query = try? DNSQuery.parse(bytes) {
+                let reply = query.reply(.noError, addresses: [[1, 2, 3, 4]])
+                #expect(reply.count >= 12)
+            }
+        }
+    }
+
+    @Test func upstreamsLeaveLoopbackOut() {
+        let text = "# x\nnameserver 127.0.0.53\nnameserver 10.0.0.2\nsearch example.test\nnameserver ::1\nnameserver 192.0.2.1\n"
+        #expect(DNSForwarder.upstreams(resolvConf: text) == ["10.0.0.2", "192.0.2.1"])
+    }
+}
