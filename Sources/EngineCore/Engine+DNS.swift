@@ -10,6 +10,14 @@ import API
 import Errdefs
 import Foundation
 
+/// The engine's name resolution state: the servers by network id, and the records of containers
+/// being started — their addresses are known from their CNI ADD on, but their record is saved
+/// only once their task runs, and their first queries (or others' for them) come before that.
+struct EngineDNSState {
+    var servers: [String: DNSServer] = [:]
+    var starting: [String: Engine_StoredContainer] = [:]
+}
+
 extension Engine {
     /// Whether `network` gets a name server: bridge networks other than the default one.
     static func hasNameServer(_ network: Engine_NetworkInspect) -> Bool {
@@ -21,7 +29,7 @@ extension Engine {
     /// address taken by something else) is logged: the network works, without names.
     func startNameServer(_ network: Engine_NetworkInspect) async {
         let id = network.id
-        guard Self.hasNameServer(network), nameServers[id] == nil,
+        guard Self.hasNameServer(network), dns.servers[id] == nil,
               let gateway = network.ipam.first?.gateway, !gateway.isEmpty else { return }
         do {
             let server = try await DNSServer.start(address: gateway) { [weak self] query, source in
@@ -29,18 +37,18 @@ extension Engine {
                 return await self.resolveName(query, source: source, networkID: id)
             }
             // The actor ran other work meanwhile: the network may be gone, or started twice.
-            guard nameServers[id] == nil, networks.byID[id] != nil else {
+            guard dns.servers[id] == nil, networks.byID[id] != nil else {
                 await server.stop()
                 return
             }
-            nameServers[id] = server
+            dns.servers[id] = server
         } catch {
             logger.error("network name server", metadata: ["network": "\(network.name)", "address": "\(gateway):53", "error": "\(error)"])
         }
     }
 
     func stopNameServer(_ networkID: String) async {
-        await nameServers.removeValue(forKey: networkID)?.stop()
+        await dns.servers.removeValue(forKey: networkID)?.stop()
     }
 
     /// Engine start: the name servers of the networks there are.
@@ -52,7 +60,10 @@ extension Engine {
     func resolveName(_ query: DNSQuery, source: String, networkID: String) -> DNSVerdict {
         guard let network = networks.byID[networkID], let subnet = network.ipam.first.flatMap({ IPv4Subnet($0.subnet) }),
               let from = IPv4Subnet.parse(source), subnet.contains(from) else { return .refused }
-        let querier = store.byID.values.first { stored in
+        let containers = store.byID.values.map { stored in
+            isActive(stored) ? stored : dns.starting[stored.inspect.id] ?? stored
+        }
+        let querier = containers.first { stored in
             stored.inspect.networkSettings.networks.values.contains { $0.networkID == networkID && $0.ipAddress == source }
         }
         // The networks whose names the querier sees: this one, and its other user networks.
@@ -63,7 +74,7 @@ extension Engine {
         let name = query.name
         var addresses: [[UInt8]] = []
         if !name.isEmpty {
-            for stored in store.byID.values {
+            for stored in containers {
                 for (networkName, endpoint) in stored.inspect.networkSettings.networks
                 where scope.contains(endpoint.networkID) && !endpoint.ipAddress.isEmpty {
                     let names = ([stored.inspect.name] + endpoint.aliases).map { $0.lowercased() }
@@ -78,8 +89,8 @@ extension Engine {
         if !addresses.isEmpty { return .addresses(addresses) }
         if !name.isEmpty && !name.contains(".") { return .nameError }  // single labels never leave
         if network.internal { return .forward([]) }
-        let dns = (querier?.inspect.hostConfig.dns ?? []).filter { DNSQuery.addressBytes($0).map { $0[0] != 127 } ?? false }
-        if !dns.isEmpty { return .forward(dns) }
+        let given = (querier?.inspect.hostConfig.dns ?? []).filter { DNSQuery.addressBytes($0).map { $0[0] != 127 } ?? false }
+        if !given.isEmpty { return .forward(given) }
         return .forward(DNSForwarder.upstreams(resolvConf: (try? String(contentsOfFile: "/etc/resolv.conf", encoding: .utf8)) ?? ""))
     }
 
@@ -87,7 +98,7 @@ extension Engine {
     /// server only, with the host's or --dns-search/--dns-option's search and options lines
     /// (--dns servers become its upstreams); otherwise NetworkEtc's.
     func containerResolvConf(host hostText: String, _ host: Engine_HostConfig, network: Engine_NetworkInspect?) -> String {
-        guard let network, Self.hasNameServer(network), nameServers[network.id] != nil,
+        guard let network, Self.hasNameServer(network), dns.servers[network.id] != nil,
               let gateway = network.ipam.first?.gateway, !gateway.isEmpty else {
             return NetworkEtc.resolvConf(host: hostText, dns: host.dns, search: host.dnsSearch, options: host.dnsOptions)
         }

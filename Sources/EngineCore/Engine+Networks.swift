@@ -116,6 +116,7 @@ extension Engine {
             stored.inspect.networkSettings.networks[name] = endpoint
         }
         stored.inspect.networkSettings.ports = ports.map(\.binding)
+        dns.starting[inspect.id] = stored
         let primary = found.first
         do {
             try NetworkEtc.write(try NetworkEtc.hosts(hostname: inspect.config.hostname, address: primary?.ipAddress ?? "",
@@ -132,6 +133,7 @@ extension Engine {
     /// Exit, rm, restore: DELs every recorded attachment and removes the pinned namespace.
     func disconnectNetworks(_ stored: inout Engine_StoredContainer) async {
         let id = stored.inspect.id
+        dns.starting[id] = nil
         let attachment = NetworkAttachment(containerID: id, netns: netnsDirectory.path(of: id), directory: store.directory(of: id))
         let namespaces = netnsDirectory
         let pinned = FileManager.default.fileExists(atPath: namespaces.path(of: id))

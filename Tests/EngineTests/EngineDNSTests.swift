@@ -2,9 +2,11 @@
 // and nslookup each other by name, --network-alias, `network connect --alias` and short id; a
 // container on another network gets NXDOMAIN; the server answers over TCP too; the default
 // bridge has no server; after `network rm` nothing listens on the gateway's port 53; after an
-// engine SIGKILL and restart names still resolve. And `ps`'s PORTS and NETWORKS. All traffic
-// stays on the test engine's bridges and namespaces.
+// engine SIGKILL and restart names still resolve; other names go to the container's --dns (a
+// stand-in upstream the test runs on its engine's default bridge address). And `ps`'s PORTS and
+// NETWORKS. All traffic stays on the test engine's bridges and namespaces.
 import API
+@testable import EngineCore
 import Foundation
 import Testing
 #if canImport(Glibc)
@@ -73,6 +75,53 @@ import Glibc
             guard start + 16 <= message.count else { return nil }
             return message[(start + 12)..<(start + 16)].map(String.init).joined(separator: ".")
         }
+    }
+
+    /// A stand-in upstream resolver: a UDP socket on address:53 answering every A query with
+    /// `answer`, until `stop` is set; the number of queries it answered.
+    final class FakeUpstream: @unchecked Sendable {
+        let fd: Int32
+        private let lock = NSLock()
+        private var stopped = false
+        private var answered = 0
+        var count: Int { lock.withLock { answered } }
+
+        init?(address: String, answer: [UInt8]) {
+            fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+            guard fd >= 0 else { return nil }
+            var one: Int32 = 1
+            setsockopt(fd, Int32(IPPROTO_IP), IP_FREEBIND, &one, socklen_t(MemoryLayout<Int32>.size))
+            var sa = sockaddr_in()
+            sa.sin_family = sa_family_t(AF_INET)
+            sa.sin_port = UInt16(53).bigEndian
+            let bound = inet_pton(AF_INET, address, &sa.sin_addr) == 1 && withUnsafePointer(to: &sa) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            } == 0
+            guard bound else { close(fd); return nil }
+            Thread { [self] in serve(answer) }.start()
+        }
+
+        private func serve(_ answer: [UInt8]) {
+            var buffer = [UInt8](repeating: 0, count: 1500)
+            while !lock.withLock({ stopped }) {
+                var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+                guard poll(&pfd, 1, 100) > 0 else { continue }
+                var from = sockaddr_storage()
+                var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+                let count = withUnsafeMutablePointer(to: &from) {
+                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { recvfrom(fd, &buffer, buffer.count, 0, $0, &length) }
+                }
+                guard count > 0, let query = try? DNSQuery.parse(Array(buffer[0..<count])) else { continue }
+                let reply = query.reply(.noError, addresses: query.type == DNSQuery.typeA ? [answer] : [])
+                _ = withUnsafePointer(to: &from) {
+                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { sendto(fd, reply, reply.count, 0, $0, length) }
+                }
+                lock.withLock { answered += 1 }
+            }
+            close(fd)
+        }
+
+        func stop() { lock.withLock { stopped = true } }
     }
 
     func ip(_ h: EngineHarness, _ container: String, on network: String) async throws -> String {
@@ -147,6 +196,27 @@ import Glibc
             #expect(try await h.berth(["rm", "-f", "one", "two"]).status == 0)
             #expect(try await h.berth(["network", "rm", "lasting"]).status == 0)
             #expect(Self.listening(on: lastingGateway) == (false, false))
+        }
+    }
+
+    @Test func otherNamesGoToTheContainersUpstream() async throws {
+        try await withEngine { h in
+            #expect(try await h.berth(["network", "create", "outbound"]).status == 0)
+            // A container on the default bridge puts its gateway address on the engine's bridge.
+            #expect(try await h.berth(["run", "-d", "--name", "anchor", "busybox", "sleep", "300"]).status == 0)
+            let upstreamAddress = Self.gateway(h, "bridge")
+            let upstream = try #require(FakeUpstream(address: upstreamAddress, answer: [192, 0, 2, 7]))
+            defer { upstream.stop() }
+            let result = try await h.berth(["run", "--rm", "--network", "outbound", "--dns", upstreamAddress, "busybox", "sh", "-c",
+                                            "cat /etc/resolv.conf; nslookup far.example.test"])
+            #expect(!result.out.contains("nameserver \(upstreamAddress)"), "\(result.out)")  // the engine's server is asked
+            #expect(result.out.contains("Address: 192.0.2.7"), "\(result.out)\(result.err)")
+            #expect(upstream.count > 0)
+            // Single-label names that are no container's never leave.
+            let before = upstream.count
+            let single = try await h.berth(["run", "--rm", "--network", "outbound", "--dns", upstreamAddress, "busybox", "nslookup", "nobody"])
+            #expect(single.status != 0 && (single.out + single.err).contains("NXDOMAIN"), "\(single.out)\(single.err)")
+            #expect(upstream.count == before)
         }
     }
 
