@@ -1,7 +1,7 @@
 // DNSMessage: the little of RFC 1035 the engine's network resolver needs — a query's header and
 // its one question read from untrusted bytes (every length checked against the buffer, labels
 // ≤ 63 bytes, names ≤ 255, compression pointers only backwards and at most 16 of them, so no
-// packet loops or reads out of bounds), and the replies built from it: A answers, an empty
+// packet loops or reads out of bounds), and the replies built from it: A and PTR answers, an empty
 // NOERROR (the name exists, not with that type), NXDOMAIN, SERVFAIL, REFUSED, NOTIMP, FORMERR.
 // Forwarded queries and their replies pass through as bytes (DNSForwarder).
 
@@ -24,7 +24,7 @@ enum DNSMessageError: Error, Equatable, Sendable {
 /// One query: its header fields, its question, and the question's bytes as they came (echoed in
 /// the reply, without compression).
 struct DNSQuery: Equatable, Sendable {
-    static let typeA: UInt16 = 1, typeAAAA: UInt16 = 28, typeANY: UInt16 = 255, classIN: UInt16 = 1
+    static let typeA: UInt16 = 1, typePTR: UInt16 = 12, typeAAAA: UInt16 = 28, typeANY: UInt16 = 255, classIN: UInt16 = 1
 
     let id: UInt16
     /// The second header word: QR, opcode, AA, TC, RD, RA, Z, RCODE.
@@ -125,6 +125,36 @@ struct DNSQuery: Equatable, Sendable {
             out += address
         }
         return out
+    }
+
+    /// A reply with one PTR record naming `target` ("name.network"); SERVFAIL when `target` is
+    /// no valid name (a label over 63 bytes, more than 255 in all).
+    func reply(pointingTo target: String, ttl: UInt32 = 600) -> [UInt8] {
+        var rdata: [UInt8] = []
+        for label in target.split(separator: ".") {
+            guard label.utf8.count <= 63 else { return reply(.serverFailure) }
+            rdata.append(UInt8(label.utf8.count))
+            rdata += Array(label.utf8)
+        }
+        rdata.append(0)
+        guard rdata.count <= 255 else { return reply(.serverFailure) }
+        var out = reply(.noError)
+        out[7] = 1  // one answer
+        out += [0xC0, 12]
+        Self.append16(&out, Self.typePTR)
+        Self.append16(&out, Self.classIN)
+        Self.append16(&out, UInt16(ttl >> 16))
+        Self.append16(&out, UInt16(ttl & 0xFFFF))
+        Self.append16(&out, UInt16(rdata.count))
+        return out + rdata
+    }
+
+    /// The IPv4 address a "d.c.b.a.in-addr.arpa" name stands for; nil for any other name.
+    var reverseAddress: String? {
+        let parts = name.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 6, parts[4] == "in-addr", parts[5] == "arpa" else { return nil }
+        let octets = parts[0..<4].compactMap { UInt8($0) }
+        return octets.count == 4 ? octets.reversed().map(String.init).joined(separator: ".") : nil
     }
 
     /// A header-only reply (FORMERR and the like) to bytes that are no readable query; nil when

@@ -15,6 +15,8 @@ import Synchronization
 enum DNSVerdict: Sendable, Equatable {
     /// The name is a container's: its IPv4 addresses (A/ANY get them, other types none).
     case addresses([[UInt8]])
+    /// An address of a container's: its name (PTR/ANY get it, other types none).
+    case pointer(String)
     case nameError
     case refused
     /// Not a container's: these upstreams (none: SERVFAIL at once).
@@ -85,6 +87,9 @@ final class DNSServer: Sendable {
         case .addresses(let addresses):
             let wanted = query.qclass == DNSQuery.classIN && (query.type == DNSQuery.typeA || query.type == DNSQuery.typeANY)
             return query.reply(.noError, addresses: wanted ? addresses : [])
+        case .pointer(let target):
+            let wanted = query.qclass == DNSQuery.classIN && (query.type == DNSQuery.typePTR || query.type == DNSQuery.typeANY)
+            return wanted ? query.reply(pointingTo: target) : query.reply(.noError)
         case .nameError: return query.reply(.nameError)
         case .refused: return query.reply(.refused)
         case .forward(let upstreams):

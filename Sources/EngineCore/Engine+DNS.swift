@@ -5,7 +5,9 @@
 // answered from the engine's records: a running container's name, its aliases on the network
 // (--network-alias, `network connect --alias`, its short id) and "NAME.NETWORK" resolve to its
 // address on every user network the querier shares with it; other single-label names are
-// NXDOMAIN; the rest goes to the querier's --dns servers or the host's (non-loopback) ones.
+// NXDOMAIN; a container's address asked in reverse (PTR) gives "NAME.NETWORK", other addresses
+// of those networks NXDOMAIN; the rest goes to the querier's --dns servers or the host's
+// (non-loopback) ones.
 import API
 import Errdefs
 import Foundation
@@ -87,6 +89,17 @@ extension Engine {
             }
         }
         if !addresses.isEmpty { return .addresses(addresses) }
+        if let address = query.reverseAddress, let value = IPv4Subnet.parse(address) {
+            for stored in containers {
+                for (networkName, endpoint) in stored.inspect.networkSettings.networks
+                where scope.contains(endpoint.networkID) && endpoint.ipAddress == address {
+                    return .pointer("\(stored.inspect.name).\(networkName)")
+                }
+            }
+            // The networks' own addresses are nobody's name; they are not asked of the world.
+            let inside = scope.contains { id in networks.byID[id]?.ipam.contains { IPv4Subnet($0.subnet)?.contains(value) == true } == true }
+            if inside { return .nameError }
+        }
         if !name.isEmpty && !name.contains(".") { return .nameError }  // single labels never leave
         if network.internal { return .forward([]) }
         let given = (querier?.inspect.hostConfig.dns ?? []).filter { DNSQuery.addressBytes($0).map { $0[0] != 127 } ?? false }

@@ -49,6 +49,19 @@ import Testing
         #expect(refused[2] & 0x04 == 0 && refused[3] & 0x0F == 5)
     }
 
+    @Test func reverseNamesAndPointerReplies() throws {
+        let query = try DNSQuery.parse(Self.query("4.3.2.10.in-addr.arpa", type: DNSQuery.typePTR))
+        #expect(query.reverseAddress == "10.2.3.4")
+        #expect(try DNSQuery.parse(Self.query("4.3.2.in-addr.arpa")).reverseAddress == nil)
+        #expect(try DNSQuery.parse(Self.query("4.3.2.300.in-addr.arpa")).reverseAddress == nil)
+        let reply = query.reply(pointingTo: "db.front")
+        let question = 12 + (2 + 2 + 2 + 3 + 8 + 5 + 1) + 4  // header, the name's labels and root, type and class
+        #expect(reply[7] == 1 && reply[3] & 0x0F == 0)
+        #expect(Array(reply[question...]) == [0xC0, 12, 0, 12, 0, 1, 0, 0, 0x02, 0x58, 0, 10, 2, 0x64, 0x62, 5, 0x66, 0x72, 0x6F, 0x6E, 0x74, 0])
+        let tooLong = query.reply(pointingTo: String(repeating: "a", count: 64))
+        #expect(tooLong[3] & 0x0F == 2 && tooLong[7] == 0)
+    }
+
     @Test func compressionPointersBackwardsAreFollowed() throws {
         // Header, then "a" at 12, then a question whose name is "b" + pointer to "a"... but a
         // query has one question: put "x.a" as the question with its tail a pointer back into

@@ -1,7 +1,7 @@
 // EngineDNSTests: container names on user-defined networks, with real packets — containers ping
-// and nslookup each other by name, --network-alias, `network connect --alias` and short id; a
-// container on another network gets NXDOMAIN; the server answers over TCP too; the default
-// bridge has no server; after `network rm` nothing listens on the gateway's port 53; after an
+// and nslookup each other by name, --network-alias, `network connect --alias` and short id, and
+// addresses back to NAME.NETWORK; a container on another network gets NXDOMAIN; the server
+// answers over TCP too; the default bridge has no server; after `network rm` nothing listens on the gateway's port 53; after an
 // engine SIGKILL and restart names still resolve; other names go to the container's --dns (a
 // stand-in upstream the test runs on its engine's default bridge address). And `ps`'s PORTS and
 // NETWORKS. All traffic stays on the test engine's bridges and namespaces.
@@ -149,6 +149,8 @@ import Glibc
             #expect(alias.status == 0 && alias.out.contains("Address: \(alphaIP)"), "\(alias.out)\(alias.err)")
             let qualified = try await h.berth(["exec", "beta", "nslookup", "alpha.names"])
             #expect(qualified.out.contains("Address: \(alphaIP)"), "\(qualified.out)\(qualified.err)")
+            let reverse = try await h.berth(["exec", "beta", "nslookup", alphaIP])
+            #expect(reverse.out.contains("name = alpha.names"), "\(reverse.out)\(reverse.err)")
             // A container that is just starting (run --rm) resolves too.
             let fresh = try await h.berth(["run", "--rm", "--network", "names", "busybox", "ping", "-c1", "-W2", "WEB"])
             #expect(fresh.status == 0, "\(fresh.out)\(fresh.err)")
