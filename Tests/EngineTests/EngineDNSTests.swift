@@ -1,7 +1,7 @@
 // EngineDNSTests: container names on user-defined networks, with real packets — containers ping
 // and nslookup each other by name, --network-alias, `network connect --alias` and short id, and
 // addresses back to NAME.NETWORK; a container on another network gets NXDOMAIN; the server
-// answers over TCP too; the default bridge has no server; after `network rm` nothing listens on the gateway's port 53; after an
+// answers over TCP too, and on an --internal network; the default bridge has no server; after `network rm` nothing listens on the gateway's port 53; after an
 // engine SIGKILL and restart names still resolve; other names go to the container's --dns (a
 // stand-in upstream the test runs on its engine's default bridge address). And `ps`'s PORTS and
 // NETWORKS. All traffic stays on the test engine's bridges and namespaces.
@@ -169,6 +169,12 @@ import Glibc
             let joined = try await h.berth(["run", "--rm", "--network", "elsewhere", "busybox", "nslookup", "second"])
             #expect(joined.status == 0 && joined.out.contains("Address: \(alphaElsewhere)") && !joined.out.contains(alphaIP),
                     "\(joined.out)\(joined.err)")
+
+            // An --internal network reaches nothing outside, but its names resolve.
+            #expect(try await h.berth(["network", "create", "--internal", "sealed"]).status == 0)
+            #expect(try await h.berth(["run", "-d", "--name", "gamma", "--network", "sealed", "busybox", "sleep", "300"]).status == 0)
+            let sealed = try await h.berth(["run", "--rm", "--network", "sealed", "busybox", "ping", "-c1", "-W2", "gamma"])
+            #expect(sealed.status == 0, "\(sealed.out)\(sealed.err)")
 
             // The default bridge: no server on its gateway, the host's resolvers in resolv.conf.
             let bridgeGateway = Self.gateway(h, "bridge")
