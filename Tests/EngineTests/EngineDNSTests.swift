@@ -1,10 +1,11 @@
 // EngineDNSTests: container names on user-defined networks, with real packets — containers ping
 // and nslookup each other by name, --network-alias, `network connect --alias` and short id, and
 // addresses back to NAME.NETWORK; a container on another network gets NXDOMAIN; the server
-// answers over TCP too, and on an --internal network; the default bridge has no server; after `network rm` nothing listens on the gateway's port 53; after an
-// engine SIGKILL and restart names still resolve; other names go to the container's --dns (a
-// stand-in upstream the test runs on its engine's default bridge address). And `ps`'s PORTS and
-// NETWORKS. All traffic stays on the test engine's bridges and namespaces.
+// answers over TCP too, and on an --internal network; the default bridge has no server; after
+// `network rm` nothing listens on the gateway's port 53; after an engine SIGKILL and restart
+// names still resolve; other names go to the container's --dns (a stand-in upstream the test
+// runs on its engine's default bridge address). And `ps`'s PORTS and NETWORKS. All traffic stays
+// on the test engine's bridges and namespaces.
 import API
 @testable import EngineCore
 import Foundation
