@@ -59,6 +59,7 @@ final class DNSServer: Sendable {
                 .serverChannelOption(.backlog, value: 64)
                 .childChannelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(IdleStateHandler(readTimeout: .seconds(30)))
                         try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(TCPFrameDecoder()))
                         try channel.pipeline.syncOperations.addHandler(TCPHandler(resolve: resolve))
                     }
@@ -173,5 +174,10 @@ private final class TCPHandler: ChannelInboundHandler, Sendable {
             buffer.writeBytes(reply)
             channel.writeAndFlush(buffer, promise: nil)
         }
+    }
+
+    /// A connection that sent nothing for 30 s is closed.
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is IdleStateHandler.IdleStateEvent { context.close(promise: nil) } else { context.fireUserInboundEventTriggered(event) }
     }
 }
