@@ -1,7 +1,7 @@
 // DNSMessageTests: the network resolver's DNS codec on well-formed and malformed packets — a
 // query read back, A/NXDOMAIN/NODATA replies laid out as RFC 1035 says, and truncated packets,
-// looping or forward compression pointers, over-long labels and names, replies posing as queries
-// and random bytes all refused without a crash; the resolv.conf upstream list.
+// looping or forward compression pointers, over-long labels and names, replies posing as queries,
+// random and mutated bytes all refused without a crash; the resolv.conf upstream list.
 @testable import EngineCore
 import Testing
 
@@ -128,6 +128,32 @@ import Testing
             if let query = try? DNSQuery.parse(bytes) {
                 let reply = query.reply(.noError, addresses: [[1, 2, 3, 4]])
                 #expect(reply.count >= 12)
+            }
+        }
+    }
+
+    @Test func mutatedQueriesNeverCrashTheParser() {
+        // Valid queries (one with a compression pointer) with bytes flipped, cut, repeated.
+        var seeds = [Self.query("alpha.front"), Self.query("4.3.2.10.in-addr.arpa", type: DNSQuery.typePTR)]
+        seeds.append([0, 7, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 1, 0x61, 0, 1, 0x62, 0xC0, 12, 0, 1, 0, 1])
+        var generator = SystemRandomNumberGenerator()
+        for round in 0..<50_000 {
+            var bytes = seeds[round % seeds.count]
+            for _ in 0..<Int.random(in: 1...4, using: &generator) {
+                let at = Int.random(in: 0..<bytes.count, using: &generator)
+                switch Int.random(in: 0..<4, using: &generator) {
+                case 0: bytes[at] = UInt8.random(in: 0...255, using: &generator)
+                case 1: bytes[at] ^= 1 << UInt8.random(in: 0..<8, using: &generator)
+                case 2: bytes.removeSubrange(at...)
+                default: bytes.insert(contentsOf: bytes[at...].prefix(8), at: at)
+                }
+                if bytes.isEmpty { break }
+            }
+            if let query = try? DNSQuery.parse(bytes) {
+                #expect(query.reply(.noError, addresses: [[1, 2, 3, 4]]).count >= 12 + 5)
+                #expect(query.reply(pointingTo: query.name).count >= 12)
+            } else {
+                _ = DNSQuery.headerReply(to: bytes, code: .formatError)
             }
         }
     }
