@@ -1,5 +1,5 @@
 // PsCommand: `berth ps` — docker's table (CONTAINER ID, IMAGE, COMMAND, CREATED, STATUS, PORTS,
-// NAMES; PORTS as docker shows them), -a, -q, -n/--last, -l/--latest, --filter, --format
+// NAMES; PORTS as docker shows them, PortsColumn), -a, -q, -n/--last, -l/--latest, --filter, --format
 // ({{.Ports}}, {{.Networks}} among them), --no-trunc.
 import API
 import ArgumentParser
@@ -46,30 +46,13 @@ struct PsCommand: AsyncParsableCommand {
             "RunningFor": ago(container.created.date),
             "Status": container.status,
             "State": container.state.dockerName,
-            "Ports": Self.portsText(container.ports),
+            "Ports": PortsColumn.text(container.ports),
             "Names": container.names.map { $0.hasPrefix("/") ? String($0.dropFirst()) : $0 }.joined(separator: ","),
             "Labels": container.labels.keys.sorted().map { "\($0)=\(container.labels[$0]!)" }.joined(separator: ","),
             "Size": "0B",
             "Mounts": "",
             "Networks": container.networks.joined(separator: ","),
         ]
-    }
-
-    /// Docker's PORTS text: "0.0.0.0:8080->80/tcp, 443/tcp", ordered by container port, protocol
-    /// and host address (ranges are not folded as docker's CLI does).
-    static func portsText(_ ports: [Engine_PortBinding]) -> String {
-        func split(_ port: String) -> (Int, String) {
-            let parts = port.split(separator: "/", maxSplits: 1)
-            return (Int(parts.first ?? "") ?? 0, parts.count > 1 ? String(parts[1]) : "tcp")
-        }
-        return ports.sorted { a, b in
-            let (pa, ta) = split(a.containerPort), (pb, tb) = split(b.containerPort)
-            return (pa, ta, a.hostIp) < (pb, tb, b.hostIp)
-        }.map { port in
-            let (number, proto) = split(port.containerPort)
-            let host = port.hostPort.isEmpty ? "" : "\(port.hostIp.isEmpty ? "0.0.0.0" : port.hostIp):\(port.hostPort)->"
-            return "\(host)\(number)/\(proto)"
-        }.joined(separator: ", ")
     }
 }
 
