@@ -1,9 +1,10 @@
 // DNSMessage: the little of RFC 1035 the engine's network resolver needs — a query's header and
 // its one question read from untrusted bytes (every length checked against the buffer, labels
 // ≤ 63 bytes, names ≤ 255, compression pointers only backwards and at most 16 of them, so no
-// packet loops or reads out of bounds), and the replies built from it: A and PTR answers, an empty
-// NOERROR (the name exists, not with that type), NXDOMAIN, SERVFAIL, REFUSED, NOTIMP, FORMERR.
-// Forwarded queries and their replies pass through as bytes (DNSForwarder).
+// packet loops or reads out of bounds), and the replies built from it: A answers (cut to what
+// fits in 512 bytes over UDP, with TC set), a PTR answer, an empty NOERROR (the name exists, not
+// with that type), NXDOMAIN, SERVFAIL, REFUSED, NOTIMP, FORMERR. Forwarded queries and their
+// replies pass through as bytes (DNSForwarder).
 
 /// A reply code of RFC 1035 §4.1.1.
 enum DNSResponseCode: UInt8, Sendable {
@@ -94,12 +95,16 @@ struct DNSQuery: Equatable, Sendable {
         }
     }
 
-    /// The reply header and the question echoed; `answers` A records (4 bytes each), TTL `ttl`.
-    func reply(_ code: DNSResponseCode, addresses: [[UInt8]] = [], ttl: UInt32 = 600) -> [UInt8] {
-        let records = addresses.filter { $0.count == 4 }
+    /// The reply header and the question echoed; `addresses` as A records (4 bytes each), TTL
+    /// `ttl`, as many as fit in `limit` bytes (UDP without EDNS: 512) — TC set when some did not.
+    func reply(_ code: DNSResponseCode, addresses: [[UInt8]] = [], ttl: UInt32 = 600, limit: Int = 65535) -> [UInt8] {
+        let valid = addresses.filter { $0.count == 4 }
+        let room = max(0, (limit - 12 - labels.reduce(1) { $0 + 1 + $1.count } - 4) / 16)
+        let records = Array(valid.prefix(room))
         // QR, the opcode and RD kept, RA set, AA set for the names the engine answers itself.
         let authoritative: UInt16 = code == .noError || code == .nameError ? 0x0400 : 0
-        let replyFlags = 0x8000 | flags & 0x7900 | authoritative | 0x0080 | UInt16(code.rawValue)
+        let truncated: UInt16 = records.count < valid.count ? 0x0200 : 0
+        let replyFlags = 0x8000 | flags & 0x7900 | authoritative | truncated | 0x0080 | UInt16(code.rawValue)
         var out: [UInt8] = []
         out.reserveCapacity(64 + records.count * 16)
         Self.append16(&out, id)

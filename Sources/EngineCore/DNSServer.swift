@@ -78,7 +78,7 @@ final class DNSServer: Sendable {
     }
 
     /// The reply to `bytes` from `source`; nil when nothing is to be sent back.
-    static func respond(_ bytes: [UInt8], source: String, resolve: Resolver) async -> [UInt8]? {
+    static func respond(_ bytes: [UInt8], source: String, overTCP: Bool = false, resolve: Resolver) async -> [UInt8]? {
         let query: DNSQuery
         do { query = try DNSQuery.parse(bytes) } catch {
             return DNSQuery.headerReply(to: bytes, code: .formatError)
@@ -87,7 +87,7 @@ final class DNSServer: Sendable {
         switch await resolve(query, source) {
         case .addresses(let addresses):
             let wanted = query.qclass == DNSQuery.classIN && (query.type == DNSQuery.typeA || query.type == DNSQuery.typeANY)
-            return query.reply(.noError, addresses: wanted ? addresses : [])
+            return query.reply(.noError, addresses: wanted ? addresses : [], limit: overTCP ? 65535 : 512)
         case .pointer(let target):
             let wanted = query.qclass == DNSQuery.classIN && (query.type == DNSQuery.typePTR || query.type == DNSQuery.typeANY)
             return wanted ? query.reply(pointingTo: target) : query.reply(.noError)
@@ -165,7 +165,7 @@ private final class TCPHandler: ChannelInboundHandler, Sendable {
         let source = channel.remoteAddress?.ipAddress ?? ""
         let resolve = self.resolve
         Task {
-            guard let reply = await DNSServer.respond(bytes, source: source, resolve: resolve), reply.count <= 65535 else {
+            guard let reply = await DNSServer.respond(bytes, source: source, overTCP: true, resolve: resolve), reply.count <= 65535 else {
                 _ = try? await channel.close()
                 return
             }

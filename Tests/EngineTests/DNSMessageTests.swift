@@ -39,6 +39,16 @@ import Testing
         #expect(throws: DNSMessageError.notAQuery) { try DNSQuery.parse(reply) }
     }
 
+    @Test func answersBeyondTheUDPLimitAreCutWithTC() throws {
+        let query = try DNSQuery.parse(Self.query("many"))
+        let addresses = (0..<100).map { [10, 0, 0, UInt8($0)] }
+        let udp = query.reply(.noError, addresses: addresses, limit: 512)
+        #expect(udp.count <= 512 && udp[2] & 0x02 != 0)
+        #expect(Int(udp[6]) << 8 | Int(udp[7]) == (512 - 12 - 6 - 4) / 16)
+        let tcp = query.reply(.noError, addresses: addresses)
+        #expect(tcp[2] & 0x02 == 0 && tcp[7] == 100 && tcp.count == 12 + 6 + 4 + 100 * 16)
+    }
+
     @Test func nameErrorsAndEmptyAnswersHaveNoRecords() throws {
         let query = try DNSQuery.parse(Self.query("nowhere", type: DNSQuery.typeAAAA))
         let nx = query.reply(.nameError)
