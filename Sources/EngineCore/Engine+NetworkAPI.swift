@@ -147,6 +147,9 @@ extension Engine {
         guard network.driver == "bridge", mode != "host", mode != "none", !mode.hasPrefix("container:") else {
             throw CoreError(.invalidArgument, "container sharing network namespace with another container or host cannot be connected to any other network")
         }
+        guard Self.hasNameServer(network) || request.aliases.isEmpty else {
+            throw CoreError(.invalidArgument, "network-scoped aliases are only supported for user-defined networks")
+        }
         if stored.inspect.networkSettings.networks[network.name] != nil {
             throw CoreError(.alreadyExists, "endpoint with name \(stored.inspect.name) already exists in network \(network.name)")
         }

@@ -48,6 +48,9 @@ extension Engine {
         default:
             let network = try networks.resolve(mode)
             guard network.driver == "bridge" else { throw CoreError(.invalidArgument, "network \(mode) cannot be used here") }
+            guard Self.hasNameServer(network) || inspect.hostConfig.networkAliases.isEmpty else {
+                throw CoreError(.invalidArgument, "network-scoped aliases are only supported for user-defined networks")
+            }
             var endpoint = Engine_EndpointSettings()
             endpoint.networkID = network.id
             if network.name != "bridge" { endpoint.aliases = inspect.hostConfig.networkAliases + [String(inspect.id.prefix(12))] }

@@ -179,6 +179,8 @@ import Glibc
 
             // The default bridge: no server on its gateway, the host's resolvers in resolv.conf.
             let bridgeGateway = Self.gateway(h, "bridge")
+            let refused = try await h.berth(["run", "--rm", "--network-alias", "nope", "busybox", "true"])
+            #expect(refused.status == 125 && refused.err.contains("only supported for user-defined networks"), "\(refused.err)")
             let plain = try await h.berth(["run", "--rm", "busybox", "cat", "/etc/resolv.conf"]).out
             #expect(!bridgeGateway.isEmpty && !plain.contains(bridgeGateway), "\(plain)")
             #expect(Self.listening(on: bridgeGateway) == (false, false))
