@@ -142,6 +142,7 @@ let package = Package(
         .executableTarget(name: "berth-fuzz-oci", dependencies: ["OCI", "JSON", "FuzzDriver"], path: "Sources/Fuzz/OCIFuzz"),
         .executableTarget(name: "berth-fuzz-archive", dependencies: ["Images", "Archive", "FuzzDriver"], path: "Sources/Fuzz/ArchiveFuzz"),
         .executableTarget(name: "berth-fuzz-cni", dependencies: ["EngineCore", "API", "FuzzDriver"], path: "Sources/Fuzz/CNIFuzz"),
+        .executableTarget(name: "berth-fuzz-dns", dependencies: ["EngineCore", "FuzzDriver"], path: "Sources/Fuzz/DNSFuzz"),
 
         // --- Tests.
         .testTarget(name: "RPCTests", dependencies: ["RPC", "RPCNIO", "API", "Errdefs", "Sys"]),

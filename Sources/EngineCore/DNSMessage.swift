@@ -7,12 +7,12 @@
 // replies pass through as bytes (DNSForwarder).
 
 /// A reply code of RFC 1035 §4.1.1.
-enum DNSResponseCode: UInt8, Sendable {
+public enum DNSResponseCode: UInt8, Sendable {
     case noError = 0, formatError = 1, serverFailure = 2, nameError = 3, notImplemented = 4, refused = 5
 }
 
 /// Why bytes are not a query the resolver can answer.
-enum DNSMessageError: Error, Equatable, Sendable {
+public enum DNSMessageError: Error, Equatable, Sendable {
     case truncated(at: Int)
     case notAQuery
     case questionCount(Int)
@@ -24,29 +24,29 @@ enum DNSMessageError: Error, Equatable, Sendable {
 
 /// One query: its header fields, its question, and the question's bytes as they came (echoed in
 /// the reply, without compression).
-struct DNSQuery: Equatable, Sendable {
-    static let typeA: UInt16 = 1, typePTR: UInt16 = 12, typeAAAA: UInt16 = 28, typeANY: UInt16 = 255, classIN: UInt16 = 1
+public struct DNSQuery: Equatable, Sendable {
+    public static let typeA: UInt16 = 1, typePTR: UInt16 = 12, typeAAAA: UInt16 = 28, typeANY: UInt16 = 255, classIN: UInt16 = 1
 
-    let id: UInt16
+    public let id: UInt16
     /// The second header word: QR, opcode, AA, TC, RD, RA, Z, RCODE.
-    let flags: UInt16
+    public let flags: UInt16
     /// The name's labels as they came (case kept).
-    let labels: [[UInt8]]
-    let type: UInt16
-    let qclass: UInt16
+    public let labels: [[UInt8]]
+    public let type: UInt16
+    public let qclass: UInt16
 
-    var opcode: UInt8 { UInt8(flags >> 11 & 0xF) }
-    var recursionDesired: Bool { flags & 0x0100 != 0 }
+    public var opcode: UInt8 { UInt8(flags >> 11 & 0xF) }
+    public var recursionDesired: Bool { flags & 0x0100 != 0 }
 
     /// The name lowercased (ASCII), labels joined by dots, no trailing dot; "" for the root.
-    var name: String {
+    public var name: String {
         labels.map { label in String(decoding: label.map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }, as: UTF8.self) }
             .joined(separator: ".")
     }
 
     /// Reads a query: a 12-byte header with QR clear and exactly one question. Answer, authority
     /// and additional records (an EDNS OPT) are ignored.
-    static func parse(_ bytes: [UInt8]) throws(DNSMessageError) -> DNSQuery {
+    public static func parse(_ bytes: [UInt8]) throws(DNSMessageError) -> DNSQuery {
         guard bytes.count >= 12 else { throw .truncated(at: bytes.count) }
         let id = UInt16(bytes[0]) << 8 | UInt16(bytes[1])
         let flags = UInt16(bytes[2]) << 8 | UInt16(bytes[3])
@@ -62,7 +62,7 @@ struct DNSQuery: Equatable, Sendable {
 
     /// The labels of the name at `start` and the offset just past it (past its first pointer,
     /// when it has one).
-    static func readName(_ bytes: [UInt8], at start: Int) throws(DNSMessageError) -> ([[UInt8]], Int) {
+    public static func readName(_ bytes: [UInt8], at start: Int) throws(DNSMessageError) -> ([[UInt8]], Int) {
         var labels: [[UInt8]] = []
         var offset = start
         var end: Int?
@@ -97,7 +97,7 @@ struct DNSQuery: Equatable, Sendable {
 
     /// The reply header and the question echoed; `addresses` as A records (4 bytes each), TTL
     /// `ttl`, as many as fit in `limit` bytes (UDP without EDNS: 512) — TC set when some did not.
-    func reply(_ code: DNSResponseCode, addresses: [[UInt8]] = [], ttl: UInt32 = 600, limit: Int = 65535) -> [UInt8] {
+    public func reply(_ code: DNSResponseCode, addresses: [[UInt8]] = [], ttl: UInt32 = 600, limit: Int = 65535) -> [UInt8] {
         let valid = addresses.filter { $0.count == 4 }
         let room = max(0, (limit - 12 - labels.reduce(1) { $0 + 1 + $1.count } - 4) / 16)
         let records = Array(valid.prefix(room))
@@ -134,7 +134,7 @@ struct DNSQuery: Equatable, Sendable {
 
     /// A reply with one PTR record naming `target` ("name.network"); SERVFAIL when `target` is
     /// no valid name (a label over 63 bytes, more than 255 in all).
-    func reply(pointingTo target: String, ttl: UInt32 = 600) -> [UInt8] {
+    public func reply(pointingTo target: String, ttl: UInt32 = 600) -> [UInt8] {
         var rdata: [UInt8] = []
         for label in target.split(separator: ".") {
             guard label.utf8.count <= 63 else { return reply(.serverFailure) }
@@ -155,7 +155,7 @@ struct DNSQuery: Equatable, Sendable {
     }
 
     /// The IPv4 address a "d.c.b.a.in-addr.arpa" name stands for; nil for any other name.
-    var reverseAddress: String? {
+    public var reverseAddress: String? {
         let parts = name.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 6, parts[4] == "in-addr", parts[5] == "arpa" else { return nil }
         let octets = parts[0..<4].compactMap { UInt8($0) }
@@ -164,7 +164,7 @@ struct DNSQuery: Equatable, Sendable {
 
     /// A header-only reply (FORMERR and the like) to bytes that are no readable query; nil when
     /// they are too short to have an id, or are a reply themselves.
-    static func headerReply(to bytes: [UInt8], code: DNSResponseCode) -> [UInt8]? {
+    public static func headerReply(to bytes: [UInt8], code: DNSResponseCode) -> [UInt8]? {
         guard bytes.count >= 12, bytes[2] & 0x80 == 0 else { return nil }
         return [bytes[0], bytes[1], 0x80 | bytes[2] & 0x79, 0x80 | code.rawValue, 0, 0, 0, 0, 0, 0, 0, 0]
     }
@@ -175,7 +175,7 @@ struct DNSQuery: Equatable, Sendable {
     }
 
     /// "a.b.c.d" as 4 bytes; nil when it is no IPv4 address.
-    static func addressBytes(_ text: String) -> [UInt8]? {
+    public static func addressBytes(_ text: String) -> [UInt8]? {
         let parts = text.split(separator: ".", omittingEmptySubsequences: false).compactMap { UInt8($0) }
         return parts.count == 4 ? parts : nil
     }
