@@ -133,8 +133,9 @@ public struct DNSQuery: Equatable, Sendable {
     }
 
     /// A reply with one PTR record naming `target` ("name.network"); SERVFAIL when `target` is
-    /// no valid name (a label over 63 bytes, more than 255 in all).
-    public func reply(pointingTo target: String, ttl: UInt32 = 600) -> [UInt8] {
+    /// no valid name (a label over 63 bytes, more than 255 in all); no record and TC set when it
+    /// does not fit in `limit` bytes.
+    public func reply(pointingTo target: String, ttl: UInt32 = 600, limit: Int = 65535) -> [UInt8] {
         var rdata: [UInt8] = []
         for label in target.split(separator: ".") {
             guard label.utf8.count <= 63 else { return reply(.serverFailure) }
@@ -144,6 +145,10 @@ public struct DNSQuery: Equatable, Sendable {
         rdata.append(0)
         guard rdata.count <= 255 else { return reply(.serverFailure) }
         var out = reply(.noError)
+        guard out.count + 12 + rdata.count <= limit else {
+            out[2] |= 0x02
+            return out
+        }
         out[7] = 1  // one answer
         out += [0xC0, 12]
         Self.append16(&out, Self.typePTR)

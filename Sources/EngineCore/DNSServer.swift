@@ -90,7 +90,7 @@ final class DNSServer: Sendable {
             return query.reply(.noError, addresses: wanted ? addresses : [], limit: overTCP ? 65535 : 512)
         case .pointer(let target):
             let wanted = query.qclass == DNSQuery.classIN && (query.type == DNSQuery.typePTR || query.type == DNSQuery.typeANY)
-            return wanted ? query.reply(pointingTo: target) : query.reply(.noError)
+            return wanted ? query.reply(pointingTo: target, limit: overTCP ? 65535 : 512) : query.reply(.noError)
         case .nameError: return query.reply(.nameError)
         case .refused: return query.reply(.refused)
         case .forward(let upstreams):

@@ -68,6 +68,12 @@ import Testing
         let question = 12 + (2 + 2 + 2 + 3 + 8 + 5 + 1) + 4  // header, the name's labels and root, type and class
         #expect(reply[7] == 1 && reply[3] & 0x0F == 0)
         #expect(Array(reply[question...]) == [0xC0, 12, 0, 12, 0, 1, 0, 0, 0x02, 0x58, 0, 10, 2, 0x64, 0x62, 5, 0x66, 0x72, 0x6F, 0x6E, 0x74, 0])
+        // A long name in a long question: no room in 512 bytes, TC set instead.
+        let longName = (0..<4).map { _ in String(repeating: "b", count: 60) }.joined(separator: ".")
+        let long = try DNSQuery.parse(Self.query(longName, type: DNSQuery.typePTR))
+        let cut = long.reply(pointingTo: longName, limit: 512)
+        #expect(cut.count <= 512 && cut[2] & 0x02 != 0 && cut[7] == 0)
+        #expect(long.reply(pointingTo: longName)[7] == 1)
         let tooLong = query.reply(pointingTo: String(repeating: "a", count: 64))
         #expect(tooLong[3] & 0x0F == 2 && tooLong[7] == 0)
     }
