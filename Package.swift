@@ -120,6 +120,7 @@ let package = Package(
         .target(name: "EngineCore", dependencies: [
             "API", "RPC", "RPCNIO", "Errdefs", "Sys", "Images", "Archive", "OCI", "Records", "Digest", "Cgroups",
             .product(name: "SwiftProtobuf", package: "swift-protobuf"), .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
         ]),
         .executableTarget(name: "berth-engine", dependencies: [
             "EngineCore", "RPCNIO", "Systemd", .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -141,6 +142,7 @@ let package = Package(
         .executableTarget(name: "berth-fuzz-oci", dependencies: ["OCI", "JSON", "FuzzDriver"], path: "Sources/Fuzz/OCIFuzz"),
         .executableTarget(name: "berth-fuzz-archive", dependencies: ["Images", "Archive", "FuzzDriver"], path: "Sources/Fuzz/ArchiveFuzz"),
         .executableTarget(name: "berth-fuzz-cni", dependencies: ["EngineCore", "API", "FuzzDriver"], path: "Sources/Fuzz/CNIFuzz"),
+        .executableTarget(name: "berth-fuzz-dns", dependencies: ["EngineCore", "FuzzDriver"], path: "Sources/Fuzz/DNSFuzz"),
 
         // --- Escape probes (Tests/EngineTests/EscapeProbeTests.swift): a small C program run inside
         // containers, so fully static (the test image has no C library).

@@ -6,6 +6,7 @@
 #   oci       config.json: JSON parser, Spec decoder, validate(), encode/decode round trip
 #   archive   image-archive import (tar, gzip, OCI layout, docker-archive) and layer extraction
 #   cni       a CNI plugin's ADD result turned into an endpoint
+#   dns       the network name servers' DNS codec: a query read and answered
 # Usage: scripts/fuzz.sh TARGET [SECONDS]   (as root is not needed)
 # Builds .build-fuzz/release/berth-fuzz-TARGET with -sanitize=fuzzer,address; the corpus persists
 # in .build-fuzz/corpus/TARGET (seeded with valid inputs), crashes land in .build-fuzz/crashes/TARGET.
@@ -13,9 +14,9 @@
 # replays that directory with the normal build of the same target) and fix the code.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-target=${1:?usage: scripts/fuzz.sh rpc|requests|oci|archive|cni [SECONDS]}
+target=${1:?usage: scripts/fuzz.sh rpc|requests|oci|archive|cni|dns [SECONDS]}
 seconds=${2:-60}
-case "$target" in rpc|requests|oci|archive|cni) ;; *) echo "fuzz.sh: unknown target $target" >&2; exit 2 ;; esac
+case "$target" in rpc|requests|oci|archive|cni|dns) ;; *) echo "fuzz.sh: unknown target $target" >&2; exit 2 ;; esac
 scratch=.build-fuzz
 swift build -c release --scratch-path "$scratch" --product "berth-fuzz-$target" \
   -Xswiftc -sanitize=fuzzer,address -Xswiftc -DBERTH_FUZZ 2>&1 | grep -vE 'Cannot export local symbol|warning:' || true
@@ -43,6 +44,10 @@ case "$target" in
     python3 scripts/fuzz-seeds-archive.py "$corpus" ;;
   cni)
     printf '{"cniVersion":"1.0.0","interfaces":[{"name":"bb-1","mac":"aa:bb:cc:00:00:01"},{"name":"eth0","mac":"aa:bb:cc:00:00:02","sandbox":"/run/netns/x"}],"ips":[{"interface":1,"address":"10.88.0.2/24","gateway":"10.88.0.1"}],"routes":[{"dst":"0.0.0.0/0"}],"dns":{}}' >"$corpus/seed-bridge.json" ;;
+  dns)
+    # An A query for web.front with an EDNS OPT record, and a PTR query for 10.2.3.4.
+    printf '\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x01\x03web\x05front\x00\x00\x01\x00\x01\x00\x00\x29\x04\xd0\x00\x00\x00\x00\x00\x00' >"$corpus/seed-a"
+    printf '\x00\x07\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x014\x013\x012\x0210\x07in-addr\x04arpa\x00\x00\x0c\x00\x01' >"$corpus/seed-ptr" ;;
 esac
 # Swift's backtracer would hang on the first crash; libFuzzer reports it instead.
 SWIFT_BACKTRACE=enable=no "$bin" "$corpus" -max_total_time="$seconds" -max_len="$max_len" -timeout=20 \

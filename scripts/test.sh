@@ -45,7 +45,7 @@ timeout --kill-after=30 600 scripts/interop/dockerd.sh "$(swift build --show-bin
 
 # Every input that once crashed a fuzzer stays a regression case (scripts/fuzz.sh TARGET finds them).
 shopt -s nullglob
-for target in rpc requests oci archive cni; do
+for target in rpc requests oci archive cni dns; do
   cases=(Tests/Fixtures/fuzz-$target/*)
   if [ ${#cases[@]} -gt 0 ]; then
     "$(swift build --show-bin-path)/berth-fuzz-$target" "${cases[@]}" >/dev/null

@@ -1,5 +1,6 @@
 // PsCommand: `berth ps` — docker's table (CONTAINER ID, IMAGE, COMMAND, CREATED, STATUS, PORTS,
-// NAMES), -a, -q, -n/--last, -l/--latest, --filter, --format, --no-trunc.
+// NAMES; PORTS as docker shows them, PortsColumn), -a, -q, -n/--last, -l/--latest, --filter, --format
+// ({{.Ports}}, {{.Networks}} among them), --no-trunc.
 import API
 import ArgumentParser
 import Foundation
@@ -45,12 +46,12 @@ struct PsCommand: AsyncParsableCommand {
             "RunningFor": ago(container.created.date),
             "Status": container.status,
             "State": container.state.dockerName,
-            "Ports": "",
+            "Ports": PortsColumn.text(container.ports),
             "Names": container.names.map { $0.hasPrefix("/") ? String($0.dropFirst()) : $0 }.joined(separator: ","),
             "Labels": container.labels.keys.sorted().map { "\($0)=\(container.labels[$0]!)" }.joined(separator: ","),
             "Size": "0B",
             "Mounts": "",
-            "Networks": "none",
+            "Networks": container.networks.joined(separator: ","),
         ]
     }
 }

@@ -124,6 +124,7 @@ extension Engine {
     public func restore() async {
         for error in store.load() { logger.error("unreadable container record", metadata: ["error": "\(error)"]) }
         restoreNetworks()
+        await startNameServers()
         var tasks: [String: Supervisor_Process]?
         for attempt in 1...3 where tasks == nil {
             do {

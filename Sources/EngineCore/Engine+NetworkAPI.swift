@@ -63,6 +63,7 @@ extension Engine {
             network.ipam = [NetworkStore.ipam(subnet)]
         }
         try networks.add(&network)
+        await startNameServer(network)
         await events.publish(type: "network", action: "create", id: network.id, attributes: ["name": name, "type": "bridge"])
         var response = Engine_CreateNetworkResponse()
         response.id = network.id
@@ -120,6 +121,7 @@ extension Engine {
             throw CoreError(.failedPrecondition, "error while removing network: network \(network.name) id \(network.id) has active endpoints (\(user.inspect.name))")
         }
         let bridge = network.options[CNIConfig.bridgeOption] ?? ""
+        await stopNameServer(network.id)
         try await Self.offActor { () throws(CoreError) in BridgeFirewall.remove(bridge: bridge) }
         try networks.remove(network.id)
         await events.publish(type: "network", action: "destroy", id: network.id, attributes: ["name": network.name, "type": "bridge"])
@@ -144,6 +146,9 @@ extension Engine {
         let mode = Self.networkMode(stored.inspect.hostConfig)
         guard network.driver == "bridge", mode != "host", mode != "none", !mode.hasPrefix("container:") else {
             throw CoreError(.invalidArgument, "container sharing network namespace with another container or host cannot be connected to any other network")
+        }
+        guard Self.hasNameServer(network) || request.aliases.isEmpty else {
+            throw CoreError(.invalidArgument, "network-scoped aliases are only supported for user-defined networks")
         }
         if stored.inspect.networkSettings.networks[network.name] != nil {
             throw CoreError(.alreadyExists, "endpoint with name \(stored.inspect.name) already exists in network \(network.name)")

@@ -48,6 +48,9 @@ extension Engine {
         default:
             let network = try networks.resolve(mode)
             guard network.driver == "bridge" else { throw CoreError(.invalidArgument, "network \(mode) cannot be used here") }
+            guard Self.hasNameServer(network) || inspect.hostConfig.networkAliases.isEmpty else {
+                throw CoreError(.invalidArgument, "network-scoped aliases are only supported for user-defined networks")
+            }
             var endpoint = Engine_EndpointSettings()
             endpoint.networkID = network.id
             if network.name != "bridge" { endpoint.aliases = inspect.hostConfig.networkAliases + [String(inspect.id.prefix(12))] }
@@ -116,12 +119,14 @@ extension Engine {
             stored.inspect.networkSettings.networks[name] = endpoint
         }
         stored.inspect.networkSettings.ports = ports.map(\.binding)
+        dns.starting[inspect.id] = stored
         let primary = found.first
         do {
             try NetworkEtc.write(try NetworkEtc.hosts(hostname: inspect.config.hostname, address: primary?.ipAddress ?? "",
                                                       aliases: primary == nil ? [] : (stored.inspect.networkSettings.networks[endpoints[0].0]?.aliases ?? []),
                                                       gateway: primary?.gateway ?? "", extraHosts: host.extraHosts), to: inspect.hostsPath)
-            try NetworkEtc.write(NetworkEtc.resolvConf(host: hostResolv, dns: host.dns, search: host.dnsSearch, options: host.dnsOptions), to: inspect.resolvConfPath)
+            try NetworkEtc.write(containerResolvConf(host: hostResolv, host, network: primary == nil ? nil : endpoints.first?.1),
+                                 to: inspect.resolvConfPath)
         } catch {
             await disconnectNetworks(&stored)
             throw error
@@ -131,6 +136,7 @@ extension Engine {
     /// Exit, rm, restore: DELs every recorded attachment and removes the pinned namespace.
     func disconnectNetworks(_ stored: inout Engine_StoredContainer) async {
         let id = stored.inspect.id
+        dns.starting[id] = nil
         let attachment = NetworkAttachment(containerID: id, netns: netnsDirectory.path(of: id), directory: store.directory(of: id))
         let namespaces = netnsDirectory
         let pinned = FileManager.default.fileExists(atPath: namespaces.path(of: id))

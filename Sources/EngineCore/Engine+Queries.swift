@@ -35,12 +35,35 @@ extension Engine {
             summary.state = inspect.state.status
             summary.status = Self.statusText(inspect.state, now: now)
             summary.labels = inspect.config.labels
+            summary.ports = Self.summaryPorts(inspect)
+            summary.networks = Self.summaryNetworks(inspect)
             summaries.append(summary)
             if request.limit > 0 && summaries.count >= request.limit { break }
         }
         var response = Engine_ListContainersResponse()
         response.containers = summaries
         return response
+    }
+
+    /// Docker's summary ports: a running container's published ports as bound on the host, and
+    /// its exposed ports that are not published (no host part); none when it is not running.
+    static func summaryPorts(_ inspect: Engine_ContainerInspect) -> [Engine_PortBinding] {
+        guard [.running, .paused, .restarting].contains(inspect.state.status) else { return [] }
+        var ports = inspect.networkSettings.ports
+        let published = Set(ports.map(\.containerPort))
+        for port in inspect.config.exposedPorts where !published.contains(port) {
+            var exposed = Engine_PortBinding()
+            exposed.containerPort = port
+            ports.append(exposed)
+        }
+        return ports
+    }
+
+    /// The names of the networks a container is on; "host" or "none" for those modes.
+    static func summaryNetworks(_ inspect: Engine_ContainerInspect) -> [String] {
+        let mode = networkMode(inspect.hostConfig)
+        if mode == "host" || mode == "none" { return [mode] }
+        return inspect.networkSettings.networks.keys.sorted()
     }
 
     static func matches(_ inspect: Engine_ContainerInspect, _ filters: [String: [String]]) -> Bool {

@@ -24,6 +24,8 @@ public actor Engine {
     var volumes: VolumeStore
     /// Networks (Engine+Networks.swift, Engine+NetworkAPI.swift).
     var networks: NetworkStore
+    /// Name resolution's servers and starting containers (Engine+DNS.swift).
+    var dns = EngineDNSState()
     /// Continuations waiting for any change of a container (start, exit, removal).
     var changeWaiters: [String: [CheckedContinuation<Void, Never>]] = [:]
     /// Exits seen per container since the engine started, and the last code (attach and wait
