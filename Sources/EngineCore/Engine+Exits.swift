@@ -17,7 +17,7 @@ extension Engine {
         Task {
             do {
                 let exit = try await link.run { try await $0.wait(id) }
-                await exited(id, code: Int32(truncatingIfNeeded: exit.exitStatus), at: exit.exitedAt.date, error: "")
+                await exited(id, code: Int32(truncatingIfNeeded: exit.exitStatus), at: exit.exitedAt.date, error: Self.exitError(exit.exitReason))
             } catch let error as CoreError where error.code == .notFound {
                 await exited(id, code: 255, at: Date(), error: "the container's task is gone: \(error.message)")
             } catch {
@@ -26,6 +26,11 @@ extension Engine {
                 await rewatch(id)
             }
         }
+    }
+
+    /// State.Error for an exit the supervisor explains (a task whose shim died), else empty.
+    static func exitError(_ reason: String) -> String {
+        reason.isEmpty ? "" : "the container's task ended abnormally: \(reason)"
     }
 
     private func rewatch(_ id: String) {
@@ -144,7 +149,7 @@ extension Engine {
                     logger.info("container still running", metadata: ["id": "\(id)", "pid": "\(task.pid)"])
                     watch(id)
                 } else if let task = tasks[id], task.status == .stopped {
-                    await exited(id, code: Int32(truncatingIfNeeded: task.exitStatus), at: task.exitedAt.date, error: "")
+                    await exited(id, code: Int32(truncatingIfNeeded: task.exitStatus), at: task.exitedAt.date, error: Self.exitError(task.exitReason))
                 } else if stored.hasPendingExit {  // the engine died after recording the exit, before recording it done
                     await exited(id, code: stored.pendingExit.code, at: stored.pendingExit.at.date, error: stored.pendingExit.error)
                 } else {

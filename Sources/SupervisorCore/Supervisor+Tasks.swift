@@ -96,6 +96,7 @@ extension Supervisor {
             } else if let exit = entry.finalExit, request.execID.isEmpty {
                 response.exitStatus = exit.status
                 response.exitedAt = exit.at
+                response.exitReason = exit.reason
             } else if request.execID.isEmpty {
                 // The shim is gone and its cleanup is still under way: its exit comes shortly.
                 return try await exitAfterShimLoss(namespace: entry.namespace, id: entry.id,
@@ -170,6 +171,7 @@ extension Supervisor {
                 var response = Supervisor_WaitTaskResponse()
                 response.exitStatus = exit.status
                 response.exitedAt = exit.at
+                response.exitReason = exit.reason
                 return response
             }
             try await Task.sleep(for: .milliseconds(20))
@@ -196,6 +198,7 @@ extension Supervisor {
             process.status = .stopped
             process.exitStatus = exit.status
             process.exitedAt = exit.at
+            process.exitReason = exit.reason
             return process
         }
         var request = Containerd_Task_V2_StateRequest()
