@@ -1,0 +1,57 @@
+// EngineChaosFixTests: what scripts/chaos.sh found, each kept as a test. A SIGKILLed shim ends
+// only its own container, which the engine reports "exited 137" with a State.Error naming the
+// shim; a removal that an engine crash cut short (the record left "removing") is finished by
+// the restarted engine instead of staying "Removal In Progress" for ever.
+import Foundation
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+@Suite(.serialized) struct EngineChaosFixTests {
+    @Test func aKilledShimEndsOnlyItsContainerAndTheEngineSaysWhy() async throws {
+        try await withEngine { h in
+            #expect(try await h.berth(["run", "-d", "--network", "none", "--name", "victim", "busybox", "sh", "-c", "echo up; sleep 1000"]).status == 0)
+            #expect(try await h.berth(["run", "-d", "--network", "none", "--name", "bystander", "busybox", "sleep", "1000"]).status == 0)
+            let id = try await h.berth(["inspect", "-f", "{{.Id}}", "victim"]).out.trimmingCharacters(in: .whitespacesAndNewlines)
+            let pidText = try String(contentsOfFile: "\(h.work)/run/supervisor/tasks/\(h.namespace)/\(id)/shim.pid", encoding: .utf8)
+            let shim = try #require(Int32(pidText.trimmingCharacters(in: .whitespacesAndNewlines)))
+            let bystanderPID = try await h.berth(["inspect", "-f", "{{.State.Pid}}", "bystander"]).out
+            #expect(kill(shim, SIGKILL) == 0)
+            var state = ""
+            let ended = try await eventually(timeout: .seconds(30)) {
+                state = try await h.berth(["inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}", "victim"]).out
+                return state == "exited 137\n"
+            }
+            #expect(ended, "victim: \(state)\n\(h.engineLog.suffix(3000))")
+            let error = try await h.berth(["inspect", "-f", "{{.State.Error}}", "victim"]).out
+            #expect(error.contains("shim") && error.contains("died"), "State.Error: \(error)")
+            #expect(try await h.berth(["logs", "victim"]).out == "up\n")
+            #expect(try await h.berth(["inspect", "-f", "{{.State.Status}} {{.State.Pid}}", "bystander"]).out == "running \(bystanderPID)")
+            // A container that ends by itself says nothing in State.Error.
+            #expect(try await h.berth(["run", "--network", "none", "--name", "plain", "busybox", "sh", "-c", "exit 4"]).status == 4)
+            #expect(try await h.berth(["inspect", "-f", "{{.State.ExitCode}}|{{.State.Error}}", "plain"]).out == "4|\n")
+        }
+    }
+
+    @Test func aRemovalCutShortByAnEngineCrashIsFinishedAfterTheRestart() async throws {
+        try await withEngine { h in
+            #expect(try await h.berth(["create", "--network", "none", "--name", "doomed", "busybox", "true"]).status == 0)
+            h.killEngine()
+            // The engine kills itself right after marking the container "removing".
+            try await h.start(environment: ["BERTH_FAULT=engine-remove-marked"])
+            #expect(try await h.berth(["rm", "doomed"]).status != 0)
+            #expect(await h.engineExited(), "the fault point was not reached")
+            try await h.start()
+            var left = ""
+            let gone = try await eventually(timeout: .seconds(20)) {
+                left = try await h.berth(["ps", "-a", "--format", "{{.Names}} {{.Status}}"]).out
+                return left.isEmpty
+            }
+            #expect(gone, "left: \(left)\n\(h.engineLog.suffix(3000))")
+            #expect(try await h.berth(["inspect", "--type", "container", "doomed"]).err.contains("No such container"))
+            // The name is free again.
+            #expect(try await h.berth(["create", "--network", "none", "--name", "doomed", "busybox", "true"]).status == 0)
+        }
+    }
+}
