@@ -123,6 +123,31 @@ extension Engine {
         }
     }
 
+    /// Records as running a container whose task was started by a `start` the engine died in
+    /// before saving it (else a second `start` would run it again), then watches it, or
+    /// records the exit it already had.
+    private func adoptStarted(_ stored: Engine_StoredContainer, _ task: Supervisor_Process) async {
+        var stored = stored
+        let id = stored.inspect.id
+        logger.warning("adopting a task started just before a crash", metadata: ["id": "\(id)", "status": "\(task.status)"])
+        stored.inspect.state.status = .running
+        stored.inspect.state.running = true
+        stored.inspect.state.restarting = false
+        stored.inspect.state.pid = task.pid
+        stored.inspect.state.exitCode = 0
+        stored.inspect.state.error = ""
+        stored.inspect.state.startedAt = Google_Protobuf_Timestamp(date: Date())
+        do { try store.save(stored) } catch {
+            logger.error("cannot record a container running", metadata: ["id": "\(id)", "error": "\(error)"])
+            return
+        }
+        if task.status == .stopped {
+            await exited(id, code: Int32(truncatingIfNeeded: task.exitStatus), at: task.exitedAt.date, error: Self.exitError(task.exitReason))
+        } else {
+            watch(id)
+        }
+    }
+
     // MARK: restore
 
     /// Loads the records and reconciles them with the supervisor's tasks (live restore).
@@ -154,6 +179,15 @@ extension Engine {
                     await exited(id, code: stored.pendingExit.code, at: stored.pendingExit.at.date, error: stored.pendingExit.error)
                 } else {
                     await exited(id, code: 255, at: Date(), error: "the container's task was gone when the engine started")
+                }
+            case .created, .exited:
+                // A start the engine died in: the task started, the record never said so. (A
+                // stopped task that ended before the recorded finish is an old run's, left by a
+                // failed delete: the next start deletes it.)
+                if let task = tasks?[id], task.status != .created,
+                   task.status != .stopped || stored.inspect.state.status == .created
+                    || task.exitedAt.date > stored.inspect.state.finishedAt.date {
+                    await adoptStarted(stored, task)
                 }
             case .restarting:
                 scheduleRestart(id, after: .milliseconds(100))

@@ -59,6 +59,7 @@ extension Engine {
             notify(id)
             throw error
         }
+        FaultInjection.hit("engine-task-started")
         stored.inspect.state.status = .running
         stored.inspect.state.running = true
         stored.inspect.state.restarting = false

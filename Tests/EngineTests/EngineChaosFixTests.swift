@@ -1,7 +1,9 @@
 // EngineChaosFixTests: what scripts/chaos.sh found, each kept as a test. A SIGKILLed shim ends
 // only its own container, which the engine reports "exited 137" with a State.Error naming the
 // shim; a removal that an engine crash cut short (the record left "removing") is finished by
-// the restarted engine instead of staying "Removal In Progress" for ever.
+// the restarted engine instead of staying "Removal In Progress" for ever; a container whose
+// task an engine started just before it crashed is adopted at the restart, so a second
+// `start` cannot run it twice.
 import Foundation
 import Testing
 #if canImport(Glibc)
@@ -52,6 +54,36 @@ import Glibc
             #expect(try await h.berth(["inspect", "--type", "container", "doomed"]).err.contains("No such container"))
             // The name is free again.
             #expect(try await h.berth(["create", "--network", "none", "--name", "doomed", "busybox", "true"]).status == 0)
+        }
+    }
+
+    @Test func aTaskStartedJustBeforeAnEngineCrashIsAdoptedNotRunTwice() async throws {
+        try await withEngine { h in
+            #expect(try await h.berth(["create", "--network", "none", "--name", "once", "busybox", "sh", "-c", "echo ran; sleep 1; exit 7"]).status == 0)
+            #expect(try await h.berth(["create", "--network", "none", "--name", "long", "busybox", "sh", "-c", "echo up; sleep 1000"]).status == 0)
+            h.killEngine()
+            // The engine kills itself after the supervisor started the task, before its record says so.
+            try await h.start(environment: ["BERTH_FAULT=engine-task-started"])
+            #expect(try await h.berth(["start", "once"]).status != 0)
+            #expect(await h.engineExited(), "the fault point was not reached")
+            try await h.start(environment: ["BERTH_FAULT=engine-task-started"])
+            #expect(try await h.berth(["start", "long"]).status != 0)
+            #expect(await h.engineExited(), "the fault point was not reached")
+            try await h.start()
+            var state = ""
+            let exited = try await eventually(timeout: .seconds(20)) {
+                state = try await h.berth(["inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}", "once"]).out
+                return state == "exited 7\n"
+            }
+            #expect(exited, "once: \(state)\n\(h.engineLog.suffix(3000))")
+            // What a retried `start` does after a lost answer: nothing, the container ran.
+            #expect(try await h.berth(["inspect", "-f", "{{.State.StartedAt}}", "once"]).out != "0001-01-01T00:00:00Z\n")
+            #expect(try await h.berth(["logs", "once"]).out == "ran\n")
+            #expect(try await h.berth(["inspect", "-f", "{{.State.Status}}", "long"]).out == "running\n")
+            #expect(try await h.berth(["start", "long"]).status == 0)  // already running: nothing to do
+            #expect(try await h.berth(["stop", "-t", "1", "long"]).status == 0)
+            #expect(try await h.berth(["inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}", "long"]).out == "exited 137\n")
+            #expect(try await h.berth(["logs", "long"]).out == "up\n")
         }
     }
 }
