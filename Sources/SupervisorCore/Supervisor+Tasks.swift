@@ -28,6 +28,7 @@ extension Supervisor {
             var response = Supervisor_StartTaskResponse()
             let started = start
             response.pid = try await Self.completing { try await client.start(started, timeout: .seconds(60)).pid }
+            if !request.execID.isEmpty { FaultPoint.execAfterShimStart.hit() }
             return response
         }
         registry.unary(service, "Delete") { [self] (request: Supervisor_DeleteTaskRequest, context) in
@@ -56,7 +57,9 @@ extension Supervisor {
             exec.stderr = request.stderr
             exec.terminal = request.terminal
             exec.spec = request.spec
-            return try await client.exec(exec, timeout: .seconds(30))
+            let made = try await client.exec(exec, timeout: .seconds(30))
+            FaultPoint.execAfterShimExec.hit()
+            return made
         }
         registry.unary(service, "Pause") { [self] (request: Supervisor_PauseTaskRequest, context) -> Google_Protobuf_Empty in
             let client = try await tasks.client(try Self.namespace(of: context), request.containerID)

@@ -3,7 +3,8 @@
 // shim; a removal that an engine crash cut short (the record left "removing") is finished by
 // the restarted engine instead of staying "Removal In Progress" for ever; a container whose
 // task an engine started just before it crashed is adopted at the restart, so a second
-// `start` cannot run it twice.
+// `start` cannot run it twice; an exec whose supervisor dies after making or starting it is
+// carried on by the restarted supervisor instead of failing "already exists".
 import Foundation
 import Testing
 #if canImport(Glibc)
@@ -84,6 +85,22 @@ import Glibc
             #expect(try await h.berth(["stop", "-t", "1", "long"]).status == 0)
             #expect(try await h.berth(["inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}", "long"]).out == "exited 137\n")
             #expect(try await h.berth(["logs", "long"]).out == "up\n")
+        }
+    }
+
+    @Test(arguments: ["task-exec-after-shim-exec", "task-exec-after-shim-start"])
+    func anExecSurvivesItsSupervisorDyingMidWay(fault: String) async throws {
+        try await withEngine { h in
+            #expect(try await h.berth(["run", "-d", "--network", "none", "--name", "host", "busybox", "sleep", "1000"]).status == 0)
+            h.killEngine()
+            let supervisor = try #require(h.supervisorPID)
+            kill(supervisor, SIGKILL)  // the engine starts a new one, with the fault armed
+            try await h.start(environment: ["BERTH_FAULT=\(fault)"])
+            let armed = try #require(h.supervisorPID)
+            let exec = try await h.berth(["exec", "host", "sh", "-c", "echo marker; exit 3"])
+            #expect(exec.status == 3 && exec.out == "marker\n", "exec: \(exec.status) \(exec.out) \(exec.err)\n\(h.engineLog.suffix(3000))")
+            #expect(h.supervisorPID != nil && h.supervisorPID != armed, "the fault point was not reached")
+            #expect(try await h.berth(["inspect", "-f", "{{.State.Status}}", "host"]).out == "running\n")
         }
     }
 }
