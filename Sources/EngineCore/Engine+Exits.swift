@@ -184,10 +184,17 @@ extension Engine {
                 // A start the engine died in: the task started, the record never said so. (A
                 // stopped task that ended before the recorded finish is an old run's, left by a
                 // failed delete: the next start deletes it.)
-                if let task = tasks?[id], task.status != .created,
-                   task.status != .stopped || stored.inspect.state.status == .created
-                    || task.exitedAt.date > stored.inspect.state.finishedAt.date {
-                    await adoptStarted(stored, task)
+                // A task only created (the crash came before its start) is deleted by the next start.
+                if var task = tasks?[id], task.status != .created {
+                    for _ in 1...5 where task.status == .unknown {  // its shim did not answer the list: ask it
+                        try? await Task.sleep(for: .milliseconds(200))
+                        if let again = try? await link.run({ try await $0.task(id) }) { task = again }
+                    }
+                    if [.running, .paused, .pausing].contains(task.status) || task.status == .stopped
+                        && (stored.inspect.state.status == .created
+                            || task.exitedAt.date > stored.inspect.state.finishedAt.date.addingTimeInterval(0.001)) {
+                        await adoptStarted(stored, task)
+                    }
                 }
             case .restarting:
                 scheduleRestart(id, after: .milliseconds(100))
