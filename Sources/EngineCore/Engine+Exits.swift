@@ -170,10 +170,14 @@ extension Engine {
                     watch(id)
                     continue
                 }
-                if let task = tasks[id], [.running, .paused, .pausing, .unknown].contains(task.status) {
+                // A list can miss a task (one being created for another client as it was taken):
+                // ask for it by id before calling it gone.
+                var task = tasks[id]
+                if task == nil { task = try? await link.run { try await $0.task(id) } }
+                if let task, [.running, .paused, .pausing, .unknown, .created].contains(task.status) {
                     logger.info("container still running", metadata: ["id": "\(id)", "pid": "\(task.pid)"])
                     watch(id)
-                } else if let task = tasks[id], task.status == .stopped {
+                } else if let task, task.status == .stopped {
                     await exited(id, code: Int32(truncatingIfNeeded: task.exitStatus), at: task.exitedAt.date, error: Self.exitError(task.exitReason))
                 } else if stored.hasPendingExit {  // the engine died after recording the exit, before recording it done
                     await exited(id, code: stored.pendingExit.code, at: stored.pendingExit.at.date, error: stored.pendingExit.error)
