@@ -174,7 +174,7 @@ extension Engine {
                 // ask for it by id before calling it gone.
                 var task = tasks[id]
                 if task == nil { task = try? await link.run { try await $0.task(id) } }
-                if let task, [.running, .paused, .pausing, .unknown, .created].contains(task.status) {
+                if let task, [.running, .paused, .pausing, .unknown].contains(task.status) {
                     logger.info("container still running", metadata: ["id": "\(id)", "pid": "\(task.pid)"])
                     watch(id)
                 } else if let task, task.status == .stopped {
