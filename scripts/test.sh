@@ -45,7 +45,7 @@ timeout --kill-after=30 600 scripts/interop/dockerd.sh "$(swift build --show-bin
 
 # A short chaos run: 20 container lifecycles while the engine, the supervisor and shims are
 # SIGKILLed at seeded moments; nothing may be lost or left (about a minute).
-CHAOS_GAP_MS=800 timeout --kill-after=10 180 scripts/chaos.sh 20 10
+timeout --kill-after=10 180 scripts/chaos.sh 20 10
 
 # Every input that once crashed a fuzzer stays a regression case.
 shopt -s nullglob
