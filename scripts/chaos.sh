@@ -12,7 +12,7 @@
 # the outages. Then every container's state, exit code and log (each line once, in order) is
 # compared with what happened, and, after all are removed, nothing of the run may be left:
 # mounts under the work directory, cgroups under the cgroup parent, processes in them, shims of
-# the namespace, zombies of the daemons, runtime state, tasks. Prints lifecycles, kills by
+# the namespace, a second supervisor, zombies of the daemons, runtime state, tasks. Prints lifecycles, kills by
 # target, lost, leaked; exits non-zero when lost + leaked > 0. Cleans up everything on exit
 # (CHAOS_LOGS=DIR keeps the daemons' logs there).
 set -uo pipefail
@@ -71,6 +71,7 @@ cleanup() {
   fi
   [ -f "$work/engine.pid" ] && kill -9 "$(cat "$work/engine.pid")" 2>/dev/null
   [ -f "$work/run/supervisor/supervisor.pid" ] && kill -9 "$(cat "$work/run/supervisor/supervisor.pid")" 2>/dev/null
+  for pid in $(pgrep -f "berth-supervisor --root $work/"); do kill -9 "$pid" 2>/dev/null; done  # any stray one of ours
   for f in "$tasks"/*/shim.pid; do [ -f "$f" ] && kill -9 "$(cat "$f")" 2>/dev/null; done
   for d in "$tasks"/*/; do
     [ -d "$d" ] && "$bin/berth-runtime" --root "$rtroot" delete --force "$(basename "$d")" >/dev/null 2>&1
@@ -167,7 +168,7 @@ lifecycle() {  # lifecycle I ACTION LINES CODE PAUSE
   retry exit waited
   local want; want=$(for n in $(seq 1 "$lines"); do echo "$name $n"; done)
   [ "$action" = exec ] && [ "$outcome" = exec ] && want+=$'\n'"$name $((lines + 1))"
-  local got state
+  local got="" state=""
   retry "inspect and logs" fetch
   echo "$outcome" >"$dir/outcome"
   [ "${state%%|*}" = "exited $expect" ] || echo "state: want exited $expect, got $state" >>"$dir/problems"
@@ -278,13 +279,14 @@ mounts=$(grep " $work" /proc/self/mountinfo | count)
 cgroups=$(find /sys/fs/cgroup/*/"$tag" /sys/fs/cgroup/unified/"$tag" -mindepth 1 -type d 2>/dev/null | count)
 procs=$(our_pids | count)
 shims=$(pgrep -f "berth-shim .*-namespace $tag( |$)" | count)
+supervisors=$(( $(pgrep -f "berth-supervisor --root $work/" | count) - 1 ))  # beside the engine's current one
 daemons="$(cat "$work/engine.pid" 2>/dev/null) $(cat "$work/run/supervisor/supervisor.pid" 2>/dev/null)"
 # Zombies our daemons did not reap (children of the engine or supervisor, or berth processes
 # under any parent but PID 1: killed engines and shims are reparented to init, which reaps them).
 zombies=$(ps -eo stat=,ppid=,comm= | awk -v d=" $daemons " '$1 ~ /^Z/ && (index(d, " " $2 " ") || ($3 ~ /^berth-/ && $2 != 1))' | count)
 state=$( { ls "$tasks" 2>/dev/null; ls "$rtroot" 2>/dev/null | grep -v '^seccomp$'; } | count)
 netns=$(ls "$work/run/netns" 2>/dev/null | count)
-leaked=$(( left + mounts + cgroups + procs + shims + zombies + state + netns ))
+leaked=$(( left + mounts + cgroups + procs + shims + supervisors + zombies + state + netns ))
 unanswered=$(cat "$work/kills/unanswered" 2>/dev/null | count)
 kills() { grep -cx "$1" "$work/kills/log" 2>/dev/null || true; }
 outcomes() { cat "$work"/c/*/outcome 2>/dev/null | grep -cx "$1" || true; }
@@ -292,7 +294,7 @@ echo "chaos: N=$N seed=$SEED parallel=$P in $(( elapsed / 1000 )) s: lifecycles 
   "(exit $(outcomes exit), stop $(outcomes stop), kill $(outcomes kill), exec $(outcomes exec), shim-killed $(outcomes shim)); network none"
 echo "chaos: kills: engine $(kills engine), supervisor $(kills supervisor), shim $(kills shim); restarts not answering: $unanswered;" \
   "exec outputs cut by an engine kill: $(ls "$work"/c/*/exec-cut 2>/dev/null | count)"
-echo "chaos: lost $lost; leaked $leaked (containers $left, mounts $mounts, cgroups $cgroups, processes $procs, shims $shims," \
+echo "chaos: lost $lost; leaked $leaked (containers $left, mounts $mounts, cgroups $cgroups, processes $procs, shims $shims, extra supervisors $supervisors," \
   "zombies $zombies, runtime state $state, netns $netns)"
 if [ $(( lost + leaked + unanswered )) -gt 0 ]; then
   log "engine log (last lines):"; grep -E 'error|warning' "$work/engine.log" | tail -15 >&2
