@@ -23,9 +23,9 @@ links+=$(ip -o link show 2>/dev/null | grep -E 'master bb-' | awk -F': ' '{print
 [ -n "$links" ] && problems+=("network links left: $links")
 rules=$(iptables-save 2>/dev/null | grep -E '(^:| -j )(bb-|CNI-(DN-)?[0-9a-f]{20,})' || true)
 [ -n "$rules" ] && problems+=("iptables chains or rules left: $rules")
-cgroups=$(find /sys/fs/cgroup -mindepth 1 -maxdepth 2 -type d \( -name 'berth-test*' -o -name 'berth-interop*' -o -name 'berth-shim-interop*' -o -name 'berth-dbg*' -o -name 'c-????????' \) 2>/dev/null || true)
+cgroups=$(find /sys/fs/cgroup -mindepth 1 -maxdepth 2 -type d \( -name 'berth-test*' -o -name 'berth-interop*' -o -name 'berth-shim-interop*' -o -name 'berth-dbg*' -o -name 'berth-chaos-*' -o -name 'berth-load-*' -o -name 'c-????????' \) 2>/dev/null || true)
 [ -n "$cgroups" ] && problems+=("cgroups left: $cgroups")
-tmp=$(ls -d /tmp/berth-rpc-* /tmp/berth-interop-* /tmp/berth-run-* /tmp/berth-rt-* /tmp/berth-out-* /tmp/berth-ctrd.* /tmp/berth-ctrs.* /tmp/berth-dockerd.* /tmp/berth-pty-* /tmp/bshim-* /tmp/bsup-* /tmp/berth-child-* /tmp/berth-images-* /tmp/berth-ctr-* /tmp/beng-* 2>/dev/null || true)
+tmp=$(ls -d /tmp/berth-rpc-* /tmp/berth-interop-* /tmp/berth-run-* /tmp/berth-rt-* /tmp/berth-out-* /tmp/berth-ctrd.* /tmp/berth-ctrs.* /tmp/berth-dockerd.* /tmp/berth-pty-* /tmp/bshim-* /tmp/bsup-* /tmp/berth-child-* /tmp/berth-images-* /tmp/berth-ctr-* /tmp/beng-* /tmp/berth-chaos-* /tmp/berth-load-* 2>/dev/null || true)
 [ -n "$tmp" ] && problems+=("temporary files left: $tmp")
 if [ ${#problems[@]} -gt 0 ]; then
   printf 'check-leftovers: %s\n' "${problems[@]}" >&2

@@ -43,6 +43,10 @@ timeout --kill-after=30 600 scripts/interop/containerd-shim.sh "$(swift build --
 # Real dockerd runs containers with --runtime berth.
 timeout --kill-after=30 600 scripts/interop/dockerd.sh "$(swift build --show-bin-path)/berth-runtime" "$image"
 
+# A short chaos run: 20 container lifecycles while the engine, the supervisor and shims are
+# SIGKILLed at seeded moments; nothing may be lost or left (about a minute).
+timeout --kill-after=10 180 scripts/chaos.sh 20 10
+
 # Every input that once crashed a fuzzer stays a regression case (scripts/fuzz.sh TARGET finds them).
 shopt -s nullglob
 for target in rpc requests oci archive cni dns; do

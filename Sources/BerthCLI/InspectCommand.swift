@@ -22,9 +22,12 @@ func inspect(_ names: [String], format: String?, kind: String?) async throws {
         var failed = false
         for name in names {
             do {
-                if kind != "image", let container = try? await connection.client.inspect(name) {
-                    objects.append(DockerJSON.container(container))
-                    continue
+                if kind != "image" {
+                    // Only "no such container" moves on: an engine that went away must not read as one.
+                    do {
+                        objects.append(DockerJSON.container(try await connection.client.inspect(name)))
+                        continue
+                    } catch let error as CoreError where error.code == .notFound {}
                 }
                 guard kind != "container" else { throw CoreError(.notFound, "No such container: \(name)") }
                 var request = Engine_InspectImageRequest()

@@ -55,9 +55,13 @@ extension Engine {
         request.spec = Google_Protobuf_Any(ociType: "Process", json: [UInt8](try JSONEncoder().encode(process)))
         let made = request
         do {
+            // Tried again when the supervisor restarts mid-way: the first try's exec may exist,
+            // even have started, and must be used, not refused ("already exists") and lost.
             try await link.run { client in
-                try await client.exec(made)
+                do { try await client.exec(made) } catch let error as CoreError where error.code == .alreadyExists {}
                 do { _ = try await client.startTask(id, execID: execID) } catch {
+                    if (error as? CoreError)?.code == .unavailable { throw error }  // link.run tries again
+                    if let process = try? await client.task(id, execID: execID), process.status != .created { return }
                     _ = try? await client.deleteTask(id, execID: execID)
                     throw error
                 }

@@ -17,7 +17,7 @@ extension Engine {
         Task {
             do {
                 let exit = try await link.run { try await $0.wait(id) }
-                await exited(id, code: Int32(truncatingIfNeeded: exit.exitStatus), at: exit.exitedAt.date, error: "")
+                await exited(id, code: Int32(truncatingIfNeeded: exit.exitStatus), at: exit.exitedAt.date, error: Self.exitError(exit.exitReason))
             } catch let error as CoreError where error.code == .notFound {
                 await exited(id, code: 255, at: Date(), error: "the container's task is gone: \(error.message)")
             } catch {
@@ -26,6 +26,11 @@ extension Engine {
                 await rewatch(id)
             }
         }
+    }
+
+    /// State.Error for an exit the supervisor explains (a task whose shim died), else empty.
+    static func exitError(_ reason: String) -> String {
+        reason.isEmpty ? "" : "the container's task ended abnormally: \(reason)"
     }
 
     private func rewatch(_ id: String) {
@@ -118,6 +123,31 @@ extension Engine {
         }
     }
 
+    /// Records as running a container whose task was started by a `start` the engine died in
+    /// before saving it (else a second `start` would run it again), then watches it, or
+    /// records the exit it already had.
+    private func adoptStarted(_ stored: Engine_StoredContainer, _ task: Supervisor_Process) async {
+        var stored = stored
+        let id = stored.inspect.id
+        logger.warning("adopting a task started just before a crash", metadata: ["id": "\(id)", "status": "\(task.status)"])
+        stored.inspect.state.status = .running
+        stored.inspect.state.running = true
+        stored.inspect.state.restarting = false
+        stored.inspect.state.pid = task.pid
+        stored.inspect.state.exitCode = 0
+        stored.inspect.state.error = ""
+        stored.inspect.state.startedAt = Google_Protobuf_Timestamp(date: Date())
+        do { try store.save(stored) } catch {
+            logger.error("cannot record a container running", metadata: ["id": "\(id)", "error": "\(error)"])
+            return
+        }
+        if task.status == .stopped {
+            await exited(id, code: Int32(truncatingIfNeeded: task.exitStatus), at: task.exitedAt.date, error: Self.exitError(task.exitReason))
+        } else {
+            watch(id)
+        }
+    }
+
     // MARK: restore
 
     /// Loads the records and reconciles them with the supervisor's tasks (live restore).
@@ -141,15 +171,35 @@ extension Engine {
                     watch(id)
                     continue
                 }
-                if let task = tasks[id], [.running, .paused, .pausing, .unknown].contains(task.status) {
+                // A list can miss a task (one being created for another client as it was taken):
+                // ask for it by id before calling it gone.
+                var task = tasks[id]
+                if task == nil { task = try? await link.run { try await $0.task(id) } }
+                if let task, [.running, .paused, .pausing, .unknown].contains(task.status) {
                     logger.info("container still running", metadata: ["id": "\(id)", "pid": "\(task.pid)"])
                     watch(id)
-                } else if let task = tasks[id], task.status == .stopped {
-                    await exited(id, code: Int32(truncatingIfNeeded: task.exitStatus), at: task.exitedAt.date, error: "")
+                } else if let task, task.status == .stopped {
+                    await exited(id, code: Int32(truncatingIfNeeded: task.exitStatus), at: task.exitedAt.date, error: Self.exitError(task.exitReason))
                 } else if stored.hasPendingExit {  // the engine died after recording the exit, before recording it done
                     await exited(id, code: stored.pendingExit.code, at: stored.pendingExit.at.date, error: stored.pendingExit.error)
                 } else {
                     await exited(id, code: 255, at: Date(), error: "the container's task was gone when the engine started")
+                }
+            case .created, .exited:
+                // A start the engine died in: the task started, the record never said so. (A
+                // stopped task that ended before the recorded finish is an old run's, left by a
+                // failed delete: the next start deletes it.)
+                // A task only created (the crash came before its start) is deleted by the next start.
+                if var task = tasks?[id], task.status != .created {
+                    for _ in 1...5 where task.status == .unknown {  // its shim did not answer the list: ask it
+                        try? await Task.sleep(for: .milliseconds(200))
+                        if let again = try? await link.run({ try await $0.task(id) }) { task = again }
+                    }
+                    if [.running, .paused, .pausing].contains(task.status) || task.status == .stopped
+                        && (stored.inspect.state.status == .created
+                            || task.exitedAt.date > stored.inspect.state.finishedAt.date.addingTimeInterval(0.001)) {
+                        await adoptStarted(stored, task)
+                    }
                 }
             case .restarting:
                 scheduleRestart(id, after: .milliseconds(100))

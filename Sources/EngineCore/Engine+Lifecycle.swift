@@ -59,6 +59,7 @@ extension Engine {
             notify(id)
             throw error
         }
+        FaultInjection.hit("engine-task-started")
         stored.inspect.state.status = .running
         stored.inspect.state.running = true
         stored.inspect.state.restarting = false
@@ -131,7 +132,9 @@ extension Engine {
     public func remove(_ reference: String, force: Bool, volumes removeVolumes: Bool = false) async throws {
         var stored = try store.resolve(reference)
         let id = stored.inspect.id
-        if stored.inspect.state.status == .removing { return }
+        if removalsInFlight.contains(id) { return }
+        removalsInFlight.insert(id)
+        defer { removalsInFlight.remove(id) }
         if isActive(stored) || stored.inspect.state.status == .restarting {
             guard force else {
                 throw CoreError(.failedPrecondition, "You cannot remove a running container \(id). Stop the container before attempting removal or force remove")
@@ -149,6 +152,7 @@ extension Engine {
         }
         stored.inspect.state.status = .removing
         try store.save(stored)
+        FaultInjection.hit("engine-remove-marked")
         try await link.run { client in
             _ = try? await client.deleteTask(id)
             do { try await client.deleteContainer(id) } catch let error as CoreError where error.code == .notFound {}

@@ -37,6 +37,9 @@ public actor Engine {
     var stdinClosePending: Set<String> = []
     /// The delay before the next policy restart of a container.
     var restartDelays: [String: Duration] = [:]
+    /// Removals under way in this run: a record marked "removing" without one here is a removal
+    /// a crash interrupted, which the next `rm` (or the restore) finishes.
+    var removalsInFlight: Set<String> = []
     let cgroupNamespace: Bool
 
     public init(config: EngineConfig, link: SupervisorLink, logger: Logger) throws {

@@ -45,11 +45,21 @@ public final class SupervisorProcess: Sendable {
     public func detach() { stopping.withLock { $0 = true } }
 
     private func adoptable() -> pid_t? {
-        guard let text = try? String(contentsOfFile: pidFile, encoding: .utf8),
-              let pid = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)), pid > 0, kill(pid, 0) == 0,
-              let cmdline = try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8),
-              cmdline.contains("berth-supervisor"), cmdline.contains(config.supervisorSocket) else { return nil }
-        return pid
+        if let text = try? String(contentsOfFile: pidFile, encoding: .utf8),
+           let pid = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)), pid > 0, isOurs(pid) { return pid }
+        // An engine killed between spawning a supervisor and recording its pid left it unrecorded:
+        // find it, or a second supervisor would serve the same state beside it.
+        let pids = ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).compactMap { pid_t($0) }
+        guard let orphan = pids.first(where: isOurs) else { return nil }
+        try? "\(orphan)\n".write(toFile: pidFile, atomically: true, encoding: .utf8)
+        return orphan
+    }
+
+    /// A live berth-supervisor serving our socket.
+    private func isOurs(_ pid: pid_t) -> Bool {
+        guard kill(pid, 0) == 0, let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              !stat.contains(") Z"), let cmdline = try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8) else { return false }
+        return cmdline.contains("berth-supervisor") && cmdline.contains(config.supervisorSocket)
     }
 
     private func launch() async throws {

@@ -7,6 +7,8 @@ enum FaultPoint: String {
     case createAfterShimStart = "task-create-after-shim-start"
     case createAfterCreate = "task-create-after-create"
     case deleteAfterShimDelete = "task-delete-after-shim-delete"
+    case execAfterShimExec = "task-exec-after-shim-exec"
+    case execAfterShimStart = "task-exec-after-shim-start"
 
     func hit() { FaultInjection.hit(rawValue) }
 }

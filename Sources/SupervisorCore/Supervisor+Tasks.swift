@@ -28,6 +28,7 @@ extension Supervisor {
             var response = Supervisor_StartTaskResponse()
             let started = start
             response.pid = try await Self.completing { try await client.start(started, timeout: .seconds(60)).pid }
+            if !request.execID.isEmpty { FaultPoint.execAfterShimStart.hit() }
             return response
         }
         registry.unary(service, "Delete") { [self] (request: Supervisor_DeleteTaskRequest, context) in
@@ -56,7 +57,9 @@ extension Supervisor {
             exec.stderr = request.stderr
             exec.terminal = request.terminal
             exec.spec = request.spec
-            return try await client.exec(exec, timeout: .seconds(30))
+            let made = try await client.exec(exec, timeout: .seconds(30))
+            FaultPoint.execAfterShimExec.hit()
+            return made
         }
         registry.unary(service, "Pause") { [self] (request: Supervisor_PauseTaskRequest, context) -> Google_Protobuf_Empty in
             let client = try await tasks.client(try Self.namespace(of: context), request.containerID)
@@ -96,6 +99,7 @@ extension Supervisor {
             } else if let exit = entry.finalExit, request.execID.isEmpty {
                 response.exitStatus = exit.status
                 response.exitedAt = exit.at
+                response.exitReason = exit.reason
             } else if request.execID.isEmpty {
                 // The shim is gone and its cleanup is still under way: its exit comes shortly.
                 return try await exitAfterShimLoss(namespace: entry.namespace, id: entry.id,
@@ -170,6 +174,7 @@ extension Supervisor {
                 var response = Supervisor_WaitTaskResponse()
                 response.exitStatus = exit.status
                 response.exitedAt = exit.at
+                response.exitReason = exit.reason
                 return response
             }
             try await Task.sleep(for: .milliseconds(20))
@@ -196,6 +201,7 @@ extension Supervisor {
             process.status = .stopped
             process.exitStatus = exit.status
             process.exitedAt = exit.at
+            process.exitReason = exit.reason
             return process
         }
         var request = Containerd_Task_V2_StateRequest()

@@ -18,8 +18,9 @@ struct TaskEntry: Sendable {
     var process: Supervisor_Process
     var connection: RPCClient?
     var client: TaskClient?
-    /// Set when the shim is gone: the exit recorded for the init.
-    var finalExit: (status: UInt32, at: Google_Protobuf_Timestamp)?
+    /// Set when the shim is gone: the exit recorded for the init, and why it ended when that was
+    /// not its own doing (empty when the shim had recorded a real exit before it went).
+    var finalExit: (status: UInt32, at: Google_Protobuf_Timestamp, reason: String)?
 
     static let shimFile = "shim-binary"
     static let processFile = "task.pb"

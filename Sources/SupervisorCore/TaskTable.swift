@@ -291,11 +291,15 @@ public actor TaskTable {
     }
 
     /// The init's exit when its shim is gone: what `shim delete` reports (it also kills and
-    /// removes what is left of the container and unmounts its rootfs), else 255 now.
-    private func exitOfGoneShim(_ entry: TaskEntry) async -> (status: UInt32, at: Google_Protobuf_Timestamp) {
+    /// removes what is left of the container and unmounts its rootfs), else 255 now. Unless the
+    /// shim had recorded the init's exit (`init.exit`) before it went, the init was still running
+    /// and `shim delete` killed it: the reason says so.
+    private func exitOfGoneShim(_ entry: TaskEntry) async -> (status: UInt32, at: Google_Protobuf_Timestamp, reason: String) {
+        let recorded = access("\(entry.bundle)/init.exit", F_OK) == 0
+        let reason = recorded ? "" : "its shim (\(URL(fileURLWithPath: entry.shim).lastPathComponent)) died; the task was killed"
         if let deleted = try? await launcher.delete(shim: entry.shim, namespace: entry.namespace, id: entry.id, bundle: entry.bundle) {
-            return (deleted.exitStatus, deleted.hasExitedAt ? deleted.exitedAt : Google_Protobuf_Timestamp(date: Date()))
+            return (deleted.exitStatus, deleted.hasExitedAt ? deleted.exitedAt : Google_Protobuf_Timestamp(date: Date()), reason)
         }
-        return (255, Google_Protobuf_Timestamp(date: Date()))
+        return (255, Google_Protobuf_Timestamp(date: Date()), recorded ? "its shim died and its exit could not be read" : reason)
     }
 }

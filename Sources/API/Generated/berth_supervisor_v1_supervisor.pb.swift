@@ -401,6 +401,9 @@ public nonisolated struct Supervisor_Process: Sendable {
   /// Clears the value of `exitedAt`. Subsequent reads from it will return its default value.
   public mutating func clearExitedAt() {self._exitedAt = nil}
 
+  /// Why a stopped init ended when it was not its own doing (its shim died, say); else empty.
+  public var exitReason: String = String()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -659,6 +662,9 @@ public nonisolated struct Supervisor_WaitTaskResponse: Sendable {
   public var hasExitedAt: Bool {self._exitedAt != nil}
   /// Clears the value of `exitedAt`. Subsequent reads from it will return its default value.
   public mutating func clearExitedAt() {self._exitedAt = nil}
+
+  /// As Process.exit_reason.
+  public var exitReason: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -1844,7 +1850,7 @@ nonisolated extension Supervisor_DeleteContainerRequest: SwiftProtobuf.Message, 
 
 nonisolated extension Supervisor_Process: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Process"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}container_id\0\u{1}id\0\u{1}pid\0\u{1}status\0\u{1}stdin\0\u{1}stdout\0\u{1}stderr\0\u{1}terminal\0\u{3}exit_status\0\u{3}exited_at\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}container_id\0\u{1}id\0\u{1}pid\0\u{1}status\0\u{1}stdin\0\u{1}stdout\0\u{1}stderr\0\u{1}terminal\0\u{3}exit_status\0\u{3}exited_at\0\u{3}exit_reason\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1862,6 +1868,7 @@ nonisolated extension Supervisor_Process: SwiftProtobuf.Message, SwiftProtobuf._
       case 8: try { try decoder.decodeSingularBoolField(value: &self.terminal) }()
       case 9: try { try decoder.decodeSingularUInt32Field(value: &self.exitStatus) }()
       case 10: try { try decoder.decodeSingularMessageField(value: &self._exitedAt) }()
+      case 11: try { try decoder.decodeSingularStringField(value: &self.exitReason) }()
       default: break
       }
     }
@@ -1902,6 +1909,9 @@ nonisolated extension Supervisor_Process: SwiftProtobuf.Message, SwiftProtobuf._
     try { if let v = self._exitedAt {
       try visitor.visitSingularMessageField(value: v, fieldNumber: 10)
     } }()
+    if !self.exitReason.isEmpty {
+      try visitor.visitSingularStringField(value: self.exitReason, fieldNumber: 11)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1916,6 +1926,7 @@ nonisolated extension Supervisor_Process: SwiftProtobuf.Message, SwiftProtobuf._
     if lhs.terminal != rhs.terminal {return false}
     if lhs.exitStatus != rhs.exitStatus {return false}
     if lhs._exitedAt != rhs._exitedAt {return false}
+    if lhs.exitReason != rhs.exitReason {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -2440,7 +2451,7 @@ nonisolated extension Supervisor_WaitTaskRequest: SwiftProtobuf.Message, SwiftPr
 
 nonisolated extension Supervisor_WaitTaskResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".WaitTaskResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}exit_status\0\u{3}exited_at\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}exit_status\0\u{3}exited_at\0\u{3}exit_reason\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2450,6 +2461,7 @@ nonisolated extension Supervisor_WaitTaskResponse: SwiftProtobuf.Message, SwiftP
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularUInt32Field(value: &self.exitStatus) }()
       case 2: try { try decoder.decodeSingularMessageField(value: &self._exitedAt) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.exitReason) }()
       default: break
       }
     }
@@ -2466,12 +2478,16 @@ nonisolated extension Supervisor_WaitTaskResponse: SwiftProtobuf.Message, SwiftP
     try { if let v = self._exitedAt {
       try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
     } }()
+    if !self.exitReason.isEmpty {
+      try visitor.visitSingularStringField(value: self.exitReason, fieldNumber: 3)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Supervisor_WaitTaskResponse, rhs: Supervisor_WaitTaskResponse) -> Bool {
     if lhs.exitStatus != rhs.exitStatus {return false}
     if lhs._exitedAt != rhs._exitedAt {return false}
+    if lhs.exitReason != rhs.exitReason {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

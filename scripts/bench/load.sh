@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# Load: `scripts/bench/load.sh [C] [D]` (C=100 clients, D=300 s). Starts berth-engine (and so
+# its supervisor) on private directories, loads busybox, then C clients each run
+# `berth run --rm --network $LOAD_NETWORK busybox true` (none by default; bridge puts CNI in the
+# loop) back to back for D seconds while a sampler times `berth ps` once a second. Prints the
+# runs done and failed, `berth ps` idle and p50/p90/p99/max under load (target p99 < 200 ms;
+# the time includes starting the CLI, which a saturated machine delays), and the VmRSS of
+# engine + supervisor before, at the peak, and 30 s after the load ends (it should return to
+# its baseline). Not part of CI. Cleans up everything on exit.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+C=${1:-100}
+D=${2:-300}
+network=${LOAD_NETWORK:-none}
+bin=${BERTH_BIN:-$(swift build --show-bin-path)}
+image=${BERTH_TEST_IMAGE:-$PWD/.build-test-image}
+[ -f "$image/busybox-oci.tar" ] || scripts/make-test-image.sh "$image" >/dev/null
+tag=berth-load-$$
+work=$(mktemp -d "/tmp/$tag-XXXXXX")
+sock=$work/engine.sock
+b() { timeout -k 5 120 "$bin/berth" -H "unix://$sock" "$@"; }
+now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+engine=
+
+cleanup() {
+  set +e
+  touch "$work/stop"
+  for pid in $(jobs -p); do kill "$pid" 2>/dev/null; done
+  wait 2>/dev/null
+  if [ -n "$engine" ]; then
+    ids=$(b ps -aq --no-trunc 2>/dev/null)
+    [ -n "$ids" ] && b rm -f $ids >/dev/null 2>&1
+    [ "$network" != none ] && b network prune -f >/dev/null 2>&1
+    kill "$engine" 2>/dev/null; wait "$engine" 2>/dev/null
+  fi
+  if [ -f "$work/run/supervisor/supervisor.pid" ]; then
+    pid=$(cat "$work/run/supervisor/supervisor.pid")
+    kill "$pid" 2>/dev/null
+    for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+  fi
+  grep -o " $work[^ ]*" /proc/self/mountinfo | sort -r | xargs -r -n1 umount -l 2>/dev/null
+  for d in /sys/fs/cgroup/*/"$tag" /sys/fs/cgroup/unified/"$tag"; do
+    [ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null
+  done
+  rm -rf "$work" "/run/berth/runtime/$tag"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+"$bin/berth-engine" --data-root "$work/data" --exec-root "$work/run" -H "unix://$sock" \
+  --supervisor-namespace "$tag" --cgroup-parent "/$tag" --log-level warning 2>"$work/engine.log" &
+engine=$!
+for _ in $(seq 600); do b version >/dev/null 2>&1 && break; sleep 0.05; done
+b load -i "$image/busybox-oci.tar" >/dev/null || { echo "load failed"; exit 1; }
+
+rss() {  # VmRSS of engine + supervisor, KiB
+  local total=0 pid kb
+  for pid in "$engine" "$(cat "$work/run/supervisor/supervisor.pid" 2>/dev/null)"; do
+    kb=$(awk '/^VmRSS:/ {print $2}' "/proc/$pid/status" 2>/dev/null)
+    total=$(( total + ${kb:-0} ))
+  done
+  echo "$total"
+}
+mib() { awk -v k="$1" 'BEGIN { printf "%.1f MiB", k / 1024 }'; }
+
+b run --rm --network "$network" busybox true >/dev/null  # warm-up: first run, seccomp cache
+sleep 2
+before=$(rss)
+t0=$(date +%s%N); for _ in 1 2 3 4 5; do b ps >/dev/null; done; idle=$(( ($(date +%s%N) - t0) / 5000 ))  # µs, idle engine
+
+client() {
+  local end=$1 ok=0 failed=0
+  while [ "$(now_ms)" -lt "$end" ]; do
+    if b run --rm --network "$network" busybox true >/dev/null 2>>"$work/errors"; then ok=$((ok + 1)); else failed=$((failed + 1)); fi
+  done
+  echo "$ok $failed" >>"$work/runs"
+}
+sampler() {
+  local peak=0 t0 t1 r
+  while [ ! -e "$work/stop" ]; do
+    t0=$(date +%s%N)
+    b ps >/dev/null 2>&1 || echo fail >>"$work/ps-failed"
+    t1=$(date +%s%N)
+    echo $(( (t1 - t0) / 1000 )) >>"$work/ps-us"
+    r=$(rss); [ "$r" -gt "$peak" ] && { peak=$r; echo "$peak" >"$work/peak"; }
+    sleep "$(awk -v u=$(( (t1 - t0) / 1000 )) 'BEGIN { s = 1 - u / 1e6; printf "%.3f", (s > 0 ? s : 0) }')"
+  done
+}
+
+echo "load: $C clients x berth run --rm --network $network busybox true for $D s; berth ps timed every second"
+sampler &
+sampler_pid=$!
+end=$(( $(now_ms) + D * 1000 ))
+clients=()
+for _ in $(seq "$C"); do client "$end" & clients+=($!); done
+wait "${clients[@]}"
+touch "$work/stop"
+wait "$sampler_pid"
+peak=$(cat "$work/peak" 2>/dev/null || echo 0)
+sleep 30
+after=$(rss)
+
+read -r ok failed < <(awk '{ o += $1; f += $2 } END { print o + 0, f + 0 }' "$work/runs")
+sort -n "$work/ps-us" >"$work/ps-sorted"
+samples=$(wc -l <"$work/ps-sorted")
+pct() { awk -v p="$1" -v n="$samples" 'NR == (int(n * p / 100 + 0.999) > 0 ? int(n * p / 100 + 0.999) : 1) { printf "%.1f ms", $1 / 1000 }' "$work/ps-sorted"; }
+echo "load: runs $ok done, $failed failed ($(awk -v o="$ok" -v d="$D" 'BEGIN { printf "%.1f", o / d }')/s)"
+echo "load: berth ps over $samples samples: idle $(awk -v u="$idle" 'BEGIN { printf "%.1f ms", u / 1000 }'), p50 $(pct 50), p90 $(pct 90), p99 $(pct 99), max $(pct 100); failed $(cat "$work/ps-failed" 2>/dev/null | wc -l)"
+echo "load: engine+supervisor VmRSS before $(mib "$before"), peak $(mib "$peak"), 30 s after $(mib "$after")"
+[ "$failed" -gt 0 ] && { echo "load: first errors:"; sort "$work/errors" | uniq -c | sort -rn | head -5; }
+left=$(b ps -aq | wc -l)
+echo "load: containers left: $left"
