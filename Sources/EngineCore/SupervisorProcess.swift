@@ -55,11 +55,16 @@ public final class SupervisorProcess: Sendable {
         return orphan
     }
 
-    /// A live berth-supervisor serving our socket.
+    /// A live berth-supervisor serving our socket: its program is berth-supervisor and its
+    /// `--address` our socket (a shim names the supervisor's socket and binary in its arguments
+    /// too, and must never be taken for it).
     private func isOurs(_ pid: pid_t) -> Bool {
         guard kill(pid, 0) == 0, let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
               !stat.contains(") Z"), let cmdline = try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8) else { return false }
-        return cmdline.contains("berth-supervisor") && cmdline.contains(config.supervisorSocket)
+        let arguments = cmdline.split(separator: "\0", omittingEmptySubsequences: false).map(String.init)
+        guard let program = arguments.first, program.hasSuffix("berth-supervisor"),
+              let flag = arguments.firstIndex(of: "--address"), flag + 1 < arguments.count else { return false }
+        return arguments[flag + 1] == config.supervisorSocket
     }
 
     private func launch() async throws {
@@ -77,7 +82,17 @@ public final class SupervisorProcess: Sendable {
         try "\(pid)\n".write(toFile: pidFile, atomically: true, encoding: .utf8)
         logger.info("started berth-supervisor", metadata: ["pid": "\(pid)", "address": "\(config.supervisorSocket)"])
         watchChild(pid)
-        try await waitUntilAnswering(pid)
+        do { try await waitUntilAnswering(pid) } catch {
+            // Dead, or alive and mute (then killed): either way its watcher starts the next one.
+            kill(pid, SIGKILL)
+            throw ChildGone(error: error)
+        }
+    }
+
+    /// A launched supervisor that died (or was killed) before it answered; its watcher restarts it.
+    struct ChildGone: Error, CustomStringConvertible {
+        var error: any Error
+        var description: String { "\(error)" }
     }
 
     /// Waits until the socket accepts a connection (the supervisor listens once it has restored its tasks).
@@ -108,7 +123,7 @@ public final class SupervisorProcess: Sendable {
     /// Polls a supervisor we did not start (our parent may have been another engine process).
     private func watchAdopted(_ pid: pid_t) {
         Task {
-            while kill(pid, 0) == 0 || errno == EPERM {
+            while isOurs(pid) {  // (not only kill(pid, 0): a dead one stays a zombie until init reaps it)
                 if stopping.withLock({ $0 }) { return }
                 try? await Task.sleep(for: .milliseconds(500))
             }
@@ -116,14 +131,26 @@ public final class SupervisorProcess: Sendable {
         }
     }
 
+    /// Starts the next supervisor when the current one (`pid`) died. Only the supervisor we run
+    /// counts, and only once: a launch whose child dies before answering leaves the restart to
+    /// that child's watcher, so two supervisors never start side by side on one socket.
     private func died(_ pid: pid_t, status: String) async {
         if stopping.withLock({ $0 }) { return }
+        let claimed = current.withLock { running -> Bool in
+            guard running == pid else { return false }
+            running = 0
+            return true
+        }
+        guard claimed else { return }
         logger.warning("berth-supervisor exited; starting it again", metadata: ["pid": "\(pid)", "status": "\(status)"])
         var delay = Duration.milliseconds(100)
         while !stopping.withLock({ $0 }) {
-            do { try await launch(); return } catch {
+            try? await Task.sleep(for: delay)  // (a supervisor that dies at once is not restarted in a hot loop)
+            do { try await launch(); return } catch let gone as ChildGone {
+                logger.error("berth-supervisor died before it answered", metadata: ["error": "\(gone)"])
+                return
+            } catch {
                 logger.error("cannot start berth-supervisor", metadata: ["error": "\(error)"])
-                try? await Task.sleep(for: delay)
                 delay = min(delay * 2, .seconds(5))
             }
         }
