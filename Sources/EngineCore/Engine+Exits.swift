@@ -114,6 +114,11 @@ extension Engine {
 
     private func restartByPolicy(_ id: String) async {
         guard var stored = store.byID[id], stored.inspect.state.status == .restarting, !stored.manuallyStopped else { return }
+        restartsInFlight.insert(id)
+        defer {
+            restartsInFlight.remove(id)
+            notify(id)
+        }
         stored.inspect.restartCount += 1
         do {
             try await startTask(&stored)

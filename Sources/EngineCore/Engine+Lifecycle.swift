@@ -97,6 +97,10 @@ extension Engine {
     public func stop(_ reference: String, timeout: Int32?, signal: String) async throws {
         var stored = try store.resolve(reference)
         let id = stored.inspect.id
+        // A policy restart under way finishes first (else it would record the container running
+        // again over this stop), then the container it started is stopped like any other.
+        while restartsInFlight.contains(id) { await awaitChange(id, deadline: ContinuousClock.now + .milliseconds(100)) }
+        stored = try store.resolve(id)
         stored.manuallyStopped = true
         if stored.inspect.state.status == .restarting {  // a pending policy restart is cancelled
             stored.inspect.state.status = .exited

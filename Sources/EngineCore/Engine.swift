@@ -40,6 +40,8 @@ public actor Engine {
     /// Removals under way in this run: a record marked "removing" without one here is a removal
     /// a crash interrupted, which the next `rm` (or the restore) finishes.
     var removalsInFlight: Set<String> = []
+    /// Containers a restart policy is starting right now (a `stop` waits for it to finish).
+    var restartsInFlight: Set<String> = []
     let cgroupNamespace: Bool
 
     public init(config: EngineConfig, link: SupervisorLink, logger: Logger) throws {

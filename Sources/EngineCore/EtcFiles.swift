@@ -14,15 +14,7 @@ enum EtcFiles {
 
     static func write(in directory: String, hostname: String, hostResolvConf: String = "/etc/resolv.conf") throws(CoreError) -> Paths {
         let paths = Paths(hostname: directory + "/hostname", hosts: directory + "/hosts", resolvConf: directory + "/resolv.conf")
-        let hosts = """
-            127.0.0.1\tlocalhost
-            ::1\tlocalhost ip6-localhost ip6-loopback
-            fe00::0\tip6-localnet
-            ff00::0\tip6-mcastprefix
-            ff02::1\tip6-allnodes
-            ff02::2\tip6-allrouters
-
-            """
+        let hosts = NetworkEtc.loopbackHosts
         let host = (try? String(contentsOfFile: hostResolvConf, encoding: .utf8)) ?? ""
         do {
             try (hostname + "\n").write(toFile: paths.hostname, atomically: true, encoding: .utf8)
