@@ -40,6 +40,7 @@ extension Engine {
 
     func exited(_ id: String, code firstCode: Int32, at firstAt: Date, error firstError: String) async {
         guard var stored = store.byID[id], isActive(stored) else { return }
+        let run = stored.inspect.state.startedAt
         // Recorded before the task is deleted: the exit must outlive an engine crash in between.
         // A second report of the same exit (restore and a watch racing) keeps the first.
         if !stored.hasPendingExit {
@@ -55,10 +56,14 @@ extension Engine {
         let code = stored.pendingExit.code, at = stored.pendingExit.at.date, error = stored.pendingExit.error
         FaultInjection.hit("engine-exit-recorded")
         _ = try? await link.run { try await $0.deleteTask(id) }
-        guard let current = store.byID[id], isActive(current) else { return }  // removed, or recorded by a racing report
+        // Removed, recorded by a racing report, or already running again: not ours to record.
+        guard let current = store.byID[id], isActive(current), current.inspect.state.startedAt == run else { return }
         stored = current
         stored.clearPendingExit()
         await disconnectNetworks(&stored)
+        // A `stop` or `rm` may have come while the network was released: its word counts.
+        guard let latest = store.byID[id] else { return }
+        stored.manuallyStopped = latest.manuallyStopped
         let ranFor = at.timeIntervalSince(stored.inspect.state.startedAt.date)
         stored.inspect.state.status = .exited
         stored.inspect.state.running = false
