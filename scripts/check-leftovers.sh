@@ -7,7 +7,11 @@ problems=()
 mounts=$(grep -E 'berth|/tmp/.*(rootfs|bundle|/volumes/)' /proc/self/mountinfo || true)
 [ -n "$mounts" ] && problems+=("mounts left: $mounts")
 # By process name, which the kernel cuts to 15 bytes (not arguments: a build command mentioning berth-runtime is not a leftover).
-procs=$( { ps -eo pid=,comm= | grep -E ' berth-(engine|superviso|shim|runtime)$'; pgrep -af '^/usr/bin/containerd-shim-runc-v2 -namespace (berth-|test )'; } || true)
+# Zombies are not counted: a daemon a test SIGKILLed is an orphan that only init can reap, and
+# some inits (this sandbox's) reap late. Processes still exiting get up to 10 s.
+living() { { ps -eo pid=,stat=,comm= | awk '$2 !~ /^Z/ {print $1, $3}' | grep -E ' berth-(engine|superviso|shim|runtime)$'; pgrep -af '^/usr/bin/containerd-shim-runc-v2 -namespace (berth-|test )'; } || true; }
+procs=$(living)
+for _ in $(seq 20); do [ -z "$procs" ] && break; sleep 0.5; procs=$(living); done
 [ -n "$procs" ] && problems+=("processes left: $procs")
 state=$(ls -d /run/containerd/runc/berth-* /run/berth-runtime/* /run/berth/runtime/berth-* /run/berth/ctr-fifo/berth-* 2>/dev/null || true)
 daemons=$(pgrep -af '^(containerd --config|/usr/sbin/dockerd --data-root) /tmp/berth-' || true)
