@@ -43,13 +43,7 @@ func inspect(_ names: [String], format: String?, kind: String?) async throws {
                 FileHandle.standardError.write(Data("Error response from daemon: \(error.message)\n".utf8))
             }
         }
-        if let format {
-            let template = try Template(format)
-            for object in objects { print(try template.render(object)) }
-        } else {
-            let data = try JSONSerialization.data(withJSONObject: objects, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
-            print(String(decoding: data, as: UTF8.self))
-        }
+        try printObjects(objects, format: format)
         if failed { throw ExitCode(1) }
     }
 }

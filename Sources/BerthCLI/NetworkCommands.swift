@@ -106,17 +106,6 @@ struct NetworkInspectCommand: AsyncParsableCommand {
     }
 }
 
-/// An array of objects as docker's inspect prints them (indented JSON), or each through --format.
-private func printObjects(_ objects: [[String: Any]], format: String?) throws {
-    if let format {
-        let template = try Template(format)
-        for object in objects { print(try template.render(object)) }
-        return
-    }
-    let data = try JSONSerialization.data(withJSONObject: objects, options: [.prettyPrinted, .sortedKeys])
-    print(String(decoding: data, as: UTF8.self))
-}
-
 struct NetworkRemoveCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "rm", abstract: "Remove one or more networks.", aliases: ["remove"])
     @Argument var names: [String]

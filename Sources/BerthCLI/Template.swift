@@ -161,3 +161,15 @@ func rfc3339(_ date: Date) -> String {
     let fraction = String(format: "%09d", min(nanos, 999_999_999))
     return formatter.string(from: Date(timeIntervalSince1970: Double(whole))) + "." + fraction + "Z"
 }
+
+/// An array of objects as docker's inspect prints them (indented JSON), or each through --format:
+/// the output of every `inspect` command.
+func printObjects(_ objects: [[String: Any]], format: String?) throws {
+    if let format {
+        let template = try Template(format)
+        for object in objects { print(try template.render(object)) }
+        return
+    }
+    let data = try JSONSerialization.data(withJSONObject: objects, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+    print(String(decoding: data, as: UTF8.self))
+}

@@ -79,13 +79,7 @@ struct VolumeInspectCommand: AsyncParsableCommand {
             let volume = try await connection.client.inspectVolume(name)
             objects.append(Self.json(volume))
         }
-        if let format {
-            let template = try Template(format)
-            for object in objects { print(try template.render(object)) }
-        } else {
-            let data = try JSONSerialization.data(withJSONObject: objects, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
-            print(String(decoding: data, as: UTF8.self))
-        }
+        try printObjects(objects, format: format)
     }
 
     static func json(_ volume: Engine_Volume) -> [String: Any] {

@@ -54,8 +54,8 @@ extension Engine {
             }
         }
         let code = stored.pendingExit.code, at = stored.pendingExit.at.date, error = stored.pendingExit.error
-        FaultInjection.hit("engine-exit-recorded")
         _ = try? await link.run { try await $0.deleteTask(id) }
+        FaultInjection.hit("engine-exit-task-deleted")  // the window pending_exit covers: the task gone, the exit not yet final
         // Removed, recorded by a racing report, or already running again: not ours to record.
         guard let current = store.byID[id], isActive(current), current.inspect.state.startedAt == run else { return }
         stored = current
@@ -190,9 +190,7 @@ extension Engine {
                     watch(id)
                 } else if let task, task.status == .stopped {
                     await exited(id, code: Int32(truncatingIfNeeded: task.exitStatus), at: task.exitedAt.date, error: Self.exitError(task.exitReason))
-                } else if stored.hasPendingExit {  // the engine died after recording the exit, before recording it done
-                    await exited(id, code: stored.pendingExit.code, at: stored.pendingExit.at.date, error: stored.pendingExit.error)
-                } else {
+                } else {  // (an exit recorded as pending before a crash wins over this: see `exited`)
                     await exited(id, code: 255, at: Date(), error: "the container's task was gone when the engine started")
                 }
             case .created, .exited:

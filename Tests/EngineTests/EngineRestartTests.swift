@@ -44,10 +44,10 @@ import Glibc
 
     @Test func anExitRecordedJustBeforeAnEngineCrashIsKept() async throws {
         try await withEngine { h in
-            // The engine kills itself right after recording the exit, before the supervisor's
-            // task is deleted and the exit marked done.
+            // The engine kills itself after recording the exit and deleting the supervisor's task,
+            // before the exit is final: the restarted engine finds no task, only the pending exit.
             h.killEngine()
-            try await h.start(environment: ["BERTH_FAULT=engine-exit-recorded"])
+            try await h.start(environment: ["BERTH_FAULT=engine-exit-task-deleted"])
             #expect(try await h.berth(["run", "-d", "--name", "quick", "busybox", "sh", "-c", "sleep 0.5; exit 3"]).status == 0)
             #expect(await h.engineExited(), "the fault point was not reached")
             try await h.start()
