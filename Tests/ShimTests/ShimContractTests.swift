@@ -114,8 +114,16 @@ func threadCount(_ pid: Int32) throws -> Int {
     return Int(line.dropFirst("Threads:".count).trimmingCharacters(in: .whitespaces)) ?? 0
 }
 
-/// Whether `path` is listed as a mount point in /proc/self/mountinfo.
+/// Whether `path` is a mount point: its mount id (from /proc/self/fdinfo of a descriptor on the directory) differs from
+/// its parent's. Reading /proc/self/mountinfo instead can miss a line while other tests mount and unmount.
 func isMountPoint(_ path: String) -> Bool {
-    let info = (try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)) ?? ""
-    return info.split(separator: "\n").contains { $0.split(separator: " ").dropFirst(4).first.map(String.init) == path }
+    func mountID(_ p: String) -> String? {
+        let fd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        let info = (try? String(contentsOfFile: "/proc/self/fdinfo/\(fd)", encoding: .utf8)) ?? ""
+        return info.split(separator: "\n").first { $0.hasPrefix("mnt_id:") }.map(String.init)
+    }
+    guard let own = mountID(path), let parent = mountID(path + "/..") else { return false }
+    return own != parent
 }
