@@ -1,6 +1,8 @@
 // ContainerStore: the engine's containers, in memory and on disk at
 // <data-root>/containers/<id>/config.pb (written durably on every change, read at start-up), with
-// the name index and docker's lookup rules: a full id, a unique id prefix, or a name.
+// the name index and docker's lookup rules: a full id, a unique id prefix, or a name. A change is
+// made in memory at once and returns the disk work to do, which the engine runs off its actor
+// (Engine+Records.swift), so the fsyncs do not hold up every other call.
 import API
 import Errdefs
 import Foundation
@@ -52,19 +54,21 @@ struct ContainerStore {
 
     func isNameTaken(_ name: String) -> String? { byName[name] }
 
-    /// Saves a new or changed container.
-    mutating func save(_ stored: Engine_StoredContainer) throws(CoreError) {
+    /// A new or changed container, in memory now; returns the durable write of its record.
+    mutating func update(_ stored: Engine_StoredContainer) -> @Sendable () throws(CoreError) -> Void {
         let id = stored.inspect.id
         if let old = byID[id], old.inspect.name != stored.inspect.name { byName[old.inspect.name] = nil }
-        try records.write(stored, namespace: id, id: "config")
         byID[id] = stored
         byName[stored.inspect.name] = id
+        let records = records
+        return { () throws(CoreError) in try records.write(stored, namespace: id, id: "config") }
     }
 
-    /// Forgets a container and removes its directory (record, log, etc files).
-    mutating func remove(_ id: String) {
+    /// Forgets a container now; returns the removal of its directory (record, log, etc files).
+    mutating func remove(_ id: String) -> @Sendable () -> Void {
         if let old = byID[id] { byName[old.inspect.name] = nil }
         byID[id] = nil
-        try? FileManager.default.removeItem(atPath: directory(of: id))
+        let directory = directory(of: id)
+        return { try? FileManager.default.removeItem(atPath: directory) }
     }
 }

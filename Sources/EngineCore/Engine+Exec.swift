@@ -115,7 +115,7 @@ extension Engine {
         try await link.run { try await $0.pause(id) }
         stored.inspect.state.status = .paused
         stored.inspect.state.paused = true
-        try store.save(stored)
+        try await saveContainer(stored)
         notify(id)
         await events.publish(type: "container", action: "pause", id: id, attributes: attributes(of: stored))
     }
@@ -127,7 +127,7 @@ extension Engine {
         try await link.run { try await $0.resume(id) }
         stored.inspect.state.status = .running
         stored.inspect.state.paused = false
-        try store.save(stored)
+        try await saveContainer(stored)
         notify(id)
         await events.publish(type: "container", action: "unpause", id: id, attributes: attributes(of: stored))
     }
@@ -137,7 +137,7 @@ extension Engine {
         let old = stored.inspect.name
         let new = try validName(name)
         stored.inspect.name = new
-        try store.save(stored)
+        try await saveContainer(stored)
         var attributes = attributes(of: stored)
         attributes["oldName"] = "/" + old
         await events.publish(type: "container", action: "rename", id: stored.inspect.id, attributes: attributes)

@@ -49,7 +49,7 @@ extension Engine {
                 $0.at = Google_Protobuf_Timestamp(date: firstAt)
                 $0.error = firstError
             }
-            do { try store.save(stored) } catch {
+            do { try await saveContainer(stored) } catch {
                 logger.error("cannot record an exit", metadata: ["id": "\(id)", "error": "\(error)"])
             }
         }
@@ -77,10 +77,10 @@ extension Engine {
             stored.inspect.state.status = .restarting
             stored.inspect.state.restarting = true
         }
-        do { try store.save(stored) } catch {
+        do { try await saveContainer(stored) } catch {
             logger.error("cannot record an exit", metadata: ["id": "\(id)", "error": "\(error)"])
         }
-        exits[id] = ((exits[id]?.count ?? 0) + 1, code)
+        exits.record(id, code: code)
         notify(id)
         var attributes = attributes(of: stored)
         attributes["exitCode"] = "\(code)"
@@ -147,7 +147,7 @@ extension Engine {
         stored.inspect.state.exitCode = 0
         stored.inspect.state.error = ""
         stored.inspect.state.startedAt = Google_Protobuf_Timestamp(date: Date())
-        do { try store.save(stored) } catch {
+        do { try await saveContainer(stored) } catch {
             logger.error("cannot record a container running", metadata: ["id": "\(id)", "error": "\(error)"])
             return
         }
@@ -216,7 +216,7 @@ extension Engine {
             case .exited where !stored.manuallyStopped && ["always", "unless-stopped"].contains(stored.inspect.hostConfig.restartPolicy.name):
                 var restarting = stored
                 restarting.inspect.state.status = .restarting
-                try? store.save(restarting)
+                try? await saveContainer(restarting)
                 scheduleRestart(id, after: .milliseconds(0))
             default:
                 break

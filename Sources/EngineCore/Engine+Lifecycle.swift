@@ -55,7 +55,7 @@ extension Engine {
             stored.inspect.state.restarting = false
             stored.inspect.state.exitCode = 128
             stored.inspect.state.error = "\(error)"
-            try? store.save(stored)
+            try? await saveContainer(stored)
             notify(id)
             throw error
         }
@@ -68,7 +68,7 @@ extension Engine {
         stored.inspect.state.exitCode = 0
         stored.inspect.state.error = ""
         stored.inspect.state.startedAt = Google_Protobuf_Timestamp(date: Date())
-        try store.save(stored)
+        try await saveContainer(stored)
         notify(id)
         await closePendingStdin(id)
         await events.publish(type: "container", action: "start", id: id, attributes: attributes(of: stored))
@@ -106,7 +106,7 @@ extension Engine {
             stored.inspect.state.status = .exited
             stored.inspect.state.restarting = false
         }
-        try store.save(stored)
+        try await saveContainer(stored)
         guard isActive(stored) else { return }
         let name = signal.isEmpty ? (stored.inspect.config.stopSignal.isEmpty ? "SIGTERM" : stored.inspect.config.stopSignal) : signal
         guard let number = Signals.number(name) else { throw CoreError(.invalidArgument, "invalid signal: \(name)") }
@@ -128,7 +128,7 @@ extension Engine {
         guard let number = Signals.number(name) else { throw CoreError(.invalidArgument, "invalid signal: \(name)") }
         if number == SIGKILL || number == SIGTERM || number == SIGINT {
             stored.manuallyStopped = true
-            try store.save(stored)
+            try await saveContainer(stored)
         }
         try await link.run { try await $0.kill(id, signal: number) }
     }
@@ -145,7 +145,7 @@ extension Engine {
             }
             stored.manuallyStopped = true
             stored.inspect.state.restarting = false
-            try store.save(stored)
+            try await saveContainer(stored)
             if isActive(stored) {
                 try await link.run { try await $0.kill(id, signal: SIGKILL, all: true) }
                 guard await waitInactive(id, until: ContinuousClock.now + .seconds(30)) else {
@@ -155,18 +155,19 @@ extension Engine {
             stored = try store.resolve(id)
         }
         stored.inspect.state.status = .removing
-        try store.save(stored)
+        try await saveContainer(stored)
         FaultInjection.hit("engine-remove-marked")
         try await link.run { client in
             _ = try? await client.deleteTask(id)
             do { try await client.deleteContainer(id) } catch let error as CoreError where error.code == .notFound {}
         }
         await disconnectNetworks(&stored)
-        store.remove(id)
+        await forgetContainer(id)
         await releaseVolumes(of: stored, removeAnonymous: removeVolumes)
         releaseStdin(id)
         try? FileManager.default.removeItem(atPath: "\(config.execRoot)/containers/\(id)")
-        restartDelays[id] = nil  // exits[id] stays: a waiter may still want the last exit code
+        restartDelays[id] = nil
+        exits.removed(id)  // kept a while: a waiter may still want the last exit code
         notify(id)
         await events.publish(type: "container", action: "destroy", id: id, attributes: attributes(of: stored))
     }

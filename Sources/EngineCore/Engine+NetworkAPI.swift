@@ -170,7 +170,7 @@ extension Engine {
             stored = try store.resolve(id)
         }
         stored.inspect.networkSettings.networks[network.name] = endpoint
-        try store.save(stored)
+        try await saveContainer(stored)
         await events.publish(type: "network", action: "connect", id: network.id, attributes: ["name": network.name, "container": stored.inspect.id])
     }
 
@@ -185,7 +185,7 @@ extension Engine {
         _ = try await Self.offActor { () throws(CoreError) -> Bool in attachment.delete(network.id) }
         stored = try store.resolve(id)
         stored.inspect.networkSettings.networks[network.name] = nil
-        try store.save(stored)
+        try await saveContainer(stored)
         await events.publish(type: "network", action: "disconnect", id: network.id, attributes: ["name": network.name, "container": id])
     }
 
@@ -204,7 +204,7 @@ extension Engine {
         for stored in store.byID.values where !isActive(stored) {
             var updated = stored
             await disconnectNetworks(&updated)
-            if updated != stored { try? store.save(updated) }
+            if updated != stored { try? await saveContainer(updated) }
         }
         let namespaces = netnsDirectory
         for id in namespaces.ids() where store.byID[id] == nil { try? namespaces.remove(id) }

@@ -29,8 +29,8 @@ public actor Engine {
     /// Continuations waiting for any change of a container (start, exit, removal).
     var changeWaiters: [String: [CheckedContinuation<Void, Never>]] = [:]
     /// Exits seen per container since the engine started, and the last code (attach and wait
-    /// next-exit count them; kept after removal for a waiter that wakes late).
-    var exits: [String: (count: Int, code: Int32)] = [:]
+    /// next-exit count them; kept a while after removal for a waiter that wakes late).
+    var exits = ExitCounts()
     /// Our write ends of containers' stdin fifos (Engine+Stdin.swift).
     var stdinWriters: [String: Int32] = [:]
     /// Containers whose attached input ended before their task existed (stdin-once).
@@ -42,6 +42,9 @@ public actor Engine {
     var removalsInFlight: Set<String> = []
     /// Containers a restart policy is starting right now (a `stop` waits for it to finish).
     var restartsInFlight: Set<String> = []
+    /// Names of containers being created: taken from the start, as docker reserves them, so two
+    /// creates with one name cannot both succeed while each awaits the supervisor.
+    var namesInCreation: Set<String> = []
     let cgroupNamespace: Bool
 
     public init(config: EngineConfig, link: SupervisorLink, logger: Logger) throws {
@@ -60,6 +63,9 @@ public actor Engine {
 
     public func create(_ request: Engine_CreateContainerRequest) async throws -> Engine_CreateContainerResponse {
         let name = try request.name.isEmpty ? generateName() : validName(request.name)
+        namesInCreation.insert(name)
+        defer { namesInCreation.remove(name) }
+        await FaultInjection.pause("engine-create-named")  // tests: creates racing for a name
         var host = request.hostConfig
         try Self.validate(&host)
         let imageRef = try ImageReference.normalize(request.config.image)
@@ -111,7 +117,7 @@ public actor Engine {
                 throw error
             }
             if inspect.config.openStdin { _ = try prepareStdin(id) }
-            try store.save(stored)
+            try await saveContainer(stored)
         } catch {
             try? FileManager.default.removeItem(atPath: directory)
             discardMounts(mounts)
@@ -196,6 +202,9 @@ public actor Engine {
         guard bare.count >= 2, allowed, let first = bare.utf8.first, first != 0x5f, first != 0x2e, first != 0x2d else {
             throw CoreError(.invalidArgument, "Invalid container name (\(name)), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed")
         }
+        if namesInCreation.contains(bare) {
+            throw CoreError(.alreadyExists, "Conflict. The container name \"/\(bare)\" is already in use by a container being created. You have to remove (or rename) that container to be able to reuse that name.")
+        }
         if let owner = store.isNameTaken(bare) {
             throw CoreError(.alreadyExists, "Conflict. The container name \"/\(bare)\" is already in use by container \"\(owner)\". You have to remove (or rename) that container to be able to reuse that name.")
         }
@@ -205,7 +214,7 @@ public actor Engine {
     func generateName() -> String {
         while true {
             let name = NameGenerator.random()
-            if store.isNameTaken(name) == nil { return name }
+            if store.isNameTaken(name) == nil && !namesInCreation.contains(name) { return name }
         }
     }
 

@@ -152,15 +152,27 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
             let bytes = try ServerConnection.data(streamID: sid, payload, last: false)
             try await channel.writeAndFlush(ByteBuffer(bytes: bytes)).get()
         }
-        let task = Self.launch(invocation, inbound: inbound, writer: writer, channel: channel, handler: bound)
+        let task = Self.launch(invocation, inbound: inbound, writer: writer, channel: channel, handler: bound,
+                               logger: logger.logLevel <= .debug ? logger : nil)
         calls[sid] = Call(task: task, inbound: continuation)
     }
 
-    /// Runs the call off the loop, then hands its final frame back to the loop.
+    /// Runs the call off the loop, then hands its final frame back to the loop. With a `logger`
+    /// (debug level), each call is logged with the time it took, as dockerd's debug log does.
     private static func launch(_ invocation: Invocation, inbound: InboundMessages?, writer: ResponseWriter,
-                               channel: any Channel, handler: NIOLoopBound<ServerConnectionHandler>) -> Task<Void, Never> {
+                               channel: any Channel, handler: NIOLoopBound<ServerConnectionHandler>,
+                               logger: Logger?) -> Task<Void, Never> {
         Task {
+            let started = ContinuousClock.now
             let final = await run(invocation, inbound: inbound, writer: writer)
+            if let logger {
+                let elapsed = (ContinuousClock.now - started).components
+                let ms = Double(elapsed.seconds) * 1000 + Double(elapsed.attoseconds) / 1e15
+                logger.debug("served", metadata: [
+                    "method": "/\(invocation.context.service)/\(invocation.context.method)",
+                    "ms": "\((ms * 1000).rounded() / 1000)",
+                ])
+            }
             channel.eventLoop.execute { handler.value.complete(invocation.streamID, final: final) }
         }
     }

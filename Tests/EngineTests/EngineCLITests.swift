@@ -118,6 +118,22 @@ import Testing
         }
     }
 
+    @Test func createsRacingForOneNameLetOneWin() async throws {
+        try await withEngine { h in
+            h.killEngine()
+            // Each create waits 300 ms after choosing its name: all four are in that window at once.
+            try await h.start(environment: ["BERTH_FAULT_PAUSE=engine-create-named:300"])
+            let results = try await withThrowingTaskGroup(of: CommandResult.self) { group in
+                for _ in 0..<4 { group.addTask { try await h.berth(["create", "--name", "twin", "busybox", "true"]) } }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(results.filter { $0.status == 0 }.count == 1, "\(results.map { "\($0.status) \($0.err)" })")
+            #expect(results.filter { $0.status == 125 && $0.err.contains("Conflict. The container name \"/twin\" is already in use") }.count == 3)
+            #expect(try await h.berth(["ps", "-aq"]).out.split(separator: "\n").count == 1)
+            #expect(try await h.berth(["rm", "twin"]).status == 0)
+        }
+    }
+
     @Test func imagesListInspectAndRemove() async throws {
         try await withEngine { h in
             let images = try await h.berth(["images"]).out.split(separator: "\n")

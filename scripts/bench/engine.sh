@@ -47,15 +47,7 @@ die() { echo "engine.sh: $*" >&2; exit 2; }
 exec 9<"$0"
 flock -n 9 || die "another run of scripts/bench/engine.sh is under way"
 
-quiet() { grep -vE "in statically linked applications requires at runtime|the use of .mktemp. is dangerous" || true; }
-for product in berth-runtime berth-shim; do
-  swift build -c release --scratch-path .build-bench-static --static-swift-stdlib -Xswiftc -static-executable \
-    --product "$product" -q 2>&1 | quiet >&2
-done
-for product in berth-supervisor berth-engine berth; do
-  swift build -c release --scratch-path .build-bench --static-swift-stdlib --product "$product" -q 2>&1 | quiet >&2
-done
-bin=$PWD/.build-bench/release
+scripts/bench/build-release.sh "$PWD/.build-bench/dist"
 static=$PWD/.build-bench-static/release
 
 R=$(mktemp -d /tmp/berth-bench-eng.XXXXXX)
@@ -67,7 +59,7 @@ made_docker_cgroup=0
 . scripts/interop/lib.sh
 # berth-engine finds berth-supervisor next to itself, the supervisor berth-shim, the shim berth-runtime.
 mkdir -p "$R/bin" "$R/e" "$R/d"
-cp "$bin/berth-engine" "$bin/berth-supervisor" "$bin/berth" "$static/berth-shim" "$static/berth-runtime" "$R/bin/"
+cp .build-bench/dist/* "$R/bin/"
 
 berth=("$R/bin/berth" -H "unix://$R/e/engine.sock")
 docker=("$DOCKER" -H "unix://$R/d/docker.sock")

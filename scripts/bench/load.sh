@@ -4,15 +4,25 @@
 # `berth run --rm --network $LOAD_NETWORK busybox true` (none by default; bridge puts CNI in the
 # loop) back to back for D seconds while a sampler times `berth ps` once a second. Prints the
 # runs done and failed, `berth ps` idle and p50/p90/p99/max under load (target p99 < 200 ms;
-# the time includes starting the CLI, which a saturated machine delays), and the VmRSS of
+# the time includes starting the CLI, which a saturated machine delays), the time the engine
+# itself took to answer those `ps` calls (from its debug log of served calls), and the VmRSS of
 # engine + supervisor before, at the peak, and 30 s after the load ends (it should return to
-# its baseline). Not part of CI. Cleans up everything on exit.
+# its baseline). berth is the release build as it ships (scripts/bench/build-release.sh), or the
+# executables in BERTH_BIN. The engine runs in a cpu cgroup of its own, as under its systemd
+# unit (scripts/systemd: a service of its own, Delegate=yes), with its supervisor and shims; the
+# containers in theirs (--cgroup-parent); the clients and the sampler in the caller's, as a
+# user's shell would be. LOAD_CGROUP=shared keeps the engine in the caller's cgroup too, as on a
+# machine without service cgroups. Not part of CI. Cleans up everything on exit.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 C=${1:-100}
 D=${2:-300}
 network=${LOAD_NETWORK:-none}
-bin=${BERTH_BIN:-$(swift build --show-bin-path)}
+placement=${LOAD_CGROUP:-service}
+if [ -z "${BERTH_BIN:-}" ]; then
+  scripts/bench/build-release.sh "$PWD/.build-bench/dist" || exit 1
+fi
+bin=${BERTH_BIN:-$PWD/.build-bench/dist}
 image=${BERTH_TEST_IMAGE:-$PWD/.build-test-image}
 [ -f "$image/busybox-oci.tar" ] || scripts/make-test-image.sh "$image" >/dev/null
 tag=berth-load-$$
@@ -21,6 +31,7 @@ sock=$work/engine.sock
 b() { timeout -k 5 120 "$bin/berth" -H "unix://$sock" "$@"; }
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 engine=
+service_cgroup=
 
 cleanup() {
   set +e
@@ -39,7 +50,7 @@ cleanup() {
     for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
   fi
   grep -o " $work[^ ]*" /proc/self/mountinfo | sort -r | xargs -r -n1 umount -l 2>/dev/null
-  for d in /sys/fs/cgroup/*/"$tag" /sys/fs/cgroup/unified/"$tag"; do
+  for d in /sys/fs/cgroup/*/"$tag" /sys/fs/cgroup/unified/"$tag" "$service_cgroup"; do
     [ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null
   done
   rm -rf "$work" "/run/berth/runtime/$tag"
@@ -47,8 +58,15 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-"$bin/berth-engine" --data-root "$work/data" --exec-root "$work/run" -H "unix://$sock" \
-  --supervisor-namespace "$tag" --cgroup-parent "/$tag" --log-level warning 2>"$work/engine.log" &
+if [ "$placement" = service ] && [ -d /sys/fs/cgroup/cpu ]; then  # v1/hybrid; on v2 the unified tree
+  service_cgroup=/sys/fs/cgroup/cpu/$tag-engine
+elif [ "$placement" = service ]; then
+  service_cgroup=/sys/fs/cgroup/$tag-engine
+fi
+[ -n "$service_cgroup" ] && { mkdir "$service_cgroup" || exit 1; }
+in_service() { [ -n "$service_cgroup" ] && echo "$BASHPID" >"$service_cgroup/cgroup.procs"; exec "$@"; }
+in_service "$bin/berth-engine" --data-root "$work/data" --exec-root "$work/run" -H "unix://$sock" \
+  --supervisor-namespace "$tag" --cgroup-parent "/$tag" --log-level debug 2>>"$work/engine.log" &
 engine=$!
 for _ in $(seq 600); do b version >/dev/null 2>&1 && break; sleep 0.05; done
 b load -i "$image/busybox-oci.tar" >/dev/null || { echo "load failed"; exit 1; }
@@ -88,6 +106,7 @@ sampler() {
 }
 
 echo "load: $C clients x berth run --rm --network $network busybox true for $D s; berth ps timed every second"
+echo load-start >>"$work/engine.log"
 sampler &
 sampler_pid=$!
 end=$(( $(now_ms) + D * 1000 ))
@@ -96,6 +115,7 @@ for _ in $(seq "$C"); do client "$end" & clients+=($!); done
 wait "${clients[@]}"
 touch "$work/stop"
 wait "$sampler_pid"
+echo load-end >>"$work/engine.log"
 peak=$(cat "$work/peak" 2>/dev/null || echo 0)
 sleep 30
 after=$(rss)
@@ -106,6 +126,12 @@ samples=$(wc -l <"$work/ps-sorted")
 pct() { awk -v p="$1" -v n="$samples" 'NR == (int(n * p / 100 + 0.999) > 0 ? int(n * p / 100 + 0.999) : 1) { printf "%.1f ms", $1 / 1000 }' "$work/ps-sorted"; }
 echo "load: runs $ok done, $failed failed ($(awk -v o="$ok" -v d="$D" 'BEGIN { printf "%.1f", o / d }')/s)"
 echo "load: berth ps over $samples samples: idle $(awk -v u="$idle" 'BEGIN { printf "%.1f ms", u / 1000 }'), p50 $(pct 50), p90 $(pct 90), p99 $(pct 99), max $(pct 100); failed $(cat "$work/ps-failed" 2>/dev/null | wc -l)"
+# The engine's own time for the sampler's `ps` calls (List without --all) under load: the calls
+# served between the load's start and end marks in its debug log.
+served=$(awk '/load-start/ { on = 1 } /load-end/ { on = 0 } on && /engine\.v1\.Containers\/List/ { if (match($0, /ms=[0-9.]+/)) print substr($0, RSTART + 3, RLENGTH - 3) }' "$work/engine.log" | sort -n)
+n=$(echo "$served" | grep -c .)
+spct() { echo "$served" | awk -v p="$1" -v n="$n" 'NR == (int(n * p / 100 + 0.999) > 0 ? int(n * p / 100 + 0.999) : 1) { printf "%.1f ms", $1 }'; }
+echo "load: the engine's time for those $n calls: p50 $(spct 50), p99 $(spct 99), max $(spct 100)"
 echo "load: engine+supervisor VmRSS before $(mib "$before"), peak $(mib "$peak"), 30 s after $(mib "$after")"
 [ "$failed" -gt 0 ] && { echo "load: first errors:"; sort "$work/errors" | uniq -c | sort -rn | head -5; }
 left=$(b ps -aq | wc -l)
