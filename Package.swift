@@ -128,7 +128,7 @@ let package = Package(
         ]),
         .target(name: "BerthCLI", dependencies: [
             "API", "RPC", "RPCNIO", "Errdefs", "Sys", "Archive", "Images", .product(name: "SwiftProtobuf", package: "swift-protobuf"),
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "NIOCore", package: "swift-nio"),
         ]),
         .executableTarget(name: "berth", dependencies: ["BerthCLI"]),
 

@@ -6,9 +6,11 @@ import ArgumentParser
 import Errdefs
 import Foundation
 import Glibc
+import NIOCore
 
 public enum BerthMain {
     public static func run() async {
+        NIOSingletons.groupLoopCountSuggestion = 1  // one connection: one event loop thread, not one per core
         var arguments = Array(CommandLine.arguments.dropFirst())
         liftGlobalOptions(&arguments)
         do {

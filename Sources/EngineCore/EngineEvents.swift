@@ -9,7 +9,7 @@ import SwiftProtobuf
 public actor EngineEvents {
     private var subscribers: [UUID: (filters: [String: [String]], continuation: AsyncStream<Engine_Event>.Continuation)] = [:]
     private var history: [Engine_Event] = []
-    private let historyLimit = 1024
+    private let historyLimit = 256  // as dockerd keeps
 
     public init() {}
 

@@ -11,11 +11,30 @@ public actor EventExchange {
 
     private var subscribers: [UUID: (filter: EventFilter, continuation: AsyncStream<Containerd_Types_Envelope>.Continuation)] = [:]
     private var observers: [Observer] = []
-    /// Recently forwarded envelopes: a shim retransmits one whose acknowledgement it missed
-    /// (delivery is at least once), and subscribers should see it once.
-    private var recent: Set<Containerd_Types_Envelope> = []
-    private var recentOrder: [Containerd_Types_Envelope] = []
+    /// Fingerprints of recently forwarded envelopes: a shim retransmits one whose acknowledgement
+    /// it missed (delivery is at least once), and subscribers should see it once. A fingerprint
+    /// (the envelope's timestamp and a hash of the rest) is 24 bytes where the envelope was
+    /// hundreds, so the window costs little memory when it is full after a busy spell.
+    private var recent: Set<Fingerprint> = []
+    private var recentOrder: [Fingerprint] = []
     private static let recentLimit = 4096
+
+    struct Fingerprint: Hashable {
+        var seconds: Int64
+        var nanos: Int32
+        var digest: Int
+
+        init(_ envelope: Containerd_Types_Envelope) {
+            seconds = envelope.timestamp.seconds
+            nanos = envelope.timestamp.nanos
+            var hasher = Hasher()
+            hasher.combine(envelope.namespace)
+            hasher.combine(envelope.topic)
+            hasher.combine(envelope.event.typeURL)
+            hasher.combine(envelope.event.value)
+            digest = hasher.finalize()
+        }
+    }
 
     public init() {}
 
@@ -36,8 +55,9 @@ public actor EventExchange {
 
     /// Delivers an envelope a shim forwarded, unless it is a retransmission of one delivered lately.
     public func forwarded(_ envelope: Containerd_Types_Envelope) async {
-        guard recent.insert(envelope).inserted else { return }
-        recentOrder.append(envelope)
+        let fingerprint = Fingerprint(envelope)
+        guard recent.insert(fingerprint).inserted else { return }
+        recentOrder.append(fingerprint)
         if recentOrder.count > Self.recentLimit { recent.remove(recentOrder.removeFirst()) }
         await publish(envelope)
     }

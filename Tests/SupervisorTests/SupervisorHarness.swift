@@ -53,6 +53,16 @@ final class SupervisorHarness: @unchecked Sendable {
 
     /// Starts berth-supervisor and waits until its socket answers; returns a client.
     func start(fault: String? = nil, environment: [String] = []) async throws -> SupervisorClient {
+        // A supervisor that killed itself at a fault point may still be dying, its listening socket
+        // open: a client would connect to it and be reset. Reap it first.
+        let previous = lock.withLock { supervisorPID }
+        if previous > 0 {
+            var status: Int32 = 0
+            let deadline = ContinuousClock.now + .seconds(10)
+            while waitpid(previous, &status, WNOHANG) == 0 && ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(10))
+            }
+        }
         let log = open("\(work)/supervisor.log", O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
         let null = open("/dev/null", O_RDONLY | O_CLOEXEC)
         defer { close(log); close(null) }
