@@ -64,6 +64,9 @@ public struct Runtime: Sendable {
                 throw CoreError(SystemCallFailure(call: "read", path: path, errno: errno))
             }
             guard ProcFS.isAlive(record.pid, startTime: record.pidStartTime) else {
+                // Between the read above and this check the init may have written its byte, run
+                // its program and ended (`true` under load): then it did start.
+                if read(fd, &byte, 1) == 1 { break }
                 throw CoreError(.failedPrecondition, "container \(id) exited before it was started")
             }
             var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
