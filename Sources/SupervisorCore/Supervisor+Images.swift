@@ -1,7 +1,8 @@
 // Supervisor+Images: the Images service over the content store — Import takes an archive
 // streamed in chunks (OCI layout or docker-archive, gzip'd or not) into a temporary file and
-// imports it, refusing an image with a layer over the layer limits (nothing of it is kept); List, Get and Delete work on the namespace's image records (one per name, keyed by
-// the sha256 of the name). Delete collects what no image needs any more (Supervisor+Collection).
+// imports it, refusing an image with a layer over the layer limits (nothing of it is kept); List,
+// Get and Delete work on the namespace's image records (one per name, keyed by the sha256 of the
+// name). Delete collects what no image needs any more (Supervisor+Collection).
 import API
 import Archive
 import Digest
