@@ -8,6 +8,9 @@ public final class GzipSource: ByteSource {
     private let input: ByteSource
     private var stream = z_stream()
     private var inputBuffer: [UInt8] = []
+    /// Where the unconsumed part of `inputBuffer` starts (not shifted down after every call: with
+    /// small reads of well-compressed data that was a 64 KiB move per few bytes consumed).
+    private var inputOffset = 0
     private var finished = false
     /// Compressed bytes taken from the input so far.
     public private(set) var compressedCount = 0
@@ -37,22 +40,24 @@ public final class GzipSource: ByteSource {
         guard !finished, count > 0 else { return [] }
         var output = [UInt8](repeating: 0, count: min(count, 1 << 20))
         while true {
-            if inputBuffer.isEmpty {
+            if inputOffset == inputBuffer.count {
                 inputBuffer = try input.read(upTo: 64 << 10)
+                inputOffset = 0
                 compressedCount += inputBuffer.count
             }
             let atEnd = inputBuffer.isEmpty
+            let start = inputOffset
             let (status, produced, consumed) = inputBuffer.withUnsafeMutableBufferPointer { inBuf in
                 output.withUnsafeMutableBufferPointer { outBuf in
-                    stream.next_in = inBuf.baseAddress
-                    stream.avail_in = UInt32(inBuf.count)
+                    stream.next_in = inBuf.baseAddress.map { $0 + start }
+                    stream.avail_in = UInt32(inBuf.count - start)
                     stream.next_out = outBuf.baseAddress
                     stream.avail_out = UInt32(outBuf.count)
                     let status = inflate(&stream, Z_NO_FLUSH)
-                    return (status, outBuf.count - Int(stream.avail_out), inBuf.count - Int(stream.avail_in))
+                    return (status, outBuf.count - Int(stream.avail_out), inBuf.count - start - Int(stream.avail_in))
                 }
             }
-            inputBuffer.removeFirst(consumed)
+            inputOffset += consumed
             switch status {
             case Z_STREAM_END:
                 finished = true

@@ -177,8 +177,14 @@ public final class TarReader {
 
     static func verifyChecksum(_ header: [UInt8]) throws(CoreError) {
         let stored = try number(header[148..<156], field: "checksum")
-        var sum = 0
-        for (index, byte) in header.enumerated() { sum += (148..<156).contains(index) ? 32 : Int(byte) }
+        // Every byte but the checksum field's own, which counts as eight spaces; a plain loop over
+        // the buffer (enumerated() cost a layer of millions of headers seconds, many in debug builds).
+        let sum = header.withUnsafeBufferPointer { bytes in
+            var total = 8 * 32
+            for index in 0..<148 { total &+= Int(bytes[index]) }
+            for index in 156..<bytes.count { total &+= Int(bytes[index]) }
+            return total
+        }
         guard sum == stored else { throw CoreError(.dataLoss, "tar header checksum mismatch: not a tar archive, or a corrupt one") }
     }
 

@@ -11,7 +11,8 @@ public struct BerthCtr: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "berth-ctr",
         abstract: "Debug client for berth-supervisor (like ctr for containerd).",
-        subcommands: [NamespacesCommand.self, ContainersCommand.self, TasksCommand.self, ImagesCommand.self, SnapshotsCommand.self, RunCommand.self, EventsCommand.self])
+        subcommands: [NamespacesCommand.self, ContainersCommand.self, TasksCommand.self, ImagesCommand.self, SnapshotsCommand.self, RunCommand.self, EventsCommand.self,
+                      ShimCommand.self])
 
     public init() {}
 

@@ -5,6 +5,9 @@
 // verified against the digest their path names); then the index or manifest.json says what the
 // images are. A docker-archive image gets an OCI manifest written for it, so both kinds end as
 // the same thing: a name and the descriptor of a manifest whose config and layers are present.
+// With `limits`, every layer of the imported images is then read once (LayerLimits.check, nothing
+// written) and an image with a layer over a limit — a decompression bomb, a tar of millions of
+// entries — is refused with the limit's error, before anything is unpacked.
 import Archive
 import Errdefs
 import Foundation
@@ -23,6 +26,8 @@ public struct ImageImporter: Sendable {
     public let store: ContentStore
     /// The platform picked from a multi-platform index.
     public var platform = Platform(architecture: "amd64", os: "linux")
+    /// The layer limits every imported layer is checked against; nil: not checked here.
+    public var limits: LayerLimits?
 
     public init(store: ContentStore) {
         self.store = store
@@ -40,13 +45,39 @@ public struct ImageImporter: Sendable {
             }
             files[path] = try store.ingest(TarEntrySource(tar), expected: expected, expectedSize: entry.size)
         }
+        let images: [ImportedImage]
         if let index = files["index.json"] {
-            return try importLayout(index.digest, override: override)
+            images = try importLayout(index.digest, override: override)
+        } else if let manifest = files["manifest.json"] {
+            images = try importDockerArchive(manifest.digest, files: files, override: override)
+        } else {
+            throw CoreError(.invalidArgument, "not an image archive: it has neither index.json (OCI layout) nor manifest.json (docker save)")
         }
-        if let manifest = files["manifest.json"] {
-            return try importDockerArchive(manifest.digest, files: files, override: override)
+        if let limits { try checkLayers(of: images, against: limits) }
+        return images
+    }
+
+    /// Reads each layer of `images` once against `limits` — but a plain (not gzip'd) tar too small
+    /// to break them (docker save's layers, mostly) is not read again. Only a limit's refusal
+    /// counts here: a layer that is not a tar berth can read (zstd, an artifact) is left for the unpack.
+    func checkLayers(of images: [ImportedImage], against limits: LayerLimits) throws(CoreError) {
+        var checked: Set<String> = []
+        for image in images where checked.insert(image.target.digest).inserted {
+            let manifest: ImageManifest = try decode(store.read(try ContentDigest(parsing: image.target.digest)), "manifest \(image.target.digest)")
+            for layer in manifest.layers where checked.insert(layer.digest).inserted {
+                let digest = try ContentDigest(parsing: layer.digest)
+                let path = store.path(of: digest)
+                if let size = store.size(of: digest), limits.admitsEveryTar(ofSize: size),
+                   try FileSource(path: path).read(upTo: 2) != [0x1F, 0x8B] { continue }
+                do {
+                    _ = try limits.check(try FileSource(path: path), what: "layer \(layer.digest) of image \(image.name)")
+                } catch where error.code == .resourceExhausted {
+                    throw error
+                } catch {
+                    continue
+                }
+            }
         }
-        throw CoreError(.invalidArgument, "not an image archive: it has neither index.json (OCI layout) nor manifest.json (docker save)")
     }
 
     private func importLayout(_ indexDigest: ContentDigest, override: String?) throws(CoreError) -> [ImportedImage] {

@@ -22,13 +22,11 @@ public enum LayerApplier {
         var options = ExtractionOptions()
         options.whiteouts = true
         let extractor = ConfinedExtractor(root: root, options: options)
-        let tar = TarReader(hashing)
+        let tar = TarReader(BufferedSource(hashing))
         var entries = 0
         while let entry = try tar.next() {
             entries += 1
-            guard entries <= limits.maxEntries else {
-                throw CoreError(.resourceExhausted, "\(what) has more than \(limits.maxEntries) entries (the layer entry limit, --max-layer-entries): refused")
-            }
+            try limits.checkEntries(entries, what: what)
             try extractor.extract(entry, from: tar)
         }
         extractor.finish()

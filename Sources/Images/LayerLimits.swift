@@ -1,9 +1,12 @@
 // LayerLimits: how big a layer may unpack to — its uncompressed tar stream in bytes and its
 // number of entries — so a decompression bomb or a tar of millions of empty files is refused with
-// a clear error part-way instead of filling the disk or the inode table. The defaults are sized
-// for real images (the largest layers of ML images are a few tens of GiB and a few hundred
-// thousand files); berth-supervisor's --max-layer-size / --max-layer-entries (or
-// $BERTH_MAX_LAYER_SIZE / $BERTH_MAX_LAYER_ENTRIES, which reach it through berth-engine) set them.
+// a clear error part-way instead of filling the disk or the inode table. `check` reads a layer
+// without writing anything (the importer runs it on every layer it imports: a hostile image is
+// refused at load, in seconds, where unpacking it would create millions of files first);
+// LayerApplier enforces the same limits again while it extracts. The defaults are sized for real
+// images (the largest layers of ML images are a few tens of GiB and a few hundred thousand files);
+// berth-supervisor's --max-layer-size / --max-layer-entries (or $BERTH_MAX_LAYER_SIZE /
+// $BERTH_MAX_LAYER_ENTRIES, which reach it through berth-engine) set them.
 import Archive
 import Errdefs
 
@@ -30,6 +33,34 @@ public struct LayerLimits: Sendable, Equatable {
         }
         return LayerLimits(maxBytes: try value("BERTH_MAX_LAYER_SIZE", defaultMaxBytes),
                            maxEntries: try value("BERTH_MAX_LAYER_ENTRIES", defaultMaxEntries))
+    }
+
+    /// Reads `layer` (gzip'd or not) to its end, writing nothing and keeping nothing but counts,
+    /// and refuses it part-way as LayerApplier would: one entry or one byte over a limit.
+    /// `what` names the layer in the error. Returns its entries and uncompressed bytes.
+    public func check(_ layer: ByteSource, what: String) throws(CoreError) -> (entries: Int, bytes: Int) {
+        let counted = LimitedSource(try GzipSource.maybe(layer), limit: maxBytes, what: what)
+        let tar = TarReader(BufferedSource(counted))
+        var entries = 0
+        while try tar.next() != nil {
+            entries += 1
+            try checkEntries(entries, what: what)
+        }
+        while try !counted.read(upTo: 1 << 16).isEmpty {}  // the trailing blocks count as bytes too
+        return (entries, counted.count)
+    }
+
+    /// Whether every plain tar of `size` bytes is within the limits: its bytes are the stream, and
+    /// each entry takes a 512-byte header at least.
+    public func admitsEveryTar(ofSize size: Int) -> Bool {
+        size <= maxBytes && size / 512 <= maxEntries
+    }
+
+    /// Refuses the layer once `entries` is over the limit.
+    func checkEntries(_ entries: Int, what: String) throws(CoreError) {
+        guard entries <= maxEntries else {
+            throw CoreError(.resourceExhausted, "\(what) has more than \(maxEntries) entries (the layer entry limit, --max-layer-entries): refused")
+        }
     }
 }
 

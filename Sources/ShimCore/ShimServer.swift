@@ -1,5 +1,6 @@
 // ShimServer: the ttrpc transport of berth-shim on the event loop. It accepts connections on the
-// listening socket (same-uid peers only, as containerd's shim checks SO_PEERCRED), feeds their
+// listening socket (same-uid peers only, as containerd's shim checks SO_PEERCRED: another uid's
+// first call is answered "permission denied: peer uid N …", then its connection closes), feeds their
 // bytes to a ShimConnection each, hands calls to the dispatcher, and writes replies — at once or,
 // for a parked call such as Wait, whenever `reply` is called later. Sockets are non-blocking and
 // unsent bytes wait for POLLOUT, so a slow client never stalls the loop.
@@ -28,8 +29,20 @@ public final class ShimServer {
         let fd: FileDescriptor
         var session = ShimConnection()
         var outbound: [UInt8] = []
-        init(fd: FileDescriptor) { self.fd = fd }
+        /// Set for a peer the uid check refused: its first call gets this error, nothing is dispatched.
+        let refusal: CoreError?
+        /// Closed once `outbound` is written (after a refusal's answer).
+        var closeWhenFlushed = false
+        init(fd: FileDescriptor, refusal: CoreError? = nil) {
+            self.fd = fd
+            self.refusal = refusal
+        }
     }
+
+    /// Refused peers kept open at once, each at most `refusedLifetime` ms, waiting for the call
+    /// their answer goes to; beyond that they are closed without a word.
+    static let maxRefusedConnections = 8
+    static let refusedLifetime: Int64 = 5_000
 
     private let listener: FileDescriptor
     private let loop: ShimEventLoop
@@ -84,11 +97,14 @@ public final class ShimServer {
                 return
             }
             guard let fd = accepted else { return }
+            var refusal: CoreError?
             do {
                 let peer = try UnixSocket.peerCredentials(of: fd)
-                guard peer.uid == geteuid() else {
+                if peer.uid != geteuid() {
                     log.warn("refused connection from uid \(peer.uid) (pid \(peer.pid)): not our uid")
-                    continue  // `fd` closes when it goes out of scope
+                    let refused = connections.values.filter { $0.refusal != nil }.count
+                    guard refused < Self.maxRefusedConnections else { continue }  // `fd` closes when it goes out of scope
+                    refusal = CoreError(.permissionDenied, "permission denied: peer uid \(peer.uid) gid \(peer.gid) is not allowed on this shim's socket (uid \(geteuid()) only)")
                 }
             } catch {
                 log.warn("peer credentials: \(error.message)")
@@ -96,8 +112,11 @@ public final class ShimServer {
             }
             let id = nextConnectionID
             nextConnectionID += 1
-            connections[id] = Connection(fd: fd)
+            connections[id] = Connection(fd: fd, refusal: refusal)
             loop.watch(fd.rawValue, .readable) { [unowned self] events in service(id, events) }
+            if refusal != nil {
+                loop.after(milliseconds: Self.refusedLifetime) { [unowned self] in drop(id, reason: nil) }
+            }
         }
     }
 
@@ -123,6 +142,11 @@ public final class ShimServer {
                 guard connections[id] != nil else { return }
                 switch action {
                 case .call(let call):
+                    if let refusal = connection.refusal {
+                        // Answered with the reason, never dispatched; closed once the answer is out.
+                        connection.closeWhenFlushed = true
+                        return send(ShimConnection.response(streamID: call.streamID, .failure(refusal)), on: id)
+                    }
                     let token = ReplyToken(connection: id, streamID: call.streamID)
                     if case .reply(let result) = dispatcher(call.request, token) {
                         reply(token, result)
@@ -157,6 +181,7 @@ public final class ShimServer {
             }
             connection.outbound.removeFirst(written)
         }
+        if connection.outbound.isEmpty && connection.closeWhenFlushed { return drop(id, reason: nil) }
         loop.update(connection.fd.rawValue, connection.outbound.isEmpty ? .readable : [.readable, .writable])
     }
 

@@ -1,7 +1,8 @@
 // Supervisor+Images: the Images service over the content store — Import takes an archive
 // streamed in chunks (OCI layout or docker-archive, gzip'd or not) into a temporary file and
-// imports it; List, Get and Delete work on the namespace's image records (one per name, keyed by
-// the sha256 of the name). Delete collects what no image needs any more (Supervisor+Collection).
+// imports it, refusing an image with a layer over the layer limits (nothing of it is kept); List,
+// Get and Delete work on the namespace's image records (one per name, keyed by the sha256 of the
+// name). Delete collects what no image needs any more (Supervisor+Collection).
 import API
 import Archive
 import Digest
@@ -18,9 +19,13 @@ extension Supervisor {
         let service = SupervisorAPI.images
         registry.clientStreaming(service, "Import") { [self] (chunks: TypedInbound<Supervisor_ImportChunk>, context) in
             let ns = try Self.namespace(of: context)
-            let response = try await importArchive(chunks, namespace: ns)
             // The archive's other files (index.json, docker's json and VERSION files) were ingested
-            // as they streamed past; nothing refers to them.
+            // as they streamed past; nothing refers to them — nor to any blob of a refused import.
+            let response: Supervisor_ImportResponse
+            do { response = try await importArchive(chunks, namespace: ns) } catch {
+                collectGarbage()
+                throw error
+            }
             collectGarbage()
             return response
         }
@@ -111,7 +116,11 @@ extension Supervisor {
         defer { unlink(spool) }
         for try await chunk in chunks { try file.write(contentsOf: chunk.data) }
         try file.close()
-        let imported = try ImageImporter(store: content).importArchive(try FileSource(path: spool))
+        // On a thread of its own: the import reads every byte, twice for layers (ingest, then the
+        // layer limits' check), which must not hold one of the cooperative pool's few threads.
+        var importer = ImageImporter(store: content)
+        importer.limits = config.layerLimits
+        let imported = try await runOnThread("image-import") { [importer] in try importer.importArchive(try FileSource(path: spool)) }
         var response = Supervisor_ImportResponse()
         for image in imported {
             let record = try saveImage(image, namespace: ns)

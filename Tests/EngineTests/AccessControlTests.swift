@@ -77,7 +77,7 @@ import Glibc
         #expect(member.status == 0 && member.out.split(separator: "\n").count == 1, "\(member.status) \(member.err)")
 
         // Past the file permissions (CAP_DAC_OVERRIDE) with another uid: the supervisor checks
-        // SO_PEERCRED, serves nothing and says why. (berth-shim checks SO_PEERCRED the same way; not exercised here.)
+        // SO_PEERCRED, serves nothing and says why. (berth-shim does the same: ShimAccessTests.)
         let override = ["--clear-groups", "--inh-caps=+dac_override", "--ambient-caps=+dac_override"]
         let peer = try asNobody(override, "\(h.bin)/berth-ctr", ["--address", supervisorSocket, "namespaces", "ls"], in: h.work)
         #expect(peer.status != 0, "a peer of uid 65534 was served: \(peer.out)")

@@ -1,6 +1,6 @@
 // ArchiveTests: the tar reader on archives GNU tar made (long names, pax headers, links,
-// directories), gzip through zlib (and plain input passed through), refusal of corrupt input,
-// and the incremental SHA-256 against known vectors and one-shot digests.
+// directories), gzip through zlib (and plain input passed through), buffered reads of any size,
+// refusal of corrupt input, and the incremental SHA-256 against known vectors and one-shot digests.
 import Archive
 import Digest
 import Errdefs
@@ -68,6 +68,34 @@ final class Scratch {
         #expect(error?.code == .dataLoss)
         let truncated = try GzipSource.maybe(MemorySource(Array(try dir.bytes("blob.gz").prefix(1000))))
         #expect(throws: CoreError.self) { while try !truncated.read(upTo: 1 << 20).isEmpty {} }
+    }
+
+    @Test func bufferedReadsGiveTheSameBytesInAnySizes() throws {
+        let dir = try Scratch()
+        try dir.run("head -c 300000 /dev/urandom > blob && gzip -k -1 blob")
+        let plain = try dir.bytes("blob")
+        // Small reads (a tar's headers) and large ones, over plain and gzip'd input; the gzip
+        // source itself read in 512-byte steps (its input is not shifted after each one).
+        let sizes = [512, 1, 7, 65_536, 100_000, 3, 512, 1 << 20]
+        for (name, source) in [("plain", MemorySource(plain) as ByteSource), ("gzip", try GzipSource.maybe(MemorySource(try dir.bytes("blob.gz"))))] {
+            let buffered = BufferedSource(source, size: 4096)
+            var out: [UInt8] = []
+            var step = 0
+            while true {
+                let wanted = sizes[step % sizes.count]
+                let chunk = try buffered.read(upTo: wanted)
+                if chunk.isEmpty { break }
+                // Fewer bytes than asked only at the end.
+                #expect(chunk.count == wanted || out.count + chunk.count == plain.count, "\(name): \(chunk.count) of \(wanted)")
+                out += chunk
+                step += 1
+            }
+            #expect(out == plain, "\(name)")
+        }
+        let gzip = try GzipSource.maybe(MemorySource(try dir.bytes("blob.gz")))
+        var unbuffered: [UInt8] = []
+        while case let chunk = try gzip.read(upTo: 512), !chunk.isEmpty { unbuffered += chunk }
+        #expect(unbuffered == plain)
     }
 
     @Test func aCorruptHeaderIsRefused() throws {
