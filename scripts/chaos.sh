@@ -306,7 +306,7 @@ echo "chaos: kills: engine $(kills engine), supervisor $(kills supervisor), shim
   "exec outputs cut by an engine kill: $(ls "$work"/c/*/exec-cut 2>/dev/null | count)"
 echo "chaos: lost $lost; leaked $leaked (containers $left, mounts $mounts, cgroups $cgroups, processes $procs, shims $shims, extra supervisors $supervisors," \
   "zombies $zombies, runtime state $state, netns $netns)"
-[ "$net_mode" != none ] && echo "chaos: network leaks: $net_summary"
+if [ "$net_mode" != none ]; then echo "chaos: network leaks: $net_summary"; fi
 if [ $(( lost + leaked + unanswered )) -gt 0 ]; then
   log "engine log (last lines):"; grep -E 'error|warning' "$work/engine.log" | tail -15 >&2
   exit 1
