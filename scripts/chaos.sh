@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Chaos run: `scripts/chaos.sh [N] [SEED]` (N=200, SEED=1). Starts berth-engine (which starts its
 # berth-supervisor) on private directories, loads busybox and runs N container lifecycles
-# through the `berth` CLI, CHAOS_PARALLEL (4) at a time, every container on `--network none`.
+# through the `berth` CLI, CHAOS_PARALLEL (4) at a time, every container on `--network none`
+# (unless CHAOS_NETWORK says otherwise, below).
 # Each container prints numbered lines "<name> 1".."<name> L", then, as its plan says (drawn
 # from SEED): exits with a chosen code; or waits and is stopped (its shell traps SIGTERM: 143)
 # or killed (137); or waits for a `berth exec` (which prints a marker and tells it to go on)
@@ -14,7 +15,9 @@
 # mounts under the work directory, cgroups under the cgroup parent, processes in them, shims of
 # the namespace, a second supervisor, zombies of the daemons, runtime state, tasks. Prints lifecycles, kills by
 # target, lost, leaked; exits non-zero when lost + leaked > 0. Cleans up everything on exit
-# (CHAOS_LOGS=DIR keeps the daemons' logs there).
+# (CHAOS_LOGS=DIR keeps the daemons' logs there). CHAOS_NETWORK=bridge|user|mix puts the containers
+# on networks instead, some with a published port, and checks that nothing of their networking
+# is left either (scripts/chaos-network.sh).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 N=${1:-200}
@@ -31,6 +34,7 @@ tasks=$work/run/supervisor/tasks/$tag
 rtroot=/run/berth/runtime/$tag
 mkdir -p "$work/c" "$work/waiting" "$work/taken" "$work/kills"
 driver=
+. scripts/chaos-network.sh
 
 b() { timeout -k 5 60 "$bin/berth" -H "unix://$sock" "$@"; }
 log() { echo "chaos: $*" >&2; }
@@ -77,6 +81,7 @@ cleanup() {
     [ -d "$d" ] && "$bin/berth-runtime" --root "$rtroot" delete --force "$(basename "$d")" >/dev/null 2>&1
   done
   for pid in $(our_pids); do kill -9 "$pid" 2>/dev/null; done
+  [ "$net_mode" != none ] && net_cleanup
   for _ in $(seq 100); do
     [ -f "$work/engine.pid" ] && alive "$(cat "$work/engine.pid")" && { sleep 0.05; continue; }
     [ -n "$(our_pids)" ] && { sleep 0.05; continue; }
@@ -93,6 +98,7 @@ trap 'exit 130' INT TERM
 
 start_engine || { log "berth-engine did not answer"; tail -20 "$work/engine.log"; exit 1; }
 b load -i "$image/busybox-oci.tar" >/dev/null || { log "load failed"; exit 1; }
+if [ "$net_mode" != none ]; then net_init || exit 1; fi
 
 # ---- one container's life ------------------------------------------------------------------
 retry() {  # retry DESCRIPTION CMD...: until CMD succeeds, 90 s at most
@@ -104,7 +110,7 @@ retry() {  # retry DESCRIPTION CMD...: until CMD succeeds, 90 s at most
   done
 }
 status_of() { b inspect -f '{{.State.Status}}' "$name" 2>/dev/null; }
-created() { b create --name "$name" --network none busybox sh -c "$script" >/dev/null 2>&1 || [ -n "$(status_of)" ]; }
+created() { b create --name "$name" $netflags busybox sh -c "$script" >/dev/null 2>&1 || [ -n "$(status_of)" ]; }
 started() {  # `start` only while the container never ran: a lost answer must not run it twice
   local s; s=$(b inspect -f '{{.State.Status}} {{.State.StartedAt}}' "$name" 2>/dev/null) || return 1
   case $s in created*|"exited 0001"*) ;; *) return 0 ;; esac
@@ -141,6 +147,8 @@ fetch() {  # the final record: state, exit code, error, and the logs
 lifecycle() {  # lifecycle I ACTION LINES CODE PAUSE
   local i=$1 action=$2 lines=$3 code=$4 pause=$5
   name=c$i dir=$work/c/$i
+  local netflags="--network none"
+  [ "$net_mode" != none ] && netflags=$(net_args "$i")
   mkdir -p "$dir"
   local body="trap 'exit 143' TERM; i=1; while [ \$i -le $lines ]; do echo \"$name \$i\"; i=\$((i+1)); sleep 0.02; done"
   case $action in
@@ -153,6 +161,7 @@ lifecycle() {  # lifecycle I ACTION LINES CODE PAUSE
   local outcome=$action expect=$code
   if [ "$action" != exit ]; then
     retry "print $lines lines" printed || return
+    [ "$net_mode" != none ] && { retry "check the address" net_running || return; }
     b inspect -f '{{.Id}}' "$name" >"$work/waiting/$i" 2>/dev/null || echo >"$work/waiting/$i"
     sleep "$pause"
     if mv "$work/waiting/$i" "$dir/mine" 2>/dev/null; then
@@ -269,7 +278,7 @@ for i in $(seq 1 "$N"); do
   dir=$work/c/$i
   if [ ! -f "$dir/outcome" ] || [ -s "$dir/problems" ]; then
     lost=$((lost + 1))
-    log "c$i (${plan[$((i - 1))]#* }): $(cat "$dir/problems" 2>/dev/null | tr '\n' ' ')"
+    log "c$i (${plan[$((i - 1))]#* }${net_plan[$((i - 1))]:+ ${net_plan[$((i - 1))]}}): $(cat "$dir/problems" 2>/dev/null | tr '\n' ' ')"
   fi
 done
 count() { grep -c . || true; }
@@ -287,15 +296,17 @@ zombies=$(ps -eo stat=,ppid=,comm= | awk -v d=" $daemons " '$1 ~ /^Z/ && (index(
 state=$( { ls "$tasks" 2>/dev/null; ls "$rtroot" 2>/dev/null | grep -v '^seccomp$'; } | count)
 netns=$(ls "$work/run/netns" 2>/dev/null | count)
 leaked=$(( left + mounts + cgroups + procs + shims + supervisors + zombies + state + netns ))
+if [ "$net_mode" != none ]; then net_leaks; leaked=$(( leaked + net_leaked )); fi
 unanswered=$(cat "$work/kills/unanswered" 2>/dev/null | count)
 kills() { grep -cx "$1" "$work/kills/log" 2>/dev/null || true; }
 outcomes() { cat "$work"/c/*/outcome 2>/dev/null | grep -cx "$1" || true; }
 echo "chaos: N=$N seed=$SEED parallel=$P in $(( elapsed / 1000 )) s: lifecycles $(ls "$work"/c/*/outcome 2>/dev/null | count)" \
-  "(exit $(outcomes exit), stop $(outcomes stop), kill $(outcomes kill), exec $(outcomes exec), shim-killed $(outcomes shim)); network none"
+  "(exit $(outcomes exit), stop $(outcomes stop), kill $(outcomes kill), exec $(outcomes exec), shim-killed $(outcomes shim)); network $net_mode"
 echo "chaos: kills: engine $(kills engine), supervisor $(kills supervisor), shim $(kills shim); restarts not answering: $unanswered;" \
   "exec outputs cut by an engine kill: $(ls "$work"/c/*/exec-cut 2>/dev/null | count)"
 echo "chaos: lost $lost; leaked $leaked (containers $left, mounts $mounts, cgroups $cgroups, processes $procs, shims $shims, extra supervisors $supervisors," \
   "zombies $zombies, runtime state $state, netns $netns)"
+if [ "$net_mode" != none ]; then echo "chaos: network leaks: $net_summary"; fi
 if [ $(( lost + leaked + unanswered )) -gt 0 ]; then
   log "engine log (last lines):"; grep -E 'error|warning' "$work/engine.log" | tail -15 >&2
   exit 1

@@ -40,6 +40,11 @@ struct CNIPlugin {
             "PATH=/usr/sbin:/usr/bin:/sbin:/bin",
         ])
         spawn.fileDescriptors = [stdin, stdout, stderr]
+        // An ADD dies with the engine (with the thread waiting for it, which lives as long):
+        // one left running would go on making what the restarted engine's DEL has just undone.
+        // A DEL is left to finish, since one cut short can lose what a second DEL needs (the
+        // bridge plugin finds the masquerade rules to remove through the container's address).
+        if command == .add { spawn.parentDeathSignal = SIGKILL }
         let status = try Spawn.waitForExit(try spawn.start())
         let output = Self.contents(stdout)
         let parsed = (try? JSONSerialization.jsonObject(with: output)) as? [String: Any]

@@ -147,6 +147,7 @@ extension Engine {
         stored.inspect.state.exitCode = 0
         stored.inspect.state.error = ""
         stored.inspect.state.startedAt = Google_Protobuf_Timestamp(date: Date())
+        adoptNetworking(&stored)
         do { try await saveContainer(stored) } catch {
             logger.error("cannot record a container running", metadata: ["id": "\(id)", "error": "\(error)"])
             return

@@ -36,18 +36,9 @@ extension Engine {
         }
         if stored.inspect.config.openStdin { request.stdin = try prepareStdin(id) }
         let pid: UInt32
-        let create = request
         do {
             try await connectNetworks(&stored)
-            pid = try await link.run { client in
-                // A task left stopped by an exit the engine did not see through (crash) goes first.
-                _ = try? await client.deleteTask(id)
-                _ = try await client.createTask(create)
-                do { return try await client.startTask(id) } catch {
-                    _ = try? await client.deleteTask(id)
-                    throw error
-                }
-            }
+            pid = try await createAndStartTask(request)
         } catch {
             await disconnectNetworks(&stored)
             stored.inspect.state.status = .exited
@@ -73,6 +64,32 @@ extension Engine {
         await closePendingStdin(id)
         await events.publish(type: "container", action: "start", id: id, attributes: attributes(of: stored))
         watch(id)
+    }
+
+    /// Creates and starts the task through the supervisor, one call per step. SupervisorLink
+    /// retries a call the supervisor died in, and the supervisor finishes a create or start its
+    /// caller hung up on: so a retried step finds its first try's work done — the task made, or
+    /// started (and perhaps exited already) — and takes it as its own instead of deleting it and
+    /// running the container a second time.
+    private func createAndStartTask(_ create: Supervisor_CreateTaskRequest) async throws -> UInt32 {
+        let id = create.containerID
+        // A task left stopped by an exit the engine did not see through (crash) goes first.
+        _ = try? await link.run { try await $0.deleteTask(id) }
+        let began = Date()
+        do { _ = try await link.run { try await $0.createTask(create) } } catch let error as CoreError where error.code == .alreadyExists {}
+        do {
+            return try await link.run { client in
+                do { return try await client.startTask(id) } catch let error as CoreError where error.code == .failedPrecondition {
+                    // Started by a try whose answer was lost — unless it is an older run's, ended before this start.
+                    let task = try await client.task(id)
+                    guard task.status != .created, task.status != .stopped || task.exitedAt.date >= began else { throw error }
+                    return task.pid
+                }
+            }
+        } catch {
+            _ = try? await link.run { try await $0.deleteTask(id) }
+            throw error
+        }
     }
 
     /// `json-file:///PATH?max-size=N&max-file=M` from docker's --log-opt max-size and max-file.

@@ -182,7 +182,9 @@ extension Engine {
         }
         let id = stored.inspect.id
         let attachment = NetworkAttachment(containerID: id, netns: netnsDirectory.path(of: id), directory: store.directory(of: id))
-        _ = try await Self.offActor { () throws(CoreError) -> Bool in attachment.delete(network.id) }
+        if let error = try await Self.offActor({ () throws(CoreError) -> String? in attachment.delete(network.id) }) {
+            logger.error("network disconnect incomplete; retried at exit or rm", metadata: ["id": "\(id)", "error": "\(error)"])
+        }
         stored = try store.resolve(id)
         stored.inspect.networkSettings.networks[network.name] = nil
         try await saveContainer(stored)

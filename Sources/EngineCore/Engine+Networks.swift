@@ -143,7 +143,9 @@ extension Engine {
         if pinned || !attachment.attachedNetworkIDs().isEmpty {
             let failed = try? await Self.offActor { () throws(CoreError) -> [String] in
                 var failed: [String] = []
-                for network in attachment.attachedNetworkIDs() where !attachment.delete(network) { failed.append(network) }
+                for network in attachment.attachedNetworkIDs() {
+                    if let error = attachment.delete(network) { failed.append("\(network): \(error)") }
+                }
                 do { try namespaces.remove(id) } catch { failed.append("\(error)") }
                 return failed
             }
@@ -159,6 +161,22 @@ extension Engine {
             stored.inspect.networkSettings.networks[name]?.endpointID = ""
         }
         stored.inspect.networkSettings.ports = []
+    }
+
+    /// A task adopted after a crash (started, its record never saved): inspect's endpoints and
+    /// published ports from what the start's ADDs recorded.
+    func adoptNetworking(_ stored: inout Engine_StoredContainer) {
+        let id = stored.inspect.id
+        let attachment = NetworkAttachment(containerID: id, netns: netnsDirectory.path(of: id), directory: store.directory(of: id))
+        var ports: [Engine_PortBinding] = []
+        for (name, endpoint) in stored.inspect.networkSettings.networks {
+            guard let network = networks.byID[endpoint.networkID], let recorded = attachment.recorded(network) else { continue }
+            var adopted = recorded.endpoint
+            adopted.aliases = endpoint.aliases
+            stored.inspect.networkSettings.networks[name] = adopted
+            ports += recorded.ports
+        }
+        stored.inspect.networkSettings.ports = ports
     }
 
     /// Runs blocking work (plugins, iptables) on a thread of its own, off the actor and the pool.

@@ -9,6 +9,7 @@ enum FaultPoint: String {
     case deleteAfterShimDelete = "task-delete-after-shim-delete"
     case execAfterShimExec = "task-exec-after-shim-exec"
     case execAfterShimStart = "task-exec-after-shim-start"
+    case startAfterShimStart = "task-start-after-shim-start"
 
     func hit() { FaultInjection.hit(rawValue) }
 }

@@ -28,7 +28,7 @@ extension Supervisor {
             var response = Supervisor_StartTaskResponse()
             let started = start
             response.pid = try await Self.completing { try await client.start(started, timeout: .seconds(60)).pid }
-            if !request.execID.isEmpty { FaultPoint.execAfterShimStart.hit() }
+            (request.execID.isEmpty ? FaultPoint.startAfterShimStart : FaultPoint.execAfterShimStart).hit()
             return response
         }
         registry.unary(service, "Delete") { [self] (request: Supervisor_DeleteTaskRequest, context) in
