@@ -46,6 +46,11 @@ timeout --kill-after=30 600 scripts/interop/dockerd.sh "$(swift build --show-bin
 # A short chaos run: 20 container lifecycles while the engine, the supervisor and shims are
 # SIGKILLed at seeded moments; nothing may be lost or left (about a minute).
 timeout --kill-after=10 180 scripts/chaos.sh 20 10
+# The same on networks (none, the default bridge, a user network; some ports published): no veth,
+# lease, iptables line or namespace may be left either.
+CHAOS_NETWORK=mix timeout --kill-after=10 240 scripts/chaos.sh 20 11
+# A layer of 300 000 entries against a limit lowered to 100 000: refused at import, nothing left.
+BERTH_MAX_LAYER_ENTRIES=100000 BERTH_BIN="$(swift build --show-bin-path)" timeout --kill-after=10 180 scripts/hostile-tar.sh 300000
 
 # Every input that once crashed a fuzzer stays a regression case (scripts/fuzz.sh TARGET finds them).
 shopt -s nullglob
