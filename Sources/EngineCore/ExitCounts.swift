@@ -1,8 +1,9 @@
 // ExitCounts: how many exits the engine has seen per container since it started, and the last
 // exit code (`wait` next-exit and `attach` count them). A removed container's entry is kept for
-// a waiter that wakes after the removal, but only for the `keptAfterRemoval` most recently
+// a waiter that wakes after the removal, but only for the `keptAfterRemoval` (128) most recently
 // removed containers: an engine that runs thousands of short containers must not keep one entry
-// for each of them.
+// for each of them. A waiter resumes on the engine's actor right after the removal's notify, long
+// before 128 more removals could happen.
 struct ExitCounts {
     struct Entry: Equatable {
         var count: Int
@@ -15,7 +16,7 @@ struct ExitCounts {
     private var removed: [String] = []
     private var head = 0
 
-    init(keptAfterRemoval: Int = 1024) {
+    init(keptAfterRemoval: Int = 128) {
         self.keptAfterRemoval = keptAfterRemoval
     }
 

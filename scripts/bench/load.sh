@@ -12,13 +12,23 @@
 # unit (scripts/systemd: a service of its own, Delegate=yes), with its supervisor and shims; the
 # containers in theirs (--cgroup-parent); the clients and the sampler in the caller's, as a
 # user's shell would be. LOAD_CGROUP=shared keeps the engine in the caller's cgroup too, as on a
-# machine without service cgroups. Not part of CI. Cleans up everything on exit.
+# machine without service cgroups. LOAD_PEER=docker runs the same load against Debian's dockerd
+# (private directories and socket, --bridge=none --iptables=false, busybox from the same image,
+# in the same cgroup placement) with Debian's docker CLI, and reports dockerd + containerd's
+# VmRSS, so the figures can be read side by side. Not part of CI. Cleans up everything on exit.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 C=${1:-100}
 D=${2:-300}
 network=${LOAD_NETWORK:-none}
 placement=${LOAD_CGROUP:-service}
+peer=${LOAD_PEER:-berth}
+case "$peer" in
+  berth) ;;
+  docker) [ "$network" = none ] || { echo "load.sh: LOAD_PEER=docker runs with --network none only" >&2; exit 2; }
+          [ -x /usr/sbin/dockerd ] && [ -x /usr/bin/docker ] || { echo "load.sh: dockerd missing: scripts/install-deps.sh" >&2; exit 2; } ;;
+  *) echo "load.sh: LOAD_PEER is berth or docker" >&2; exit 2 ;;
+esac
 if [ -z "${BERTH_BIN:-}" ]; then
   scripts/bench/build-release.sh "$PWD/.build-bench/dist" || exit 1
 fi
@@ -28,7 +38,13 @@ image=${BERTH_TEST_IMAGE:-$PWD/.build-test-image}
 tag=berth-load-$$
 work=$(mktemp -d "/tmp/$tag-XXXXXX")
 sock=$work/engine.sock
-b() { timeout -k 5 120 "$bin/berth" -H "unix://$sock" "$@"; }
+if [ "$peer" = docker ]; then
+  b() { timeout -k 5 120 /usr/bin/docker -H "unix://$work/d/docker.sock" "$@"; }
+else
+  b() { timeout -k 5 120 "$bin/berth" -H "unix://$sock" "$@"; }
+fi
+made_run_docker=0; [ -d /run/docker ] || made_run_docker=1
+made_docker_cgroup=0; [ -d /sys/fs/cgroup/pids/docker ] || [ -d /sys/fs/cgroup/memory/docker ] || made_docker_cgroup=1
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 engine=
 service_cgroup=
@@ -43,6 +59,19 @@ cleanup() {
     [ -n "$ids" ] && b rm -f $ids >/dev/null 2>&1
     [ "$network" != none ] && b network prune -f >/dev/null 2>&1
     kill "$engine" 2>/dev/null; wait "$engine" 2>/dev/null
+  fi
+  if [ "$peer" = docker ]; then  # dockerd, its containerd, their shims and runc state
+    for pidfile in "$work/d/dockerd.pid" "$work/d/exec/containerd/containerd.pid"; do
+      [ -f "$pidfile" ] || continue
+      pid=$(cat "$pidfile"); kill "$pid" 2>/dev/null
+      for _ in $(seq 200); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+    done
+    for pid in $(pgrep -f "containerd-shim-runc-v2 -namespace moby -id [0-9a-f]* -address $work/"); do kill -9 "$pid" 2>/dev/null; done
+    for root in "$work"/d/exec/runtime-*/moby; do
+      [ -d "$root" ] && runc --root "$root" list -q 2>/dev/null | xargs -r -n1 runc --root "$root" delete --force 2>/dev/null
+    done
+    [ "$made_docker_cgroup" = 1 ] && find /sys/fs/cgroup -mindepth 2 -maxdepth 2 -type d -name docker -exec rmdir {} \; 2>/dev/null
+    [ "$made_run_docker" = 1 ] && rm -rf /run/docker
   fi
   if [ -f "$work/run/supervisor/supervisor.pid" ]; then
     pid=$(cat "$work/run/supervisor/supervisor.pid")
@@ -65,15 +94,28 @@ elif [ "$placement" = service ]; then
 fi
 [ -n "$service_cgroup" ] && { mkdir "$service_cgroup" || exit 1; }
 in_service() { [ -n "$service_cgroup" ] && echo "$BASHPID" >"$service_cgroup/cgroup.procs"; exec "$@"; }
-in_service "$bin/berth-engine" --data-root "$work/data" --exec-root "$work/run" -H "unix://$sock" \
-  --supervisor-namespace "$tag" --cgroup-parent "/$tag" --log-level debug 2>>"$work/engine.log" &
-engine=$!
-for _ in $(seq 600); do b version >/dev/null 2>&1 && break; sleep 0.05; done
-b load -i "$image/busybox-oci.tar" >/dev/null || { echo "load failed"; exit 1; }
+if [ "$peer" = docker ]; then
+  mkdir -p "$work/d"
+  in_service /usr/sbin/dockerd --data-root "$work/d/data" --exec-root "$work/d/exec" --pidfile "$work/d/dockerd.pid" \
+    -H "unix://$work/d/docker.sock" --bridge=none --iptables=false --ip6tables=false 2>>"$work/engine.log" &
+  engine=$!
+  for _ in $(seq 300); do b version >/dev/null 2>&1 && break; sleep 0.1; done
+  b load -i "$image/busybox-docker.tar" >/dev/null || { echo "load failed"; exit 1; }
+  daemons() { echo "$engine" "$(cat "$work/d/exec/containerd/containerd.pid" 2>/dev/null)"; }
+  names="dockerd+containerd"
+else
+  in_service "$bin/berth-engine" --data-root "$work/data" --exec-root "$work/run" -H "unix://$sock" \
+    --supervisor-namespace "$tag" --cgroup-parent "/$tag" --log-level debug 2>>"$work/engine.log" &
+  engine=$!
+  for _ in $(seq 600); do b version >/dev/null 2>&1 && break; sleep 0.05; done
+  b load -i "$image/busybox-oci.tar" >/dev/null || { echo "load failed"; exit 1; }
+  daemons() { echo "$engine" "$(cat "$work/run/supervisor/supervisor.pid" 2>/dev/null)"; }
+  names="engine+supervisor"
+fi
 
-rss() {  # VmRSS of engine + supervisor, KiB
+rss() {  # VmRSS of the two daemons, KiB
   local total=0 pid kb
-  for pid in "$engine" "$(cat "$work/run/supervisor/supervisor.pid" 2>/dev/null)"; do
+  for pid in $(daemons); do
     kb=$(awk '/^VmRSS:/ {print $2}' "/proc/$pid/status" 2>/dev/null)
     total=$(( total + ${kb:-0} ))
   done
@@ -105,7 +147,7 @@ sampler() {
   done
 }
 
-echo "load: $C clients x berth run --rm --network $network busybox true for $D s; berth ps timed every second"
+echo "load: $C clients x $peer run --rm --network $network busybox true for $D s; $peer ps timed every second"
 echo load-start >>"$work/engine.log"
 sampler &
 sampler_pid=$!
@@ -125,14 +167,14 @@ sort -n "$work/ps-us" >"$work/ps-sorted"
 samples=$(wc -l <"$work/ps-sorted")
 pct() { awk -v p="$1" -v n="$samples" 'NR == (int(n * p / 100 + 0.999) > 0 ? int(n * p / 100 + 0.999) : 1) { printf "%.1f ms", $1 / 1000 }' "$work/ps-sorted"; }
 echo "load: runs $ok done, $failed failed ($(awk -v o="$ok" -v d="$D" 'BEGIN { printf "%.1f", o / d }')/s)"
-echo "load: berth ps over $samples samples: idle $(awk -v u="$idle" 'BEGIN { printf "%.1f ms", u / 1000 }'), p50 $(pct 50), p90 $(pct 90), p99 $(pct 99), max $(pct 100); failed $(cat "$work/ps-failed" 2>/dev/null | wc -l)"
+echo "load: $peer ps over $samples samples: idle $(awk -v u="$idle" 'BEGIN { printf "%.1f ms", u / 1000 }'), p50 $(pct 50), p90 $(pct 90), p99 $(pct 99), max $(pct 100); failed $(cat "$work/ps-failed" 2>/dev/null | wc -l)"
 # The engine's own time for the sampler's `ps` calls (List without --all) under load: the calls
 # served between the load's start and end marks in its debug log.
 served=$(awk '/load-start/ { on = 1 } /load-end/ { on = 0 } on && /engine\.v1\.Containers\/List/ { if (match($0, /ms=[0-9.]+/)) print substr($0, RSTART + 3, RLENGTH - 3) }' "$work/engine.log" | sort -n)
 n=$(echo "$served" | grep -c .)
 spct() { echo "$served" | awk -v p="$1" -v n="$n" 'NR == (int(n * p / 100 + 0.999) > 0 ? int(n * p / 100 + 0.999) : 1) { printf "%.1f ms", $1 }'; }
-echo "load: the engine's time for those $n calls: p50 $(spct 50), p99 $(spct 99), max $(spct 100)"
-echo "load: engine+supervisor VmRSS before $(mib "$before"), peak $(mib "$peak"), 30 s after $(mib "$after")"
+[ "$peer" = berth ] && echo "load: the engine's time for those $n calls: p50 $(spct 50), p99 $(spct 99), max $(spct 100)"
+echo "load: $names VmRSS before $(mib "$before"), peak $(mib "$peak"), 30 s after $(mib "$after")"
 [ "$failed" -gt 0 ] && { echo "load: first errors:"; sort "$work/errors" | uniq -c | sort -rn | head -5; }
 left=$(b ps -aq | wc -l)
 echo "load: containers left: $left"
