@@ -298,7 +298,7 @@ netns=$(ls "$work/run/netns" 2>/dev/null | count)
 leaked=$(( left + mounts + cgroups + procs + shims + supervisors + zombies + state + netns ))
 if [ "$net_mode" != none ]; then net_leaks; leaked=$(( leaked + net_leaked )); fi
 unanswered=$(cat "$work/kills/unanswered" 2>/dev/null | count)
-kills() { grep -cx "$1" "$work/kills/log" 2>/dev/null || true; }
+kills() { local n; n=$(grep -cx "$1" "$work/kills/log" 2>/dev/null) || true; echo "${n:-0}"; }
 outcomes() { cat "$work"/c/*/outcome 2>/dev/null | grep -cx "$1" || true; }
 echo "chaos: N=$N seed=$SEED parallel=$P in $(( elapsed / 1000 )) s: lifecycles $(ls "$work"/c/*/outcome 2>/dev/null | count)" \
   "(exit $(outcomes exit), stop $(outcomes stop), kill $(outcomes kill), exec $(outcomes exec), shim-killed $(outcomes shim)); network $net_mode"
