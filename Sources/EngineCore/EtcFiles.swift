@@ -4,8 +4,6 @@
 // network namespace), falling back to public resolvers when none is left.
 import Errdefs
 import Foundation
-import Glibc
-import Sys
 
 enum EtcFiles {
     struct Paths {
@@ -18,19 +16,10 @@ enum EtcFiles {
         let paths = Paths(hostname: directory + "/hostname", hosts: directory + "/hosts", resolvConf: directory + "/resolv.conf")
         let hosts = NetworkEtc.loopbackHosts
         let host = (try? String(contentsOfFile: hostResolvConf, encoding: .utf8)) ?? ""
-        try writeFile(hostname + "\n", to: paths.hostname)
-        try writeFile(hosts, to: paths.hosts)
-        try writeFile(resolvConf(from: host), to: paths.resolvConf)
+        try NetworkEtc.write(hostname + "\n", to: paths.hostname)
+        try NetworkEtc.write(hosts, to: paths.hosts)
+        try NetworkEtc.write(resolvConf(from: host), to: paths.resolvConf)
         return paths
-    }
-
-    /// A new file in the container's new directory, 0644 (any user in the container reads it). Not
-    /// fsynced: the container's record, written durably after it, is what a crash must keep, and
-    /// these files are written again on every start (NetworkEtc).
-    private static func writeFile(_ text: String, to path: String) throws(CoreError) {
-        let file = try FileDescriptor.open(path, flags: O_WRONLY | O_CREAT | O_TRUNC, mode: 0o644)
-        try file.write(text)
-        try file.close()
     }
 
     /// The host's resolv.conf without loopback nameservers; 8.8.8.8 and 8.8.4.4 when none is left.

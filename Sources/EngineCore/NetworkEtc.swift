@@ -7,6 +7,8 @@
 import API
 import Errdefs
 import Foundation
+import Glibc
+import Sys
 
 enum NetworkEtc {
     static let loopbackHosts = """
@@ -51,17 +53,13 @@ enum NetworkEtc {
         return text
     }
 
-    /// Writes `text` into an existing file in place (a bind mount of it keeps seeing it).
+    /// Writes `text` into the file at `path`, 0644 (any user in the container reads it), made if
+    /// missing, else truncated in place (a bind mount of it keeps seeing it). Not fsynced: the
+    /// container's record, written durably, is what a crash must keep, and these files are
+    /// written again at every start.
     static func write(_ text: String, to path: String) throws(CoreError) {
-        guard let handle = FileHandle(forWritingAtPath: path) else {
-            throw CoreError(.internal, "open \(path) to write the container's network files failed")
-        }
-        defer { try? handle.close() }
-        do {
-            try handle.truncate(atOffset: 0)
-            try handle.write(contentsOf: Data(text.utf8))
-        } catch {
-            throw CoreError(.internal, "write \(path): \(error.localizedDescription)")
-        }
+        let file = try FileDescriptor.open(path, flags: O_WRONLY | O_CREAT | O_TRUNC, mode: 0o644)
+        try file.write(text)
+        try file.close()
     }
 }

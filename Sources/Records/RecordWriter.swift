@@ -1,8 +1,8 @@
 // RecordWriter: durable record writes (RecordStore's write, fsync, rename, directory fsync) on
 // threads of their own, so an actor that saves state suspends instead of blocking its thread for
 // the fsyncs. Jobs for one key run in the order they were given (one lane per key, chosen by
-// hash); jobs for different keys run on up to `lanes` threads at once, whose fsyncs the file
-// system's journal commits together. One shared writer per process; its threads live as long.
+// hash); jobs for different keys run on up to `lanes` threads at once, so one slow fsync does not
+// hold up other containers' records. One shared writer per process; its threads live as long.
 import Errdefs
 import Foundation
 

@@ -21,13 +21,8 @@ extension Supervisor {
             let ns = try Self.namespace(of: context)
             // The archive's other files (index.json, docker's json and VERSION files) were ingested
             // as they streamed past; nothing refers to them — nor to any blob of a refused import.
-            let response: Supervisor_ImportResponse
-            do { response = try await importArchive(chunks, namespace: ns) } catch {
-                collectGarbage()
-                throw error
-            }
-            collectGarbage()
-            return response
+            defer { collectGarbage() }
+            return try await importArchive(chunks, namespace: ns)
         }
         registry.unary(service, "List") { [self] (request: Supervisor_ListImagesRequest, context) in
             let ns = try Self.namespace(of: context)
