@@ -287,7 +287,10 @@ left=$(b ps -a --format '{{.Names}} {{.Status}}' 2>/dev/null | tee "$work/left" 
 mounts=$(grep " $work" /proc/self/mountinfo | count)
 cgroups=$(find /sys/fs/cgroup/*/"$tag" /sys/fs/cgroup/unified/"$tag" -mindepth 1 -type d 2>/dev/null | count)
 procs=$(our_pids | count)
+# A shim told to shut down may take up to its events-flush limit (5 s) to go: allow it 10 s.
+for _ in $(seq 1 100); do pgrep -f "berth-shim .*-namespace $tag( |$)" >/dev/null || break; sleep 0.1; done
 shims=$(pgrep -f "berth-shim .*-namespace $tag( |$)" | count)
+[ "$shims" -gt 0 ] && log "shims left: $(pgrep -af "berth-shim .*-namespace $tag( |$)" | tr '\n' ';')"
 supervisors=$(( $(pgrep -f "berth-supervisor --root $work/" | count) - 1 ))  # beside the engine's current one
 daemons="$(cat "$work/engine.pid" 2>/dev/null) $(cat "$work/run/supervisor/supervisor.pid" 2>/dev/null)"
 # Zombies our daemons did not reap (children of the engine or supervisor, or berth processes

@@ -60,6 +60,16 @@ public final class EventPublisher {
     /// Events published and not yet acknowledged.
     public var pendingCount: Int { queue.count }
 
+    /// Tries the head event again now instead of when the backoff ends: the supervisor just
+    /// spoke to this shim (Connect after its restart, or Shutdown), so it is up again.
+    public func retryNow() {
+        guard let retryTimer else { return }
+        loop.cancel(timer: retryTimer)
+        self.retryTimer = nil
+        backoff = 0
+        sendNext()
+    }
+
     /// Spools `event` durably, then queues it for sending.
     public func publish(_ event: TaskEvent) {
         var envelope = EventEnvelope()

@@ -40,6 +40,7 @@ public enum ShimDaemon {
                 log.info("shutting down")
                 server.stopListening()
                 if !socketPath.isEmpty { unlink(socketPath) }
+                service.events?.retryNow()  // whoever asked is up: flush now, not when the backoff ends
                 let deadline = monotonicNanoseconds() + flushLimitMilliseconds * 1_000_000
                 let eventsDeadline = monotonicNanoseconds() + eventsFlushLimitMilliseconds * 1_000_000
                 func finishWhenFlushed() {

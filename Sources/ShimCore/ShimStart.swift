@@ -3,7 +3,8 @@
 // serving it, or binds the socket (0600 in a 0700 directory, never abstract) and starts the
 // long-lived daemon from its own binary — a new session, the listener as fd 3, no inherited
 // stdio — then writes `address` and `shim.pid` into the bundle and prints only the address.
-// The daemon is reparented to init once `start` exits.
+// The daemon is reparented to init once `start` exits. All of it runs under the bundle's
+// DirectoryLock, so a supervisor restarting meanwhile never finds a daemon without an `address`.
 import Digest
 import Errdefs
 import Glibc
@@ -27,6 +28,12 @@ public enum ShimStart {
         guard !flags.namespace.isEmpty else { throw CoreError(.invalidArgument, "shim namespace cannot be empty") }
         guard !flags.id.isEmpty else { throw CoreError(.invalidArgument, "shim id cannot be empty") }
         drainStandardInput()
+        // Held until this process exits: a restarting supervisor waits for it (DirectoryLock).
+        let lock = try DirectoryLock.acquire(bundle)
+        guard !lock.isRemoved else {
+            throw CoreError(.failedPrecondition, "bundle \(bundle) was removed before its shim started")
+        }
+        defer { withExtendedLifetime(lock) {} }
         let path = flags.socket.isEmpty
             ? socketPath(address: flags.address, namespace: flags.namespace, id: flags.id)
             : String(flags.socket.hasPrefix("unix://") ? flags.socket.dropFirst("unix://".count) : flags.socket[...])
@@ -56,8 +63,17 @@ public enum ShimStart {
             unlink(path)
             throw error
         }
-        try AtomicFile.write(Array(String(pid).utf8), to: "\(bundle)/shim.pid")
-        try AtomicFile.write(Array(address.utf8), to: "\(bundle)/address")
+        do {
+            try AtomicFile.write(Array(String(pid).utf8), to: "\(bundle)/shim.pid")
+            FaultInjection.pauseBlocking("shim-start-after-spawn")
+            try AtomicFile.write(Array(address.utf8), to: "\(bundle)/address")
+        } catch {
+            // Nobody could find a daemon no `address` names: it must not outlive this start.
+            kill(pid, SIGKILL)
+            _ = try? Spawn.waitForExit(pid)
+            unlink(path)
+            throw error
+        }
         return address
     }
 

@@ -157,6 +157,7 @@ public final class ShimTaskService {
     }
 
     func connect() -> CallOutcome {
+        events?.retryNow()  // a supervisor back from a restart: deliver what waits without the backoff
         var response = ConnectResponse()
         response.shimPid = UInt32(getpid())
         response.taskPid = UInt32(task?.pid ?? 0)

@@ -9,6 +9,7 @@ import Errdefs
 import Foundation
 import Logging
 import RPCNIO
+import Sys
 import SwiftProtobuf
 
 public actor TaskTable {
@@ -238,6 +239,8 @@ public actor TaskTable {
             let dir = "\(stateDirectory)/\(namespace)"
             for id in ((try? fm.contentsOfDirectory(atPath: dir)) ?? []).sorted() {
                 let bundle = "\(dir)/\(id)"
+                let lock = await lockBundle(bundle)
+                defer { lock?.release() }
                 guard var entry = TaskEntry.load(namespace: namespace, id: id, bundle: bundle) else {
                     // A create that died before its task was recorded: nothing started, remove it.
                     logger.warning("removing an unfinished bundle", metadata: ["bundle": "\(bundle)"])
@@ -273,6 +276,23 @@ public actor TaskTable {
                                                                      "exit": "\(entry.finalExit!.status)"])
             }
         }
+    }
+
+    /// The bundle's DirectoryLock, once a `shim start` the previous supervisor left running has
+    /// finished (it holds the lock throughout); nil, after a warning, if that takes over 10 s.
+    private func lockBundle(_ bundle: String) async -> DirectoryLock? {
+        let deadline = ContinuousClock.now + .seconds(10)
+        repeat {
+            do {
+                if let lock = try DirectoryLock.tryAcquire(bundle) { return lock }
+            } catch {
+                logger.warning("cannot lock bundle", metadata: ["bundle": "\(bundle)", "error": "\(error)"])
+                return nil
+            }
+            try? await Task.sleep(for: .milliseconds(5))
+        } while ContinuousClock.now < deadline
+        logger.warning("a shim start still holds the bundle after 10 s; going on", metadata: ["bundle": "\(bundle)"])
+        return nil
     }
 
     /// Removes every trace of a task whose create or delete was interrupted: the shim (told to

@@ -22,3 +22,13 @@ extension FaultInjection {
         try? await Task.sleep(for: .milliseconds(milliseconds))
     }
 }
+
+extension FaultInjection {
+    /// `pause` for code that is not async (the shim's `start`).
+    public static func pauseBlocking(_ point: String) {
+        guard let armed = getenv("BERTH_FAULT_PAUSE") else { return }
+        let parts = String(cString: armed).split(separator: ":")
+        guard parts.count == 2, parts[0] == point, let milliseconds = UInt32(parts[1]) else { return }
+        usleep(milliseconds * 1_000)
+    }
+}
