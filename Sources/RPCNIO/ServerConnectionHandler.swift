@@ -164,7 +164,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
                                logger: Logger?) -> Task<Void, Never> {
         Task {
             let started = ContinuousClock.now
-            let final = await run(invocation, inbound: inbound, writer: writer)
+            let final = await run(invocation, inbound: inbound, writer: writer, loop: channel.eventLoop)
             if let logger {
                 let elapsed = (ContinuousClock.now - started).components
                 let ms = Double(elapsed.seconds) * 1000 + Double(elapsed.attoseconds) / 1e15
@@ -187,25 +187,26 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     }
 
     /// Runs a handler to completion and returns the frame that ends its stream.
-    private static func run(_ invocation: Invocation, inbound: InboundMessages?, writer: ResponseWriter) async -> [UInt8] {
+    private static func run(_ invocation: Invocation, inbound: InboundMessages?, writer: ResponseWriter,
+                            loop: any EventLoop) async -> [UInt8] {
         let sid = invocation.streamID
         let context = invocation.context
         let payload = invocation.payload ?? []
         do {
             switch invocation.handler {
             case .unary(let body):
-                let reply = try await withDeadline(context.deadline) { try await body(payload, context) }
+                let reply = try await withDeadline(context.deadline, on: loop) { try await body(payload, context) }
                 return ServerConnection.response(streamID: sid, .success(reply))
             case .serverStreaming(let body):
-                try await withDeadline(context.deadline) { try await body(payload, context, writer) }
+                try await withDeadline(context.deadline, on: loop) { try await body(payload, context, writer) }
                 return try ServerConnection.data(streamID: sid, nil, last: true)
             case .clientStreaming(let body):
                 let messages = inbound ?? InboundMessages { $0.finish() }
-                let reply = try await withDeadline(context.deadline) { try await body(messages, context) }
+                let reply = try await withDeadline(context.deadline, on: loop) { try await body(messages, context) }
                 return ServerConnection.response(streamID: sid, .success(reply))
             case .bidirectional(let body):
                 let messages = inbound ?? InboundMessages { $0.finish() }
-                try await withDeadline(context.deadline) { try await body(messages, context, writer) }
+                try await withDeadline(context.deadline, on: loop) { try await body(messages, context, writer) }
                 return try ServerConnection.data(streamID: sid, nil, last: true)
             }
         } catch {

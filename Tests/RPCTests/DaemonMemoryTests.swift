@@ -1,8 +1,10 @@
 // DaemonMemory's idle detection (QuietSpell, RPCActivity) and the releases it triggers, which must
-// leave a working process behind; and no timer of a finished call left to wake an idle daemon.
+// leave a working process behind; and no timer of a finished call left to wake an idle daemon
+// or hold memory, on either side of the connection.
 import Errdefs
 import RPC
 @testable import RPCNIO
+import Synchronization
 import Sys
 import Testing
 
@@ -60,6 +62,24 @@ import Testing
                 try await client.unary(service: "t.S", method: "Sleep", request: [], timeout: .milliseconds(100))
             }
             #expect(try await client.armedDeadlines() == 0)
+        }
+    }
+
+    @Test func aCallServedInTimeDisarmsItsServerDeadline() async throws {
+        // The server's deadline timer goes when the call ends, not when the deadline passes
+        // (a cancelled Task.sleep kept its timer and memory for the whole 60 s).
+        try await withServer(TransportTests.registry()) { server in
+            let client = try await RPCClient.connect(path: server.path)
+            defer { Task { await client.close() } }
+            for i in 0..<50 {
+                #expect(try await client.unary(service: "t.S", method: "Echo", request: [UInt8(i)], timeout: .seconds(60)) == [UInt8(i)])
+            }
+            // Other suites' calls may hold deadlines for a moment; none of these may stay.
+            let deadline = ContinuousClock.now + .seconds(5)
+            while DeadlineRace.armed.load(ordering: .relaxed) > 0 && ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            #expect(DeadlineRace.armed.load(ordering: .relaxed) == 0)
         }
     }
 }

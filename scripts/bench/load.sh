@@ -20,6 +20,7 @@ set -uo pipefail
 cd "$(dirname "$0")/../.."
 C=${1:-100}
 D=${2:-300}
+R=${LOAD_ROUNDS:-1}
 network=${LOAD_NETWORK:-none}
 placement=${LOAD_CGROUP:-service}
 peer=${LOAD_PEER:-berth}
@@ -136,7 +137,8 @@ client() {
   echo "$ok $failed" >>"$work/runs"
 }
 sampler() {
-  local peak=0 t0 t1 r
+  local peak t0 t1 r
+  peak=$(cat "$work/peak" 2>/dev/null || echo 0)
   while [ ! -e "$work/stop" ]; do
     t0=$(date +%s%N)
     b ps >/dev/null 2>&1 || echo fail >>"$work/ps-failed"
@@ -147,26 +149,31 @@ sampler() {
   done
 }
 
-echo "load: $C clients x $peer run --rm --network $network busybox true for $D s; $peer ps timed every second"
-echo load-start >>"$work/engine.log"
-sampler &
-sampler_pid=$!
-end=$(( $(now_ms) + D * 1000 ))
-clients=()
-for _ in $(seq "$C"); do client "$end" & clients+=($!); done
-wait "${clients[@]}"
-touch "$work/stop"
-wait "$sampler_pid"
-echo load-end >>"$work/engine.log"
+echo "load: $C clients x $peer run --rm --network $network busybox true for $D s$([ "$R" -gt 1 ] && echo ", $R rounds 30 s apart"); $peer ps timed every second"
+afters=()
+for round in $(seq "$R"); do
+  rm -f "$work/stop"
+  echo load-start >>"$work/engine.log"
+  sampler &
+  sampler_pid=$!
+  end=$(( $(now_ms) + D * 1000 ))
+  clients=()
+  for _ in $(seq "$C"); do client "$end" & clients+=($!); done
+  wait "${clients[@]}"
+  touch "$work/stop"
+  wait "$sampler_pid"
+  echo load-end >>"$work/engine.log"
+  sleep 30
+  afters+=("$(mib "$(rss)")")
+done
 peak=$(cat "$work/peak" 2>/dev/null || echo 0)
-sleep 30
 after=$(rss)
 
 read -r ok failed < <(awk '{ o += $1; f += $2 } END { print o + 0, f + 0 }' "$work/runs")
 sort -n "$work/ps-us" >"$work/ps-sorted"
 samples=$(wc -l <"$work/ps-sorted")
 pct() { awk -v p="$1" -v n="$samples" 'NR == (int(n * p / 100 + 0.999) > 0 ? int(n * p / 100 + 0.999) : 1) { printf "%.1f ms", $1 / 1000 }' "$work/ps-sorted"; }
-echo "load: runs $ok done, $failed failed ($(awk -v o="$ok" -v d="$D" 'BEGIN { printf "%.1f", o / d }')/s)"
+echo "load: runs $ok done, $failed failed ($(awk -v o="$ok" -v d="$(( D * R ))" 'BEGIN { printf "%.1f", o / d }')/s)"
 echo "load: $peer ps over $samples samples: idle $(awk -v u="$idle" 'BEGIN { printf "%.1f ms", u / 1000 }'), p50 $(pct 50), p90 $(pct 90), p99 $(pct 99), max $(pct 100); failed $(cat "$work/ps-failed" 2>/dev/null | wc -l)"
 # The engine's own time for the sampler's `ps` calls (List without --all) under load: the calls
 # served between the load's start and end marks in its debug log.
@@ -175,6 +182,7 @@ n=$(echo "$served" | grep -c .)
 spct() { echo "$served" | awk -v p="$1" -v n="$n" 'NR == (int(n * p / 100 + 0.999) > 0 ? int(n * p / 100 + 0.999) : 1) { printf "%.1f ms", $1 }'; }
 [ "$peer" = berth ] && echo "load: the engine's time for those $n calls: p50 $(spct 50), p99 $(spct 99), max $(spct 100)"
 echo "load: $names VmRSS before $(mib "$before"), peak $(mib "$peak"), 30 s after $(mib "$after")"
+[ "$R" -gt 1 ] && echo "load: VmRSS 30 s after each round: ${afters[*]}"
 [ "$failed" -gt 0 ] && { echo "load: first errors:"; sort "$work/errors" | uniq -c | sort -rn | head -5; }
 left=$(b ps -aq | wc -l)
 echo "load: containers left: $left"
