@@ -9,27 +9,42 @@ import Glibc
 import NIOCore
 
 public enum BerthMain {
-    public static func run() async {
-        NIOSingletons.groupLoopCountSuggestion = 1  // one connection: one event loop thread, not one per core
+    /// Parses the command line and runs the command. A command that makes one engine call runs
+    /// on this thread (EngineCall) and starts no other; the rest run as a task, this thread
+    /// serving the main queue until they exit.
+    public static func main() -> Never {
         var arguments = Array(CommandLine.arguments.dropFirst())
         liftGlobalOptions(&arguments)
-        do {
-            var command = try Berth.parseAsRoot(arguments)
-            if var command = command as? AsyncParsableCommand {
-                try await command.run()
-            } else {
-                try command.run()
+        let parsed: ParsableCommand
+        do { parsed = try Berth.parseAsRoot(arguments) } catch { fail(error, arguments) }
+        if let command = parsed as? AsyncParsableCommand {
+            NIOSingletons.groupLoopCountSuggestion = 1  // one connection: one event loop thread, not one per core
+            let task = UncheckedBox(command)
+            Task {
+                var command = task.value
+                do { try await command.run() } catch { fail(error, arguments) }
+                exit(0)
             }
-        } catch let exit as ExitCode {
+            dispatchMain()
+        }
+        var command = parsed
+        do { try command.run() } catch { fail(error, arguments) }
+        exit(0)
+    }
+
+    /// Prints `error` as docker does and exits with docker's code for it.
+    static func fail(_ error: any Error, _ arguments: [String]) -> Never {
+        switch error {
+        case let exit as ExitCode:
             Foundation.exit(exit.rawValue)
-        } catch let error as CoreError {
+        case let error as CoreError:
             let runLike = ["run", "create"].contains(arguments.first ?? "")
             FileHandle.standardError.write(Data("\(runLike ? "berth: " : "")Error response from daemon: \(error.message)\n".utf8))
             Foundation.exit(runLike ? 125 : 1)
-        } catch let error as CLIError {
+        case let error as CLIError:
             FileHandle.standardError.write(Data("\(error.message)\n".utf8))
             Foundation.exit(error.code)
-        } catch {
+        default:
             let code = Berth.exitCode(for: error)
             if code == .success || code.rawValue == 0 {
                 Berth.exit(withError: error)  // --help, --version
@@ -53,6 +68,12 @@ public enum BerthMain {
             }
         }
     }
+}
+
+/// Hands a value that is not Sendable to the one task that uses it.
+private struct UncheckedBox<Value>: @unchecked Sendable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
 }
 
 /// An error the CLI reports itself, with docker's exit code.

@@ -13,22 +13,32 @@ struct EngineConnection {
         ProcessInfo.processInfo.environment["BERTH_HOST"] ?? EngineAPI.defaultAddress
     }
 
-    static func open() async throws -> EngineConnection {
+    /// The engine socket's path from `address`; only unix sockets are served.
+    static func socketPath() throws -> String {
         let address = Self.address
         guard address.hasPrefix("unix://") || address.hasPrefix("/") else {
             throw CLIError(message: "berth: -H \(address): only unix:// addresses are supported", code: 125)
         }
-        let path = address.hasPrefix("unix://") ? String(address.dropFirst("unix://".count)) : address
+        return address.hasPrefix("unix://") ? String(address.dropFirst("unix://".count)) : address
+    }
+
+    /// What a failed connect to `path` tells the user.
+    static func connectFailure(_ path: String) -> CLIError {
+        // docker's words when the socket's owner, group or directory keep the user out.
+        if access(path, W_OK) != 0 && errno == EACCES {
+            return CLIError(message: "permission denied while trying to connect to the berth engine socket at unix://\(path): "
+                                + "connect: permission denied (are you root or in the engine's --group?)", code: 1)
+        }
+        return CLIError(message: "Cannot connect to the berth engine at unix://\(path). Is berth-engine running?", code: 1)
+    }
+
+    static func open() async throws -> EngineConnection {
+        let path = try socketPath()
         do {
             let rpc = try await RPCClient.connect(path: path)
             return EngineConnection(rpc: rpc, client: EngineClient(rpc: rpc))
         } catch {
-            // docker's words when the socket's owner, group or directory keep the user out.
-            if access(path, W_OK) != 0 && errno == EACCES {
-                throw CLIError(message: "permission denied while trying to connect to the berth engine socket at unix://\(path): "
-                                   + "connect: permission denied (are you root or in the engine's --group?)", code: 1)
-            }
-            throw CLIError(message: "Cannot connect to the berth engine at unix://\(path). Is berth-engine running?", code: 1)
+            throw connectFailure(path)
         }
     }
 

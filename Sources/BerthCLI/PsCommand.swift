@@ -5,7 +5,7 @@ import API
 import ArgumentParser
 import Foundation
 
-struct PsCommand: AsyncParsableCommand {
+struct PsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "ps", abstract: "List containers.")
     @Flag(name: .shortAndLong, help: "Show all containers (default shows just running).") var all = false
     @Flag(name: .shortAndLong, help: "Only display container IDs.") var quiet = false
@@ -19,12 +19,12 @@ struct PsCommand: AsyncParsableCommand {
                           "RunningFor": "CREATED", "Status": "STATUS", "Ports": "PORTS", "Names": "NAMES", "State": "STATE",
                           "Labels": "LABELS", "Size": "SIZE", "Mounts": "MOUNTS", "Networks": "NETWORKS"]
 
-    func run() async throws {
+    func run() throws {  // one call, on this thread (EngineCall)
         var request = Engine_ListContainersRequest()
         request.all = all || latest || last > 0
         request.limit = latest ? 1 : max(last, 0)
         request.filters = try parseFilters(filter)
-        let containers: Engine_ListContainersResponse = try await withEngine { try await $0.client.call(EngineAPI.containers, "List", request) }
+        let containers: Engine_ListContainersResponse = try EngineCall.unary(EngineAPI.containers, "List", request)
         if quiet {
             for container in containers.containers { print(noTrunc ? container.id : String(container.id.prefix(12))) }
             return

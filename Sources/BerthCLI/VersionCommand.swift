@@ -6,20 +6,20 @@ import Errdefs
 import Foundation
 import SwiftProtobuf
 
-struct VersionCommand: AsyncParsableCommand {
+struct VersionCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "version", abstract: "Show the berth version information.")
     @Option(name: [.customShort("f"), .long], help: "Format output using a template.") var format: String?
 
     static let clientVersion = "0.6.0-dev"
 
-    func run() async throws {
+    func run() throws {  // one call, on this thread (EngineCall)
         var client: [String: Any] = ["Version": Self.clientVersion, "ApiVersion": EngineAPI.apiVersion, "Os": "linux"]
         #if arch(x86_64)
         client["Arch"] = "amd64"
         #else
         client["Arch"] = "arm64"
         #endif
-        let server: Engine_VersionResponse? = try? await withEngine { try await $0.client.call(EngineAPI.engine, "Version", Google_Protobuf_Empty()) }
+        let server: Engine_VersionResponse? = try? EngineCall.unary(EngineAPI.engine, "Version", Google_Protobuf_Empty())
         var object: [String: Any] = ["Client": client]
         if let server {
             object["Server"] = ["Version": server.version, "ApiVersion": server.apiVersion, "Os": server.os, "Arch": server.arch,

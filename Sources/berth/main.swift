@@ -2,4 +2,4 @@
 // berth-engine only. All logic is in BerthCLI.
 import BerthCLI
 
-await BerthMain.run()
+BerthMain.main()

@@ -80,7 +80,7 @@ cleanup() {
     for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
   fi
   grep -o " $work[^ ]*" /proc/self/mountinfo | sort -r | xargs -r -n1 umount -l 2>/dev/null
-  for d in /sys/fs/cgroup/*/"$tag" /sys/fs/cgroup/unified/"$tag" "$service_cgroup"; do
+  for d in /sys/fs/cgroup/*/"$tag" /sys/fs/cgroup/unified/"$tag" "$service_cgroup" "$clients_cgroup" "$session_cgroup"; do
     [ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null
   done
   rm -rf "$work" "/run/berth/runtime/$tag"
@@ -94,6 +94,11 @@ elif [ "$placement" = service ]; then
   service_cgroup=/sys/fs/cgroup/$tag-engine
 fi
 [ -n "$service_cgroup" ] && { mkdir "$service_cgroup" || exit 1; }
+# The clients (with one sampler) in one session's cgroup, a second sampler in another's, as
+# systemd-logind gives each login a scope of its own.
+clients_cgroup=${service_cgroup:+${service_cgroup%-engine}-clients}
+session_cgroup=${service_cgroup:+${service_cgroup%-engine}-session}
+[ -n "$session_cgroup" ] && { mkdir "$clients_cgroup" "$session_cgroup" || exit 1; }
 in_service() { [ -n "$service_cgroup" ] && echo "$BASHPID" >"$service_cgroup/cgroup.procs"; exec "$@"; }
 if [ "$peer" = docker ]; then
   mkdir -p "$work/d"
@@ -123,28 +128,38 @@ rss() {  # VmRSS of the two daemons, KiB
   echo "$total"
 }
 mib() { awk -v k="$1" 'BEGIN { printf "%.1f MiB", k / 1024 }'; }
+rss_split() {  # RssAnon and RssFile of the two daemons: heap and stacks, and code and data mapped from files
+  local anon=0 file=0 pid a f
+  for pid in $(daemons); do
+    a=$(awk '/^RssAnon:/ {print $2}' "/proc/$pid/status" 2>/dev/null); f=$(awk '/^RssFile:/ {print $2}' "/proc/$pid/status" 2>/dev/null)
+    anon=$(( anon + ${a:-0} )); file=$(( file + ${f:-0} ))
+  done
+  echo "anon $(mib "$anon"), file $(mib "$file")"
+}
 
 b run --rm --network "$network" busybox true >/dev/null  # warm-up: first run, seccomp cache
 sleep 2
-before=$(rss)
+before=$(rss); before_split=$(rss_split)
 t0=$(date +%s%N); for _ in 1 2 3 4 5; do b ps >/dev/null; done; idle=$(( ($(date +%s%N) - t0) / 5000 ))  # µs, idle engine
 
 client() {
   local end=$1 ok=0 failed=0
+  [ -n "$clients_cgroup" ] && echo "$BASHPID" >"$clients_cgroup/cgroup.procs"
   while [ "$(now_ms)" -lt "$end" ]; do
     if b run --rm --network "$network" busybox true >/dev/null 2>>"$work/errors"; then ok=$((ok + 1)); else failed=$((failed + 1)); fi
   done
   echo "$ok $failed" >>"$work/runs"
 }
-sampler() {
-  local peak t0 t1 r
+sampler() {  # sampler OUT [CGROUP]: times `ps` once a second into $work/OUT, from CGROUP if given
+  local peak t0 t1 r out=$1
+  [ -n "${2:-}" ] && echo "$BASHPID" >"$2/cgroup.procs"
   peak=$(cat "$work/peak" 2>/dev/null || echo 0)
   while [ ! -e "$work/stop" ]; do
     t0=$(date +%s%N)
     b ps >/dev/null 2>&1 || echo fail >>"$work/ps-failed"
     t1=$(date +%s%N)
-    echo $(( (t1 - t0) / 1000 )) >>"$work/ps-us"
-    r=$(rss); [ "$r" -gt "$peak" ] && { peak=$r; echo "$peak" >"$work/peak"; }
+    echo $(( (t1 - t0) / 1000 )) >>"$work/$out"
+    if [ "$out" = ps-us ]; then r=$(rss); [ "$r" -gt "$peak" ] && { peak=$r; echo "$peak" >"$work/peak"; }; fi
     sleep "$(awk -v u=$(( (t1 - t0) / 1000 )) 'BEGIN { s = 1 - u / 1e6; printf "%.3f", (s > 0 ? s : 0) }')"
   done
 }
@@ -154,34 +169,36 @@ afters=()
 for round in $(seq "$R"); do
   rm -f "$work/stop"
   echo load-start >>"$work/engine.log"
-  sampler &
+  sampler ps-us "$clients_cgroup" &
   sampler_pid=$!
+  if [ -n "$session_cgroup" ]; then (sleep 0.5; sampler ps-session-us "$session_cgroup") & session_pid=$!; fi
   end=$(( $(now_ms) + D * 1000 ))
   clients=()
   for _ in $(seq "$C"); do client "$end" & clients+=($!); done
   wait "${clients[@]}"
   touch "$work/stop"
-  wait "$sampler_pid"
+  wait "$sampler_pid" ${session_pid:-}
   echo load-end >>"$work/engine.log"
   sleep 30
   afters+=("$(mib "$(rss)")")
 done
 peak=$(cat "$work/peak" 2>/dev/null || echo 0)
-after=$(rss)
+after=$(rss); after_split=$(rss_split)
 
 read -r ok failed < <(awk '{ o += $1; f += $2 } END { print o + 0, f + 0 }' "$work/runs")
-sort -n "$work/ps-us" >"$work/ps-sorted"
-samples=$(wc -l <"$work/ps-sorted")
 pct() { awk -v p="$1" -v n="$samples" 'NR == (int(n * p / 100 + 0.999) > 0 ? int(n * p / 100 + 0.999) : 1) { printf "%.1f ms", $1 / 1000 }' "$work/ps-sorted"; }
+percentiles() { sort -n "$work/$1" >"$work/ps-sorted"; samples=$(wc -l <"$work/ps-sorted"); echo "p50 $(pct 50), p90 $(pct 90), p99 $(pct 99), max $(pct 100) over $samples samples"; }
 echo "load: runs $ok done, $failed failed ($(awk -v o="$ok" -v d="$(( D * R ))" 'BEGIN { printf "%.1f", o / d }')/s)"
-echo "load: $peer ps over $samples samples: idle $(awk -v u="$idle" 'BEGIN { printf "%.1f ms", u / 1000 }'), p50 $(pct 50), p90 $(pct 90), p99 $(pct 99), max $(pct 100); failed $(cat "$work/ps-failed" 2>/dev/null | wc -l)"
+echo "load: $peer ps idle $(awk -v u="$idle" 'BEGIN { printf "%.1f ms", u / 1000 }'); failed under load $(cat "$work/ps-failed" 2>/dev/null | wc -l)"
+echo "load: $peer ps under load from the clients' session (their cpu cgroup): $(percentiles ps-us)"
+[ -s "$work/ps-session-us" ] && echo "load: $peer ps under load from another session (a cpu cgroup of its own, as a second login has): $(percentiles ps-session-us)"
 # The engine's own time for the sampler's `ps` calls (List without --all) under load: the calls
 # served between the load's start and end marks in its debug log.
 served=$(awk '/load-start/ { on = 1 } /load-end/ { on = 0 } on && /engine\.v1\.Containers\/List/ { if (match($0, /ms=[0-9.]+/)) print substr($0, RSTART + 3, RLENGTH - 3) }' "$work/engine.log" | sort -n)
 n=$(echo "$served" | grep -c .)
 spct() { echo "$served" | awk -v p="$1" -v n="$n" 'NR == (int(n * p / 100 + 0.999) > 0 ? int(n * p / 100 + 0.999) : 1) { printf "%.1f ms", $1 }'; }
-[ "$peer" = berth ] && echo "load: the engine's time for those $n calls: p50 $(spct 50), p99 $(spct 99), max $(spct 100)"
-echo "load: $names VmRSS before $(mib "$before"), peak $(mib "$peak"), 30 s after $(mib "$after")"
+[ "$peer" = berth ] && echo "load: the engine's own time for those $n calls: p50 $(spct 50), p99 $(spct 99), max $(spct 100)"
+echo "load: $names VmRSS before $(mib "$before") ($before_split), peak $(mib "$peak"), 30 s after $(mib "$after") ($after_split)"
 [ "$R" -gt 1 ] && echo "load: VmRSS 30 s after each round: ${afters[*]}"
 [ "$failed" -gt 0 ] && { echo "load: first errors:"; sort "$work/errors" | uniq -c | sort -rn | head -5; }
 left=$(b ps -aq | wc -l)
