@@ -30,6 +30,13 @@ final class ClientConnectionHandler: ChannelInboundHandler {
 
     func handlerAdded(context: ChannelHandlerContext) { self.context = context }
 
+    /// Lets go of the context: it holds this handler, so keeping it would keep both alive for
+    /// good after the channel closed (one pair per shim connection the supervisor ever made).
+    func handlerRemoved(context: ChannelHandlerContext) {
+        closeAll(CoreError(.unavailable, "ttrpc: closed"))
+        self.context = nil
+    }
+
     /// Sends a Request and registers how its answer is delivered. Runs on the event loop.
     func start(service: String, method: String, payload: [UInt8], kind: CallKind, timeout: Duration?,
                metadata: Metadata, answer: Pending) throws -> UInt32 {

@@ -119,6 +119,12 @@ public final class RPCClient: Sendable {
         try await channel.eventLoop.flatSubmit { handler.value.write(bytes) }.get()
     }
 
+    /// A weak reference to this connection's handler (tests: a closed connection frees it).
+    func weakHandler() async throws -> WeakHandler {
+        let handler = self.handler
+        return try await channel.eventLoop.submit { WeakHandler(handler.value) }.get()
+    }
+
     /// How many of this connection's deadline timers are armed (tests: a finished call leaves none).
     func armedDeadlines() async throws -> Int {
         let handler = self.handler
@@ -180,4 +186,10 @@ extension CoreError {
         copy.code = code
         return copy
     }
+}
+
+/// Holds a connection's handler without keeping it alive (tests).
+struct WeakHandler: @unchecked Sendable {
+    weak var value: ClientConnectionHandler?
+    init(_ value: ClientConnectionHandler) { self.value = value }
 }

@@ -65,6 +65,20 @@ import Testing
         }
     }
 
+    @Test func aClosedConnectionFreesItsHandler() async throws {
+        // The supervisor opens a connection per shim; each one closed must be freed.
+        try await withServer(TransportTests.registry()) { server in
+            var client: RPCClient? = try await RPCClient.connect(path: server.path)
+            #expect(try await client!.unary(service: "t.S", method: "Echo", request: [1]) == [1])
+            let handler = try await client!.weakHandler()
+            await client!.close()
+            client = nil
+            let deadline = ContinuousClock.now + .seconds(5)
+            while handler.value != nil && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+            #expect(handler.value == nil, "the handler of a closed connection is still alive")
+        }
+    }
+
     @Test func aCallServedInTimeDisarmsItsServerDeadline() async throws {
         // The server's deadline timer goes when the call ends, not when the deadline passes
         // (a cancelled Task.sleep kept its timer and memory for the whole 60 s).

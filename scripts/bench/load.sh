@@ -2,16 +2,20 @@
 # Load: `scripts/bench/load.sh [C] [D]` (C=100 clients, D=300 s). Starts berth-engine (and so
 # its supervisor) on private directories, loads busybox, then C clients each run
 # `berth run --rm --network $LOAD_NETWORK busybox true` (none by default; bridge puts CNI in the
-# loop) back to back for D seconds while a sampler times `berth ps` once a second. Prints the
-# runs done and failed, `berth ps` idle and p50/p90/p99/max under load (target p99 < 200 ms;
-# the time includes starting the CLI, which a saturated machine delays), the time the engine
-# itself took to answer those `ps` calls (from its debug log of served calls), and the VmRSS of
-# engine + supervisor before, at the peak, and 30 s after the load ends (it should return to
-# its baseline). berth is the release build as it ships (scripts/bench/build-release.sh), or the
-# executables in BERTH_BIN. The engine runs in a cpu cgroup of its own, as under its systemd
-# unit (scripts/systemd: a service of its own, Delegate=yes), with its supervisor and shims; the
-# containers in theirs (--cgroup-parent); the clients and the sampler in the caller's, as a
-# user's shell would be. LOAD_CGROUP=shared keeps the engine in the caller's cgroup too, as on a
+# loop) back to back for D seconds while two samplers time `berth ps` once a second: one in the
+# clients' login session, one in another session. Prints the runs done and failed, `berth ps`
+# idle and p50/p90/p99/max under load from each session (target p99 < 200 ms; the time
+# includes starting the CLI, which a saturated machine delays), the time the engine itself took
+# to answer those `ps` calls (from its debug log of served calls), and the VmRSS of engine +
+# supervisor (with its anonymous and file-backed parts) before, at the peak, and 30 s after the
+# load ends (it should return to its baseline). LOAD_ROUNDS=R repeats the load R times, 30 s
+# apart, and prints VmRSS after each: memory that grows round after round is a leak. berth is
+# the release build as it ships (scripts/bench/build-release.sh), or the executables in
+# BERTH_BIN. Placement follows a systemd machine: the engine in a cpu cgroup of its own, as
+# under its unit (scripts/systemd: a service of its own, Delegate=yes), with its supervisor and
+# shims; the containers in theirs (--cgroup-parent); the clients and the first sampler in one
+# session's cgroup, the second sampler in another's, as systemd-logind gives each login a scope
+# of its own. LOAD_CGROUP=shared keeps everything in the caller's cgroup (one sampler), as on a
 # machine without service cgroups. LOAD_PEER=docker runs the same load against Debian's dockerd
 # (private directories and socket, --bridge=none --iptables=false, busybox from the same image,
 # in the same cgroup placement) with Debian's docker CLI, and reports dockerd + containerd's
