@@ -1,5 +1,5 @@
 // ChildProgram: runs a short-lived helper program (a shim's `start` or `delete` command) to
-// completion with its output captured in unlinked temporary files — never pipes, so a daemon it
+// completion with its output captured in anonymous memory files — never pipes, so a daemon it
 // leaves behind holding a copy of stdout cannot make us wait — and waits for it on a thread of
 // its own, so the cooperative pool is never blocked.
 import Errdefs
@@ -42,16 +42,13 @@ public enum ChildProgram {
         }
     }
 
+    /// An anonymous memory file (memfd, close-on-exec; Spawn passes it explicitly): no inode on
+    /// disk to create and unlink for every shim start, which costs under load.
     private static func scratchFile(containing bytes: [UInt8]) throws(CoreError) -> FileDescriptor {
-        var template = Array("/tmp/berth-child-XXXXXX".utf8CString)
-        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
-        guard fd >= 0 else { throw CoreError(SystemCallFailure(call: "mkstemp", path: "/tmp/berth-child-XXXXXX", errno: errno)) }
-        template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) }  // only the descriptor keeps it
-        _ = fcntl(fd, F_SETFD, FD_CLOEXEC)  // Spawn passes it explicitly; no other child may inherit it
-        let file = FileDescriptor(adopting: fd)
+        let file = try Linux.memfdCreate(name: "berth-child")
         if !bytes.isEmpty {
             try file.write(bytes)
-            lseek(fd, 0, SEEK_SET)
+            _ = file.withRawValue { lseek($0, 0, SEEK_SET) }
         }
         return file
     }
