@@ -14,9 +14,12 @@ func withDeadline<T: Sendable>(_ deadline: ContinuousClock.Instant?, on loop: an
     let work = Task { try await body() }
     let race = DeadlineRace()
     let (seconds, attoseconds) = max(deadline - ContinuousClock.now, .zero).components
+    DeadlineRace.armed.wrappingAdd(1, ordering: .relaxed)
     let timer = loop.scheduleTask(in: .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)) {
         if race.settle() { work.cancel() }
     }
+    // Completes when the timer fires or is cancelled: what `armed` counts is NIO's own state.
+    timer.futureResult.whenComplete { _ in DeadlineRace.armed.wrappingSubtract(1, ordering: .relaxed) }
     let result = await withTaskCancellationHandler { await work.result } onCancel: { work.cancel() }
     guard race.settle() else { throw CoreError(.deadlineExceeded, "context deadline exceeded") }
     timer.cancel()
@@ -24,16 +27,12 @@ func withDeadline<T: Sendable>(_ deadline: ContinuousClock.Instant?, on loop: an
 }
 
 /// Who came first, the call or its deadline: `settle()` is true for the first caller only.
-/// `armed` counts the deadlines not yet settled in this process, for tests.
+/// `armed` counts the deadline timers still scheduled on event loops in this process (tests).
 final class DeadlineRace: Sendable {
     private let settled = Atomic<Bool>(false)
     static let armed = Atomic<Int>(0)
 
-    init() { Self.armed.wrappingAdd(1, ordering: .relaxed) }
-
     func settle() -> Bool {
-        guard settled.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged else { return false }
-        Self.armed.wrappingSubtract(1, ordering: .relaxed)
-        return true
+        settled.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged
     }
 }

@@ -8,16 +8,14 @@ import Glibc
 
 public final class DirectoryLock {
     private let descriptor: FileDescriptor
-    public let path: String
 
-    private init(descriptor: FileDescriptor, path: String) {
-        self.descriptor = descriptor
-        self.path = path
+    private init(_ path: String) throws(CoreError) {
+        descriptor = try FileDescriptor.open(path, flags: O_RDONLY | O_DIRECTORY)
     }
 
     /// Waits for the lock on directory `path`.
     public static func acquire(_ path: String) throws(CoreError) -> DirectoryLock {
-        let lock = try DirectoryLock(descriptor: FileDescriptor.open(path, flags: O_RDONLY | O_DIRECTORY), path: path)
+        let lock = try DirectoryLock(path)
         _ = try lock.descriptor.withRawValue { fd throws(CoreError) in
             try retryingInterrupts("flock", path: path) { flock(fd, LOCK_EX) }
         }
@@ -26,7 +24,7 @@ public final class DirectoryLock {
 
     /// The lock on directory `path` if nobody holds it now, else nil.
     public static func tryAcquire(_ path: String) throws(CoreError) -> DirectoryLock? {
-        let lock = try DirectoryLock(descriptor: FileDescriptor.open(path, flags: O_RDONLY | O_DIRECTORY), path: path)
+        let lock = try DirectoryLock(path)
         let code = lock.descriptor.withRawValue { flock($0, LOCK_EX | LOCK_NB) == 0 ? 0 : errno }
         if code == 0 { return lock }
         if code == EWOULDBLOCK || code == EINTR { return nil }

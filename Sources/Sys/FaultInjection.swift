@@ -16,19 +16,21 @@ public enum FaultInjection {
 extension FaultInjection {
     /// Sleeps if $BERTH_FAULT_PAUSE is `point:MILLISECONDS`: a test widens a race window with it.
     public static func pause(_ point: String) async {
-        guard let armed = getenv("BERTH_FAULT_PAUSE") else { return }
-        let parts = String(cString: armed).split(separator: ":")
-        guard parts.count == 2, parts[0] == point, let milliseconds = Int(parts[1]) else { return }
+        guard let milliseconds = pauseMilliseconds(point) else { return }
         try? await Task.sleep(for: .milliseconds(milliseconds))
     }
-}
 
-extension FaultInjection {
     /// `pause` for code that is not async (the shim's `start`).
     public static func pauseBlocking(_ point: String) {
-        guard let armed = getenv("BERTH_FAULT_PAUSE") else { return }
-        let parts = String(cString: armed).split(separator: ":")
-        guard parts.count == 2, parts[0] == point, let milliseconds = UInt32(parts[1]) else { return }
+        guard let milliseconds = pauseMilliseconds(point) else { return }
         usleep(milliseconds * 1_000)
+    }
+
+    /// The pause $BERTH_FAULT_PAUSE asks for at `point`, if any.
+    private static func pauseMilliseconds(_ point: String) -> UInt32? {
+        guard let armed = getenv("BERTH_FAULT_PAUSE") else { return nil }
+        let parts = String(cString: armed).split(separator: ":")
+        guard parts.count == 2, parts[0] == point else { return nil }
+        return UInt32(parts[1])
     }
 }
