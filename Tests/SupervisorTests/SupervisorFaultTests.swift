@@ -60,21 +60,23 @@ import Glibc
     }
 
     /// The supervisor killed while `shim start` runs — the shim's daemon spawned, its `address`
-    /// not yet written — and restarted at once: no daemon may be left that no bundle names.
+    /// not yet written — and restarted at once: no daemon may be left that no bundle names. The
+    /// pause is long (5 s) so that a loaded machine still kills inside it; the test checks that it did.
     @Test func aShimStartOutlivingItsSupervisorLeavesNoShim() async throws {
         try await withSupervisor { h, client in
             let wrapper = "\(h.work)/slow-shim"
-            try "#!/bin/sh\nBERTH_FAULT_PAUSE=shim-start-after-spawn:1500 exec \(h.binaries.shim) \"$@\"\n"
+            try "#!/bin/sh\nBERTH_FAULT_PAUSE=shim-start-after-spawn:5000 exec \(h.binaries.shim) \"$@\"\n"
                 .write(toFile: wrapper, atomically: true, encoding: .utf8)
             chmod(wrapper, 0o755)
             try await client.createContainer(try h.container("slow", ["/bin/sleep", "1000"]))
             var request = try h.taskRequest("slow")
             request.runtimePath = wrapper
             let creating = Task { try await client.createTask(request) }
-            #expect(await eventually { h.shimPID("slow") != nil })  // spawned; `address` comes 1.5 s later
+            #expect(await eventually { h.shimPID("slow") != nil })  // spawned; `address` comes 5 s later
             let shim = try #require(h.shimPID("slow"))
             defer { kill(shim, SIGKILL) }
             h.killSupervisor()
+            try #require(access("\(h.work)/run/tasks/test/slow/address", F_OK) != 0, "killed after `address` was written")
             _ = await creating.result
             let after = try await h.start()
             try await expectNoTrace(h, after, "slow")
