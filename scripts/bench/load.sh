@@ -5,7 +5,8 @@
 # loop) back to back for D seconds while two samplers time `berth ps` once a second: one in the
 # clients' login session, one in another session. Prints the runs done and failed, `berth ps`
 # idle and p50/p90/p99/max under load from each session (target p99 < 200 ms; the time
-# includes starting the CLI, which a saturated machine delays), the time the engine itself took
+# includes starting the CLI, which a saturated machine delays; /bin/true timed alongside shows
+# by how much), the time the engine itself took
 # to answer those `ps` calls (from its debug log of served calls), and the VmRSS of engine +
 # supervisor (with its anonymous and file-backed parts) before, at the peak, and 30 s after the
 # load ends (it should return to its baseline). LOAD_ROUNDS=R repeats the load R times, 30 s
@@ -45,8 +46,10 @@ work=$(mktemp -d "/tmp/$tag-XXXXXX")
 sock=$work/engine.sock
 if [ "$peer" = docker ]; then
   b() { timeout -k 5 120 /usr/bin/docker -H "unix://$work/d/docker.sock" "$@"; }
+  cli=(/usr/bin/docker -H "unix://$work/d/docker.sock")
 else
   b() { timeout -k 5 120 "$bin/berth" -H "unix://$sock" "$@"; }
+  cli=("$bin/berth" -H "unix://$sock")
 fi
 made_run_docker=0; [ -d /run/docker ] || made_run_docker=1
 made_docker_cgroup=0; [ -d /sys/fs/cgroup/pids/docker ] || [ -d /sys/fs/cgroup/memory/docker ] || made_docker_cgroup=1
@@ -144,7 +147,8 @@ rss_split() {  # RssAnon and RssFile of the two daemons: heap and stacks, and co
 b run --rm --network "$network" busybox true >/dev/null  # warm-up: first run, seccomp cache
 sleep 2
 before=$(rss); before_split=$(rss_split)
-t0=$(date +%s%N); for _ in 1 2 3 4 5; do b ps >/dev/null; done; idle=$(( ($(date +%s%N) - t0) / 5000 ))  # µs, idle engine
+us() { echo "${EPOCHREALTIME//[.,]/}"; }  # now in µs, read by bash itself: no process to start
+t0=$(us); for _ in 1 2 3 4 5; do "${cli[@]}" ps >/dev/null; done; idle=$(( ($(us) - t0) / 5 ))  # µs, idle engine
 
 client() {
   local end=$1 ok=0 failed=0
@@ -155,16 +159,31 @@ client() {
   echo "$ok $failed" >>"$work/runs"
 }
 sampler() {  # sampler OUT [CGROUP]: times `ps` once a second into $work/OUT, from CGROUP if given
-  local peak t0 t1 r out=$1
+  # The timed window holds the CLI alone: the clock is bash's own ($EPOCHREALTIME, not `date`)
+  # and the CLI is not wrapped in `timeout` (each would add a process start, which the load
+  # delays as it delays the CLI's; wait_samplers stops a `ps` that hangs). /bin/true is timed the
+  # same way into OUT-true: what starting any program costs from this session under this load.
+  local peak t0 t1 u r out=$1
   [ -n "${2:-}" ] && echo "$BASHPID" >"$2/cgroup.procs"
   peak=$(cat "$work/peak" 2>/dev/null || echo 0)
   while [ ! -e "$work/stop" ]; do
-    t0=$(date +%s%N)
-    b ps >/dev/null 2>&1 || echo fail >>"$work/ps-failed"
-    t1=$(date +%s%N)
-    echo $(( (t1 - t0) / 1000 )) >>"$work/$out"
+    t0=${EPOCHREALTIME//[.,]/}
+    "${cli[@]}" ps >/dev/null 2>&1 || echo fail >>"$work/ps-failed"
+    t1=${EPOCHREALTIME//[.,]/}
+    echo $(( t1 - t0 )) >>"$work/$out"
+    u=${EPOCHREALTIME//[.,]/}; /bin/true; echo $(( ${EPOCHREALTIME//[.,]/} - u )) >>"$work/$out-true"
     if [ "$out" = ps-us ]; then r=$(rss); [ "$r" -gt "$peak" ] && { peak=$r; echo "$peak" >"$work/peak"; }; fi
-    sleep "$(awk -v u=$(( (t1 - t0) / 1000 )) 'BEGIN { s = 1 - u / 1e6; printf "%.3f", (s > 0 ? s : 0) }')"
+    sleep "$(awk -v u=$(( t1 - t0 )) 'BEGIN { s = 1 - u / 1e6; printf "%.3f", (s > 0 ? s : 0) }')"
+  done
+}
+wait_samplers() {  # wait_samplers PID...: each gets 130 s after the stop mark; a `ps` still running then hung
+  local deadline=$(( $(now_ms) + 130000 )) pid
+  for pid in "$@"; do
+    while kill -0 "$pid" 2>/dev/null && [ "$(now_ms)" -lt "$deadline" ]; do sleep 0.1; done
+    if kill -0 "$pid" 2>/dev/null; then
+      echo hung >>"$work/ps-failed"; pkill -9 -P "$pid"; kill "$pid" 2>/dev/null
+    fi
+    wait "$pid" 2>/dev/null
   done
 }
 
@@ -181,7 +200,7 @@ for round in $(seq "$R"); do
   for _ in $(seq "$C"); do client "$end" & clients+=($!); done
   wait "${clients[@]}"
   touch "$work/stop"
-  wait "$sampler_pid" ${session_pid:-}
+  wait_samplers "$sampler_pid" ${session_pid:-}
   echo load-end >>"$work/engine.log"
   sleep 30
   afters+=("$(mib "$(rss)")")
@@ -195,7 +214,11 @@ percentiles() { sort -n "$work/$1" >"$work/ps-sorted"; samples=$(wc -l <"$work/p
 echo "load: runs $ok done, $failed failed ($(awk -v o="$ok" -v d="$(( D * R ))" 'BEGIN { printf "%.1f", o / d }')/s)"
 echo "load: $peer ps idle $(awk -v u="$idle" 'BEGIN { printf "%.1f ms", u / 1000 }'); failed under load $(cat "$work/ps-failed" 2>/dev/null | wc -l)"
 echo "load: $peer ps under load from the clients' session (their cpu cgroup): $(percentiles ps-us)"
-[ -s "$work/ps-session-us" ] && echo "load: $peer ps under load from another session (a cpu cgroup of its own, as a second login has): $(percentiles ps-session-us)"
+echo "load:   /bin/true from the same session, for scale: $(percentiles ps-us-true)"
+if [ -s "$work/ps-session-us" ]; then
+  echo "load: $peer ps under load from another session (a cpu cgroup of its own, as a second login has): $(percentiles ps-session-us)"
+  echo "load:   /bin/true from the same session, for scale: $(percentiles ps-session-us-true)"
+fi
 # The engine's own time for the sampler's `ps` calls (List without --all) under load: the calls
 # served between the load's start and end marks in its debug log.
 served=$(awk '/load-start/ { on = 1 } /load-end/ { on = 0 } on && /engine\.v1\.Containers\/List/ { if (match($0, /ms=[0-9.]+/)) print substr($0, RSTART + 3, RLENGTH - 3) }' "$work/engine.log" | sort -n)
