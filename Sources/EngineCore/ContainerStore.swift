@@ -10,12 +10,15 @@ import Records
 
 struct ContainerStore {
     let directory: String
+    /// The same records, readable off the actor (`ps`).
+    let view: ContainerView
     private let records: RecordStore
     private(set) var byID: [String: Engine_StoredContainer] = [:]
     private var byName: [String: String] = [:]
 
-    init(directory: String) throws(CoreError) {
+    init(directory: String, view: ContainerView) throws(CoreError) {
         self.directory = directory
+        self.view = view
         records = try RecordStore(directory: directory)
     }
 
@@ -27,6 +30,7 @@ struct ContainerStore {
                 if let stored = try records.read(Engine_StoredContainer.self, namespace: id, id: "config") {
                     byID[id] = stored
                     byName[stored.inspect.name] = id
+                    view.set(stored)
                 }
             } catch {
                 errors.append(error)
@@ -60,6 +64,7 @@ struct ContainerStore {
         if let old = byID[id], old.inspect.name != stored.inspect.name { byName[old.inspect.name] = nil }
         byID[id] = stored
         byName[stored.inspect.name] = id
+        view.set(stored)
         let records = records
         return { () throws(CoreError) in try records.write(stored, namespace: id, id: "config") }
     }
@@ -68,6 +73,7 @@ struct ContainerStore {
     mutating func remove(_ id: String) -> @Sendable () -> Void {
         if let old = byID[id] { byName[old.inspect.name] = nil }
         byID[id] = nil
+        view.remove(id)
         let directory = directory(of: id)
         return { try? FileManager.default.removeItem(atPath: directory) }
     }

@@ -10,7 +10,8 @@ extension Engine {
         try store.resolve(reference).inspect
     }
 
-    public func list(_ request: Engine_ListContainersRequest) throws(CoreError) -> Engine_ListContainersResponse {
+    /// `ps`: served from the ContainerView, without waiting for the actor.
+    public nonisolated func list(_ request: Engine_ListContainersRequest) throws(CoreError) -> Engine_ListContainersResponse {
         var filters: [String: [String]] = [:]
         for filter in request.filters {
             guard ["id", "name", "status", "label", "ancestor", "exited"].contains(filter.key) else {
@@ -21,7 +22,7 @@ extension Engine {
         let showAll = request.all || filters["status"] != nil || filters["exited"] != nil
         var summaries: [Engine_ContainerSummary] = []
         let now = Date()
-        for stored in store.byID.values.sorted(by: { $0.inspect.created.date > $1.inspect.created.date }) {
+        for stored in containerView.all.sorted(by: { $0.inspect.created.date > $1.inspect.created.date }) {
             let inspect = stored.inspect
             guard showAll || inspect.state.status == .running || inspect.state.status == .paused || inspect.state.status == .restarting else { continue }
             guard Self.matches(inspect, filters) else { continue }

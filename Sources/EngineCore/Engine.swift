@@ -20,6 +20,8 @@ public actor Engine {
     let link: SupervisorLink
     public let events = EngineEvents()
     var store: ContainerStore
+    /// The store's records for `ps`, read without the actor (ContainerView).
+    nonisolated let containerView = ContainerView()
     /// The local driver's volumes (VolumeStore, Engine+Volumes.swift, Engine+Mounts.swift).
     var volumes: VolumeStore
     /// Networks (Engine+Networks.swift, Engine+NetworkAPI.swift).
@@ -51,7 +53,7 @@ public actor Engine {
         self.config = config
         self.link = link
         self.logger = logger
-        store = try ContainerStore(directory: config.containersDirectory)
+        store = try ContainerStore(directory: config.containersDirectory, view: containerView)
         var volumes = try VolumeStore(directory: config.dataRoot + "/volumes")
         for error in volumes.load() { logger.error("unreadable volume record", metadata: ["error": "\(error)"]) }
         self.volumes = volumes

@@ -52,7 +52,7 @@ extension Engine {
             try await remove(request.id, force: request.force, volumes: request.volumes)
             return Google_Protobuf_Empty()
         }
-        registry.unary(service, "List") { [self] (request: Engine_ListContainersRequest, _) in try await list(request) }
+        registry.unary(service, "List") { [self] (request: Engine_ListContainersRequest, _) in try list(request) }
         registry.unary(service, "Inspect") { [self] (request: Engine_InspectContainerRequest, _) in try await inspect(request.id) }
         registry.unary(service, "Wait") { [self] (request: Engine_WaitContainerRequest, _) in
             try await wait(request.id, condition: request.condition)
