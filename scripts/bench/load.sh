@@ -60,11 +60,19 @@ service_cgroup=
 cleanup() {
   set +e
   touch "$work/stop"
-  for pid in $(jobs -p); do kill "$pid" 2>/dev/null; done
-  wait 2>/dev/null
+  # Every job but the engine (dockerd), which must still answer the removals below.
+  local others=() pid
+  for pid in $(jobs -p); do [ "$pid" = "${engine:-}" ] || others+=("$pid"); done
+  [ "${#others[@]}" -gt 0 ] && { kill "${others[@]}" 2>/dev/null; wait "${others[@]}" 2>/dev/null; }
+  # The clients' CLIs still in flight (killing a client's bash leaves its running command).
+  [ -n "${clients_cgroup:-}" ] && [ -f "$clients_cgroup/cgroup.procs" ] &&
+    for pid in $(cat "$clients_cgroup/cgroup.procs"); do kill -9 "$pid" 2>/dev/null; done
   if [ -n "$engine" ]; then
-    ids=$(b ps -aq --no-trunc 2>/dev/null)
-    [ -n "$ids" ] && b rm -f $ids >/dev/null 2>&1
+    for _ in 1 2 3 4 5; do  # creates the engine was serving when their client died may land late
+      ids=$(b ps -aq --no-trunc 2>/dev/null)
+      [ -z "$ids" ] && break
+      b rm -f $ids >/dev/null 2>&1; sleep 1
+    done
     [ "$network" != none ] && b network prune -f >/dev/null 2>&1
     kill "$engine" 2>/dev/null; wait "$engine" 2>/dev/null
   fi
