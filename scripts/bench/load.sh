@@ -20,7 +20,11 @@
 # machine without service cgroups. LOAD_PEER=docker runs the same load against Debian's dockerd
 # (private directories and socket, --bridge=none --iptables=false, busybox from the same image,
 # in the same cgroup placement) with Debian's docker CLI, and reports dockerd + containerd's
-# VmRSS, so the figures can be read side by side. Not part of CI. Cleans up everything on exit.
+# VmRSS, so the figures can be read side by side. LOAD_LAYOUT=split runs the lower daemon as a
+# service of its own, as Debian packages docker (containerd.service, dockerd --containerd):
+# berth-supervisor in a service cgroup of its own and berth-engine --supervisor in another,
+# containerd and dockerd --containerd likewise; by default the engine starts its supervisor and
+# dockerd its containerd, all in one service cgroup. Not part of CI. Cleans up everything on exit.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 C=${1:-100}
@@ -28,6 +32,8 @@ D=${2:-300}
 R=${LOAD_ROUNDS:-1}
 network=${LOAD_NETWORK:-none}
 placement=${LOAD_CGROUP:-service}
+layout=${LOAD_LAYOUT:-one}
+case "$layout" in one|split) ;; *) echo "load.sh: LOAD_LAYOUT is one or split" >&2; exit 2 ;; esac
 peer=${LOAD_PEER:-berth}
 case "$peer" in
   berth) ;;
@@ -55,14 +61,16 @@ made_run_docker=0; [ -d /run/docker ] || made_run_docker=1
 made_docker_cgroup=0; [ -d /sys/fs/cgroup/pids/docker ] || [ -d /sys/fs/cgroup/memory/docker ] || made_docker_cgroup=1
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 engine=
+supervisor=  # the lower daemon when LOAD_LAYOUT=split
 service_cgroup=
+supervisor_cgroup=
 
 cleanup() {
   set +e
   touch "$work/stop"
   # Every job but the engine (dockerd), which must still answer the removals below.
   local others=() pid
-  for pid in $(jobs -p); do [ "$pid" = "${engine:-}" ] || others+=("$pid"); done
+  for pid in $(jobs -p); do [ "$pid" = "${engine:-}" ] || [ "$pid" = "${supervisor:-}" ] || others+=("$pid"); done
   [ "${#others[@]}" -gt 0 ] && { kill "${others[@]}" 2>/dev/null; wait "${others[@]}" 2>/dev/null; }
   # The clients' CLIs still in flight (killing a client's bash leaves its running command).
   [ -n "${clients_cgroup:-}" ] && [ -f "$clients_cgroup/cgroup.procs" ] &&
@@ -75,6 +83,10 @@ cleanup() {
     done
     [ "$network" != none ] && b network prune -f >/dev/null 2>&1
     kill "$engine" 2>/dev/null; wait "$engine" 2>/dev/null
+  fi
+  if [ -n "$supervisor" ]; then
+    kill "$supervisor" 2>/dev/null
+    for _ in $(seq 200); do kill -0 "$supervisor" 2>/dev/null || break; sleep 0.05; done
   fi
   if [ "$peer" = docker ]; then  # dockerd, its containerd, their shims and runc state
     for pidfile in "$work/d/dockerd.pid" "$work/d/exec/containerd/containerd.pid"; do
@@ -95,7 +107,7 @@ cleanup() {
     for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
   fi
   grep -o " $work[^ ]*" /proc/self/mountinfo | sort -r | xargs -r -n1 umount -l 2>/dev/null
-  for d in /sys/fs/cgroup/*/"$tag" /sys/fs/cgroup/unified/"$tag" "$service_cgroup" "$clients_cgroup" "$session_cgroup"; do
+  for d in /sys/fs/cgroup/*/"$tag" /sys/fs/cgroup/unified/"$tag" "$service_cgroup" "$supervisor_cgroup" "${clients_cgroup:-}" "${session_cgroup:-}"; do
     [ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null
   done
   rm -rf "$work" "/run/berth/runtime/$tag"
@@ -115,22 +127,47 @@ clients_cgroup=${service_cgroup:+${service_cgroup%-engine}-clients}
 session_cgroup=${service_cgroup:+${service_cgroup%-engine}-session}
 [ -n "$session_cgroup" ] && { mkdir "$clients_cgroup" "$session_cgroup" || exit 1; }
 in_service() { [ -n "$service_cgroup" ] && echo "$BASHPID" >"$service_cgroup/cgroup.procs"; exec "$@"; }
+if [ "$layout" = split ] && [ -n "$service_cgroup" ]; then
+  supervisor_cgroup=${service_cgroup%-engine}-supervisor
+  mkdir "$supervisor_cgroup" || exit 1
+fi
+in_supervisor_service() { [ -n "$supervisor_cgroup" ] && echo "$BASHPID" >"$supervisor_cgroup/cgroup.procs"; exec "$@"; }
+wait_for_socket() { for _ in $(seq 200); do [ -S "$1" ] && return 0; sleep 0.05; done; echo "load.sh: nothing listens on $1" >&2; exit 1; }
 if [ "$peer" = docker ]; then
   mkdir -p "$work/d"
+  containerd_flag=()
+  if [ "$layout" = split ]; then  # containerd as its own service, without the CRI plugin, as dockerd runs its own
+    printf '%s\n' 'version = 2' "root = \"$work/d/containerd-root\"" "state = \"$work/d/containerd-state\"" \
+      'disabled_plugins = ["io.containerd.grpc.v1.cri"]' '[grpc]' "  address = \"$work/d/containerd.sock\"" \
+      '[debug]' "  address = \"$work/d/containerd-debug.sock\"" >"$work/d/containerd.toml"
+    in_supervisor_service containerd --config "$work/d/containerd.toml" 2>>"$work/supervisor.log" &
+    supervisor=$!
+    wait_for_socket "$work/d/containerd.sock"
+    containerd_flag=(--containerd "$work/d/containerd.sock")
+  fi
   in_service /usr/sbin/dockerd --data-root "$work/d/data" --exec-root "$work/d/exec" --pidfile "$work/d/dockerd.pid" \
-    -H "unix://$work/d/docker.sock" --bridge=none --iptables=false --ip6tables=false 2>>"$work/engine.log" &
+    -H "unix://$work/d/docker.sock" --bridge=none --iptables=false --ip6tables=false "${containerd_flag[@]}" 2>>"$work/engine.log" &
   engine=$!
   for _ in $(seq 300); do b version >/dev/null 2>&1 && break; sleep 0.1; done
   b load -i "$image/busybox-docker.tar" >/dev/null || { echo "load failed"; exit 1; }
-  daemons() { echo "$engine" "$(cat "$work/d/exec/containerd/containerd.pid" 2>/dev/null)"; }
+  daemons() { echo "$engine" "${supervisor:-$(cat "$work/d/exec/containerd/containerd.pid" 2>/dev/null)}"; }
   names="dockerd+containerd"
 else
+  supervisor_flag=()
+  if [ "$layout" = split ]; then  # the supervisor as its own service, where the engine would have started it
+    mkdir -p "$work/data" "$work/run/supervisor"
+    in_supervisor_service "$bin/berth-supervisor" --root "$work/data/supervisor" --state "$work/run/supervisor" \
+      --address "$work/run/supervisor/supervisor.sock" 2>>"$work/supervisor.log" &
+    supervisor=$!
+    wait_for_socket "$work/run/supervisor/supervisor.sock"
+    supervisor_flag=(--supervisor "unix://$work/run/supervisor/supervisor.sock")
+  fi
   in_service "$bin/berth-engine" --data-root "$work/data" --exec-root "$work/run" -H "unix://$sock" \
-    --supervisor-namespace "$tag" --cgroup-parent "/$tag" --log-level debug 2>>"$work/engine.log" &
+    --supervisor-namespace "$tag" --cgroup-parent "/$tag" --log-level debug "${supervisor_flag[@]}" 2>>"$work/engine.log" &
   engine=$!
   for _ in $(seq 600); do b version >/dev/null 2>&1 && break; sleep 0.05; done
   b load -i "$image/busybox-oci.tar" >/dev/null || { echo "load failed"; exit 1; }
-  daemons() { echo "$engine" "$(cat "$work/run/supervisor/supervisor.pid" 2>/dev/null)"; }
+  daemons() { echo "$engine" "${supervisor:-$(cat "$work/run/supervisor/supervisor.pid" 2>/dev/null)}"; }
   names="engine+supervisor"
 fi
 
@@ -195,7 +232,7 @@ wait_samplers() {  # wait_samplers PID...: each gets 130 s after the stop mark; 
   done
 }
 
-echo "load: $C clients x $peer run --rm --network $network busybox true for $D s$([ "$R" -gt 1 ] && echo ", $R rounds 30 s apart"); $peer ps timed every second"
+echo "load: $C clients x $peer run --rm --network $network busybox true for $D s$([ "$layout" = split ] && echo ", ${names%%+*} and ${names#*+} as separate services")$([ "$R" -gt 1 ] && echo ", $R rounds 30 s apart"); $peer ps timed every second"
 afters=()
 for round in $(seq "$R"); do
   rm -f "$work/stop"
