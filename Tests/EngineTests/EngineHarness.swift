@@ -176,7 +176,13 @@ final class EngineHarness: @unchecked Sendable {
         }
         try? FileManager.default.removeItem(atPath: "/run/berth/runtime/\(namespace)")  // (with its seccomp cache)
         cleanupNetworks()
-        _ = await eventually(timeout: .seconds(5)) { dead.allSatisfy { kill($0, 0) != 0 } }
+        _ = await eventually(timeout: .seconds(5)) {
+            dead.allSatisfy { pid in
+                var status: Int32 = 0
+                _ = waitpid(pid, &status, WNOHANG)  // a supervisor the test started itself is its child
+                return kill(pid, 0) != 0
+            }
+        }
         // Mounts under the work directory (container rootfs overlays), deepest first.
         let mounts = ((try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)) ?? "").split(separator: "\n")
             .compactMap { line -> String? in
@@ -220,10 +226,12 @@ final class Watchdog: @unchecked Sendable {
 }
 
 /// Runs `body` with a started engine (busybox loaded), cleaning up afterwards whatever happens.
-func withEngine(loadBusybox: Bool = true, _ body: (EngineHarness) async throws -> Void) async throws {
+/// `startArguments` prepares what the engine needs before it starts and gives its extra flags.
+func withEngine(loadBusybox: Bool = true, startArguments: (EngineHarness) throws -> [String] = { _ in [] },
+                _ body: (EngineHarness) async throws -> Void) async throws {
     let harness = try EngineHarness()
     do {
-        try await harness.start()
+        try await harness.start(extraArguments: try startArguments(harness))
         if loadBusybox { try await harness.loadBusybox() }
         try await body(harness)
     } catch {
