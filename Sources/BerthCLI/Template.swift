@@ -144,18 +144,18 @@ func ago(_ date: Date) -> String {
 /// Calendar fields from gmtime_r, not a DateFormatter: building one loads ICU, which cost `ps`
 /// a quarter of its time.
 func goTime(_ date: Date) -> String {
-    let (fields, _) = utcFields(date)
-    return "\(fields.date) \(fields.time) +0000 UTC"
+    let utc = utcFields(date)
+    return "\(utc.date) \(utc.time) +0000 UTC"
 }
 
 /// RFC 3339 with nanoseconds, as docker's JSON prints times.
 func rfc3339(_ date: Date) -> String {
-    let (fields, nanos) = utcFields(date)
-    return "\(fields.date)T\(fields.time).\(zeroPadded(nanos, 9))Z"
+    let utc = utcFields(date)
+    return "\(utc.date)T\(utc.time).\(zeroPadded(utc.nanos, 9))Z"
 }
 
 /// "yyyy-MM-dd" and "HH:mm:ss" in UTC, and the nanoseconds past the second.
-private func utcFields(_ date: Date) -> (fields: (date: String, time: String), nanos: Int) {
+private func utcFields(_ date: Date) -> (date: String, time: String, nanos: Int) {
     let seconds = date.timeIntervalSince1970
     var whole = Int(seconds.rounded(.down))
     let nanos = min(Int(((seconds - Double(whole)) * 1e9).rounded()), 999_999_999)
@@ -163,7 +163,7 @@ private func utcFields(_ date: Date) -> (fields: (date: String, time: String), n
     gmtime_r(&whole, &parts)
     let day = "\(zeroPadded(Int(parts.tm_year) + 1900, 4))-\(zeroPadded(Int(parts.tm_mon) + 1, 2))-\(zeroPadded(Int(parts.tm_mday), 2))"
     let time = "\(zeroPadded(Int(parts.tm_hour), 2)):\(zeroPadded(Int(parts.tm_min), 2)):\(zeroPadded(Int(parts.tm_sec), 2))"
-    return ((day, time), nanos)
+    return (day, time, nanos)
 }
 
 private func zeroPadded(_ value: Int, _ width: Int) -> String {

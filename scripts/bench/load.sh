@@ -192,8 +192,9 @@ rss_split() {  # RssAnon and RssFile of the two daemons: heap and stacks, and co
 b run --rm --network "$network" busybox true >/dev/null  # warm-up: first run, seccomp cache
 sleep 2
 before=$(rss); before_split=$(rss_split)
-us() { echo "${EPOCHREALTIME//[.,]/}"; }  # now in µs, read by bash itself: no process to start
-t0=$(us); for _ in 1 2 3 4 5; do "${cli[@]}" ps >/dev/null; done; idle=$(( ($(us) - t0) / 5 ))  # µs, idle engine
+# Times in µs from bash's own clock ($EPOCHREALTIME, dot removed): no process to start.
+t0=${EPOCHREALTIME//[.,]/}; for _ in 1 2 3 4 5; do "${cli[@]}" ps >/dev/null; done
+idle=$(( (${EPOCHREALTIME//[.,]/} - t0) / 5 ))  # µs, idle engine
 
 client() {
   local end=$1 ok=0 failed=0
