@@ -150,7 +150,7 @@ let package = Package(
 
         // --- Tests.
         .testTarget(name: "RPCTests", dependencies: ["RPC", "RPCNIO", "API", "Errdefs", "Sys"]),
-        .testTarget(name: "SysTests", dependencies: ["Sys", "LinuxSecurity", "Systemd", "Errdefs"]),
+        .testTarget(name: "SysTests", dependencies: ["Sys", "LinuxSecurity", "Systemd", "Errdefs", "Records", "CLinux"]),
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "OCITests", dependencies: ["OCI", "Errdefs"]),
         .testTarget(name: "CgroupsTests", dependencies: ["Cgroups", "OCI", "Errdefs", "Sys"]),

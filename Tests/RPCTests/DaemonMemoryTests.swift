@@ -9,13 +9,16 @@ import Sys
 import Testing
 
 @Suite struct DaemonMemoryTests {
-    @Test func releasesOncePerQuietSpell() {
+    @Test func releasesAtTheStartOfAQuietSpellAndOnceItHasSettled() {
         let ms = Duration.milliseconds
-        var spell = QuietSpell(frames: 0, cpu: .zero, busyCPU: ms(10))
+        var spell = QuietSpell(frames: 0, cpu: .zero, busyCPU: ms(10), settle: 3)
         #expect(spell.observe(frames: 3, cpu: ms(1)) == false)   // frames moved: busy
         #expect(spell.observe(frames: 3, cpu: ms(2)) == true)    // the first quiet interval
         spell.rebase(cpu: ms(7))                                 // the release's own CPU time
-        #expect(spell.observe(frames: 3, cpu: ms(9)) == false)   // still quiet, released already
+        #expect(spell.observe(frames: 3, cpu: ms(9)) == false)   // second quiet interval
+        #expect(spell.observe(frames: 3, cpu: ms(9)) == true)    // third: settled, release again
+        #expect(spell.observe(frames: 3, cpu: ms(9)) == false)   // and not again while quiet
+        #expect(spell.observe(frames: 3, cpu: ms(9)) == false)
         #expect(spell.observe(frames: 3, cpu: ms(30)) == false)  // 21 ms of CPU: busy
         #expect(spell.observe(frames: 3, cpu: ms(31)) == true)   // quiet again
         #expect(spell.observe(frames: 4, cpu: ms(31)) == false)  // one frame is activity
@@ -41,6 +44,9 @@ import Testing
         try? await Task.sleep(for: .milliseconds(50))
         task.cancel()
         await task.value
+        let early = Task { await DaemonMemory.releaseWhenIdle(interval: .seconds(60)) }
+        early.cancel()  // before or after its timer is armed: it ends either way
+        await early.value
     }
 
     @Test func finishedCallsLeaveNoDeadlineTimer() async throws {
