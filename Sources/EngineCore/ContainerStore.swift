@@ -73,6 +73,10 @@ struct ContainerStore {
     mutating func remove(_ id: String) -> @Sendable () -> Void {
         if let old = byID[id] { byName[old.inspect.name] = nil }
         byID[id] = nil
+        if byID.isEmpty {  // the last one gone: give back the tables a busy spell grew (they never shrink)
+            byID = [:]
+            byName = [:]
+        }
         view.remove(id)
         let directory = directory(of: id)
         return { try? FileManager.default.removeItem(atPath: directory) }

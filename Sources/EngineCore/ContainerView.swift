@@ -11,7 +11,12 @@ final class ContainerView: Sendable {
 
     func set(_ stored: Engine_StoredContainer) { containers.withLock { $0[stored.inspect.id] = stored } }
 
-    func remove(_ id: String) { _ = containers.withLock { $0.removeValue(forKey: id) } }
+    func remove(_ id: String) {
+        containers.withLock {
+            $0.removeValue(forKey: id)
+            if $0.isEmpty { $0 = [:] }  // the last one gone: give back the table a busy spell grew
+        }
+    }
 
     /// A copy of every record (values share their storage: no message is copied).
     var all: [Engine_StoredContainer] { containers.withLock { Array($0.values) } }

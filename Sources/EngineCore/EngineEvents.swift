@@ -8,8 +8,7 @@ import SwiftProtobuf
 
 public actor EngineEvents {
     private var subscribers: [UUID: (filters: [String: [String]], continuation: AsyncStream<Engine_Event>.Continuation)] = [:]
-    private var history: [Engine_Event] = []
-    private let historyLimit = 256  // as dockerd keeps
+    private var history = EventHistory(limit: 256)  // as dockerd keeps
 
     public init() {}
 
@@ -22,7 +21,6 @@ public actor EngineEvents {
         event.scope = "local"
         event.time = Google_Protobuf_Timestamp(date: Date())
         history.append(event)
-        if history.count > historyLimit { history.removeFirst(history.count - historyLimit) }
         for (_, subscriber) in subscribers where Self.matches(event, subscriber.filters) {
             subscriber.continuation.yield(event)
         }
@@ -41,7 +39,7 @@ public actor EngineEvents {
         let (stream, continuation) = AsyncStream<Engine_Event>.makeStream(bufferingPolicy: .bufferingNewest(4096))
         if request.hasSince {
             let since = request.since.date
-            for event in history where event.time.date >= since && Self.matches(event, filters) { continuation.yield(event) }
+            for event in history.events where event.time.date >= since && Self.matches(event, filters) { continuation.yield(event) }
         }
         subscribers[key] = (filters, continuation)
         continuation.onTermination = { _ in Task { await self.unsubscribe(key) } }

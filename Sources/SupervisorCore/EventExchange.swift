@@ -16,7 +16,10 @@ public actor EventExchange {
     /// (the envelope's timestamp and a hash of the rest) is 24 bytes where the envelope was
     /// hundreds, so the window costs little memory when it is full after a busy spell.
     private var recent: Set<Fingerprint> = []
+    /// The same, oldest first from `recentHead` on (the spent front is dropped now and then, not
+    /// moved on every envelope).
     private var recentOrder: [Fingerprint] = []
+    private var recentHead = 0
     private static let recentLimit = 4096
 
     struct Fingerprint: Hashable {
@@ -58,7 +61,14 @@ public actor EventExchange {
         let fingerprint = Fingerprint(envelope)
         guard recent.insert(fingerprint).inserted else { return }
         recentOrder.append(fingerprint)
-        if recentOrder.count > Self.recentLimit { recent.remove(recentOrder.removeFirst()) }
+        if recentOrder.count - recentHead > Self.recentLimit {
+            recent.remove(recentOrder[recentHead])
+            recentHead += 1
+            if recentHead >= Self.recentLimit {
+                recentOrder.removeFirst(recentHead)
+                recentHead = 0
+            }
+        }
         await publish(envelope)
     }
 

@@ -123,6 +123,7 @@ public actor TaskTable {
         }
         guard execID.isEmpty else { return response }
         entries[key] = nil
+        if entries.isEmpty { entries = [:] }  // the last task gone: give back the table a busy spell grew
         await discard(entry)
         logger.info("task deleted", metadata: ["namespace": "\(namespace)", "id": "\(id)", "exit": "\(response.exitStatus)"])
         return response

@@ -29,3 +29,19 @@ struct ExitCountsTests {
         #expect(exits.count == 4 && exits["live"]?.count == 1)
     }
 }
+
+struct ExitCountsKeyTests {
+    @Test func anEngineIDIsKeyedByItsBytesAndOtherIDsByThemselves() {
+        let id = "0b548ee6f479a2fcdc3048b0c71fc9e99a9708d72ef930e6a05715fec724922b"
+        #expect(ExitCounts.Key(id) == .digest(0x0b548ee6f479a2fc, 0xdc3048b0c71fc9e9, 0x9a9708d72ef930e6, 0xa05715fec724922b))
+        // One digit apart is another key; not 64 lower-case hex digits is the string itself.
+        #expect(ExitCounts.Key(id) != ExitCounts.Key(String(id.dropLast()) + "c"))
+        #expect(ExitCounts.Key(String(id.dropLast())) == .other(String(id.dropLast())))
+        #expect(ExitCounts.Key(id.uppercased()) == .other(id.uppercased()))
+        #expect(ExitCounts.Key(id + "0") == .other(id + "0"))
+        var exits = ExitCounts()
+        exits.record(id, code: 3)
+        #expect(exits[id] == ExitCounts.Entry(count: 1, code: 3))
+        #expect(exits[String(id.dropLast()) + "c"] == nil)
+    }
+}

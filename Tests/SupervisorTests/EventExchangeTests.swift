@@ -41,4 +41,26 @@ import Testing
         }
         #expect(seen == [100, 101])
     }
+
+    @Test func theRetransmissionWindowHoldsTheLast4096() async throws {
+        let exchange = EventExchange()
+        func envelope(_ second: Int64) -> Containerd_Types_Envelope {
+            var envelope = Containerd_Types_Envelope()
+            envelope.topic = "/tasks/exit"
+            envelope.namespace = "a"
+            envelope.timestamp = Google_Protobuf_Timestamp(seconds: second, nanos: 0)
+            return envelope
+        }
+        for second in Int64(0)..<10_000 { await exchange.forwarded(envelope(second)) }
+        let stream = await exchange.subscribe(try EventFilter([]))
+        await exchange.forwarded(envelope(9_999 - 4_095))  // the oldest one still in the window: dropped
+        await exchange.forwarded(envelope(9_999 - 4_096))  // just out of it: delivered again
+        await exchange.forwarded(envelope(20_000))
+        var seen: [Int64] = []
+        for await received in stream {
+            seen.append(received.timestamp.seconds)
+            if seen.count == 2 { break }
+        }
+        #expect(seen == [9_999 - 4_096, 20_000])
+    }
 }
