@@ -12,7 +12,8 @@
 #      driver: netns, veth, IPAM; the dockerd runs with --iptables=false so it never touches the
 #      host's firewall while other tests run — docker's default bridge adds no per-container rule
 #      without -p either, so the per-run work is the same as on docker0).
-#   2. Idle memory after the runs settle (SETTLE s, default 5): VmRSS and Pss (smaps_rollup) of
+#   2. Idle memory after the runs settle (SETTLE s, default 10: past the daemons' second idle
+#      release, docs/architecture.md): VmRSS and Pss (smaps_rollup) of
 #      berth-engine + its berth-supervisor vs dockerd + the containerd it started, and their sums
 #      (target: engine + supervisor ≤ 30 MiB together).
 #   3. With COUNT (100) containers created on each side (`berth create busybox true`,
@@ -30,7 +31,7 @@
 # temporary directory unmounted, the engine's cgroups removed, the temporary directory removed.
 # Refuses to run while another run of it is under way (flock on this file).
 #
-# Usage: [N=20] [WARMUP=2] [COUNT=100] [SETTLE=5] [DOCKER=/usr/bin/docker] scripts/bench/engine.sh   (as root)
+# Usage: [N=20] [WARMUP=2] [COUNT=100] [SETTLE=10] [DOCKER=/usr/bin/docker] scripts/bench/engine.sh   (as root)
 set -euo pipefail
 export LC_ALL=C
 cd "$(dirname "$0")/../.."
@@ -38,7 +39,7 @@ cd "$(dirname "$0")/../.."
 N=${N:-20}
 WARMUP=${WARMUP:-2}
 COUNT=${COUNT:-100}
-SETTLE=${SETTLE:-5}
+SETTLE=${SETTLE:-10}
 DOCKER=${DOCKER:-/usr/bin/docker}
 die() { echo "engine.sh: $*" >&2; exit 2; }
 [ "$(id -u)" -eq 0 ] || die "must run as root"

@@ -190,7 +190,7 @@ rss_split() {  # RssAnon and RssFile of the two daemons: heap and stacks, and co
 }
 
 b run --rm --network "$network" busybox true >/dev/null  # warm-up: first run, seccomp cache
-sleep 2
+sleep 10  # idle as it stays: past the second release (DaemonMemory: 8 quiet seconds)
 before=$(rss); before_split=$(rss_split)
 # Times in µs from bash's own clock ($EPOCHREALTIME, dot removed): no process to start.
 t0=${EPOCHREALTIME//[.,]/}; for _ in 1 2 3 4 5; do "${cli[@]}" ps >/dev/null; done
