@@ -22,7 +22,6 @@ import Testing
         #expect(!Self.threadExists(first), "the lane's thread \(first) outlived its idle time")
         let second = try await writer.perform(key: "k") { () throws(CoreError) in berth_gettid() }
         #expect(second != first && second != berth_gettid())
-        #expect(writer.runningLanes == 1)
         await #expect(throws: CoreError.self) {
             try await writer.perform(key: "k") { () throws(CoreError) -> Int in throw CoreError(.internal, "boom") }
         }
