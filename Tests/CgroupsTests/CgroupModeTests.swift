@@ -64,6 +64,23 @@ import Testing
         #expect(CgroupMode.cgroupMounts(mountinfo: line) == [CgroupMode.Mount(mountPoint: "/sys/fs/cgroup/my dir", isV2: true)])
     }
 
+    @Test func readsCgroupLinesAmongManyOthersByteForByte() throws {
+        // A busy host: an overlay line per container, optional fields, a mount point that is not ASCII.
+        var text = ""
+        for i in 0..<300 {
+            text += "\(1000 + i) 29 0:\(100 + i) / /run/berth/c\(i)/rootfs rw,relatime shared:\(i) - overlay overlay "
+            text += "rw,lowerdir=/var/lib/berth/snapshots/\(i)/fs,upperdir=/var/lib/berth/snapshots/\(i + 1)/fs,workdir=/w\n"
+        }
+        text += "35 25 0:30 / /sys/fs/cgroup/memory rw,nosuid shared:14 master:2 - cgroup cgroup rw,memory\n"
+        text += "36 25 0:31 / /sys/fs/cgroup/unified/é\\040x rw shared:15 - cgroup2 cgroup2 rw\n"
+        text += "37 25 0:32 / /sys/fs/cgroup/- rw - tmpfs tmpfs rw"  // a "-" as mount point, no newline at the end
+        #expect(CgroupMode.cgroupMounts(mountinfo: text) == [
+            CgroupMode.Mount(mountPoint: "/sys/fs/cgroup/memory", isV2: false),
+            CgroupMode.Mount(mountPoint: "/sys/fs/cgroup/unified/é x", isV2: true),
+        ])
+        #expect(try CgroupMode.detect(mountinfo: text) == .hybrid)
+    }
+
     @Test func detectsThisHost() throws {
         // Whatever this machine is, detection must succeed on it and agree with the mounts.
         let mode = try CgroupMode.detect()
