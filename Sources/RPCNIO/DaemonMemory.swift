@@ -103,14 +103,15 @@ private final class IdleWatcher: @unchecked Sendable {
         spell.rebase(cpu: DaemonMemory.processCPUTime())  // the release's own work is not activity
     }
 
-    /// Ends the thread and resumes the waiter.
+    /// Ends the thread and resumes the waiter (once; later calls do nothing).
     func stop() {
-        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
-            guard !state.stopped else { return nil }
+        let (first, waiter) = state.withLock { state -> (Bool, CheckedContinuation<Void, Never>?) in
+            guard !state.stopped else { return (false, nil) }
             state.stopped = true
             defer { state.waiter = nil }
-            return state.waiter
+            return (true, state.waiter)
         }
+        guard first else { return }
         var byte: UInt8 = 1
         _ = write(wake.writeEnd.rawValue, &byte, 1)
         waiter?.resume()

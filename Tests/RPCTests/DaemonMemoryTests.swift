@@ -45,7 +45,7 @@ import Testing
         task.cancel()
         await task.value
         let early = Task { await DaemonMemory.releaseWhenIdle(interval: .seconds(60)) }
-        early.cancel()  // before or after its timer is armed: it ends either way
+        early.cancel()  // before or after its thread starts waiting: it ends either way
         await early.value
     }
 

@@ -1,7 +1,7 @@
 // RecordWriter's lanes: a lane's thread ends after its idle time and the next job starts another
 // (a thread kept for good kept its malloc cache through the daemon's idle hours).
-import Errdefs
 import CLinux
+import Errdefs
 import Glibc
 @testable import Records
 import Testing
