@@ -5,6 +5,8 @@
 // never blocks in write(). The stdin pump instead stops reading its source while the container
 // is not reading (input must not be lost). An output pump may instead feed the shim's own
 // JSONFileLog, which takes everything (a regular file never says "full"), or the JournalLog.
+// Each readiness takes at most `bytesPerTurn`, so a container that writes without pause (`yes`)
+// cannot keep the loop from answering calls, reaping or serving its other streams.
 import Errdefs
 import Glibc
 import Sys
@@ -12,6 +14,8 @@ import Sys
 public final class StreamPump {
     /// Bytes held while the destination is full.
     public static let backlogLimit = 256 << 10
+    /// Bytes one readiness of the source moves before the loop polls again: a pipe's default size.
+    public static let bytesPerTurn = 64 << 10
 
     private let name: String
     private let loop: ShimEventLoop
@@ -38,7 +42,7 @@ public final class StreamPump {
         self.dropsWhenFull = dropsWhenFull
         self.loop = loop
         self.log = log
-        loop.watch(source.rawValue, .readable) { [unowned self] _ in pull() }
+        watchSource(source)
     }
 
     /// An output pump that appends to the shim's log file as `stream` ("stdout", "stderr").
@@ -52,28 +56,44 @@ public final class StreamPump {
         self.dropsWhenFull = true
         self.loop = loop
         self.log = log
-        loop.watch(source.rawValue, .readable) { [unowned self] _ in pull() }
+        watchSource(source)
     }
 
     public var isFinished: Bool { source == nil && destination == nil && logFile == nil }
 
     /// Moves whatever the source holds now (the container just exited: its last output is in
-    /// the pipe) and returns without waiting for more.
-    public func drain() { pull() }
+    /// the pipe) and returns without waiting for more, nor taking what a process still running
+    /// (a daemon the container left) writes meanwhile.
+    public func drain() { pull(upTo: bufferedNow()) }
 
     /// Stops copying and closes both ends, after taking what the source holds now (input written
     /// just before CloseIO is delivered); the backlog is written only as far as possible now.
     public func close() {
-        pull()
+        pull(upTo: bufferedNow())
         flush()
         closeSource()
         closeDestination()
     }
 
-    private func pull() {
+    /// The bytes waiting in the source now (FIONREAD: pipes, fifos and pty masters) and one more
+    /// read after them, which sees the end of file when no writer is left (so a last line without
+    /// a newline reaches the log before the exit is published).
+    private func bufferedNow() -> Int {
+        var count: Int32 = 0
+        let known = source?.withRawValue { ioctl($0, UInt(FIONREAD), &count) } == 0
+        return known ? Int(count) + 1 : Self.bytesPerTurn
+    }
+
+    private func watchSource(_ source: FileDescriptor) {
+        loop.watch(source.rawValue, .readable) { [unowned self] _ in pull(upTo: Self.bytesPerTurn) }
+    }
+
+    /// Reads until the source would block, ends, or `budget` bytes have been taken.
+    private func pull(upTo budget: Int) {
         guard let source else { return }
         var chunk = [UInt8](repeating: 0, count: 16 << 10)
-        while backlog.count < Self.backlogLimit || dropsWhenFull {
+        var taken = 0
+        while taken < budget && (backlog.count < Self.backlogLimit || dropsWhenFull) {
             let count = chunk.withUnsafeMutableBytes { buffer in
                 source.withRawValue { Glibc.read($0, buffer.baseAddress, buffer.count) }
             }
@@ -93,6 +113,7 @@ public final class StreamPump {
                 }
                 break
             }
+            taken += count
             deliver(chunk[0..<count])
         }
         updateInterest()
@@ -154,7 +175,7 @@ public final class StreamPump {
         if let source {
             let paused = !dropsWhenFull && backlog.count >= Self.backlogLimit
             if paused { loop.unwatch(source.rawValue) } else if loop.interest(of: source.rawValue) == nil {
-                loop.watch(source.rawValue, .readable) { [unowned self] _ in pull() }
+                watchSource(source)
             }
         }
         guard let destination else { return }

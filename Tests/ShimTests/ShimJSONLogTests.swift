@@ -1,6 +1,7 @@
 // ShimJSONLogTests: containers whose stdout and stderr go to a `json-file://` log that berth-shim
 // writes itself: 100 MB with nobody reading arrives whole and in order, and a small max-size
-// rotates through max-file files while stdout and stderr keep their stream names.
+// rotates through max-file files while stdout and stderr keep their stream names, and a container
+// that never stops writing leaves its shim free to answer.
 import API
 import Foundation
 import Testing
@@ -47,6 +48,24 @@ import Testing
             #expect(stdoutLines == 100_000)
             #expect(misplaced.isEmpty, "first lines out of place: \(misplaced)")
             #expect(stderrLines.count == 1 && stderrLines[0].hasPrefix(#"{"log":"done\n","stream":"stderr""#))
+        }
+    }
+
+    /// `yes` writes faster than the shim can log it. Each readiness of the pipe is a bounded turn
+    /// of the shim's one loop, so Start, State and Kill are answered while the flood goes on (the
+    /// loop once copied until the pipe was empty, which `yes` never lets happen).
+    @Test func aContainerThatNeverStopsWritingLeavesItsShimAnswering() async throws {
+        try await withShim { h in
+            let id = "flood"
+            let path = "\(h.work)/\(id)-json.log"
+            let task = try await run(h, id, ["/bin/yes"], log: "json-file://\(path)?max-size=1m&max-file=2")
+            #expect(try await task.state(id: id).status == .running)
+            try await task.kill(id: id, signal: SIGKILL)
+            #expect(try await task.wait(id: id).exitStatus == 137)
+            try await task.delete(id: id)
+            let newest = try Data(contentsOf: URL(fileURLWithPath: path + ".1"))
+            #expect(newest.count > 512 << 10)
+            #expect(newest.prefix(10) == Data(#"{"log":"y\"#.utf8))
         }
     }
 
