@@ -149,25 +149,27 @@ let package = Package(
         .executableTarget(name: "berth-probe", path: "Sources/berth-probe", linkerSettings: [.unsafeFlags(["-static-executable"])]),
 
         // --- Tests.
+        // What the test targets share: the `.offPool` suite trait (threads of their own for tests that block).
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "RPCTests", dependencies: ["RPC", "RPCNIO", "API", "Errdefs", "Sys"]),
-        .testTarget(name: "SysTests", dependencies: ["Sys", "LinuxSecurity", "Systemd", "Errdefs", "Records", "CLinux"]),
+        .testTarget(name: "SysTests", dependencies: ["TestSupport", "Sys", "LinuxSecurity", "Systemd", "Errdefs", "Records", "CLinux"]),
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "OCITests", dependencies: ["OCI", "Errdefs"]),
-        .testTarget(name: "CgroupsTests", dependencies: ["Cgroups", "OCI", "Errdefs", "Sys"]),
-        .testTarget(name: "RuntimeCoreTests", dependencies: ["RuntimeCore", "OCI", "Sys", "Errdefs"]),
-        .testTarget(name: "RuntimeTests", dependencies: ["RuntimeCLI", "RuntimeCore", "OCI", "Sys", "Errdefs"]),
-        .testTarget(name: "InteropTests", dependencies: ["RPC", "RPCNIO", "API", "Sys", "Errdefs"]),
-        .testTarget(name: "ImagesTests", dependencies: ["Images", "Archive", "Digest", "Errdefs", "Sys", "Snapshots"]),
+        .testTarget(name: "CgroupsTests", dependencies: ["TestSupport", "Cgroups", "OCI", "Errdefs", "Sys"]),
+        .testTarget(name: "RuntimeCoreTests", dependencies: ["TestSupport", "RuntimeCore", "OCI", "Sys", "Errdefs"]),
+        .testTarget(name: "RuntimeTests", dependencies: ["TestSupport", "RuntimeCLI", "RuntimeCore", "OCI", "Sys", "Errdefs"]),
+        .testTarget(name: "InteropTests", dependencies: ["TestSupport", "RPC", "RPCNIO", "API", "Sys", "Errdefs"]),
+        .testTarget(name: "ImagesTests", dependencies: ["TestSupport", "Images", "Archive", "Digest", "Errdefs", "Sys", "Snapshots"]),
         .testTarget(name: "SupervisorTests", dependencies: [
-            "SupervisorCore", "API", "RPC", "RPCNIO", "Sys", "Errdefs",
+            "TestSupport", "SupervisorCore", "API", "RPC", "RPCNIO", "Sys", "Errdefs",
             .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         ]),
         .testTarget(name: "EngineTests", dependencies: [
-            "EngineCore", "BerthCLI", "API", "RPC", "RPCNIO", "Sys", "Errdefs", "Archive", "Images", "Digest",
+            "TestSupport", "EngineCore", "BerthCLI", "API", "RPC", "RPCNIO", "Sys", "Errdefs", "Archive", "Images", "Digest",
             .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         ]),
         .testTarget(name: "ShimTests", dependencies: [
-            "ShimCore", "Digest", "RPC", "RPCNIO", "API", "Sys", "Errdefs",
+            "TestSupport", "ShimCore", "Digest", "RPC", "RPCNIO", "API", "Sys", "Errdefs",
             .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         ]),
     ],

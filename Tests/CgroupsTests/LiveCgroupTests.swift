@@ -6,11 +6,12 @@ import Errdefs
 import Glibc
 import OCI
 import Sys
+import TestSupport
 import Testing
 
 @testable import Cgroups
 
-@Suite(.serialized, .enabled(if: LiveCgroup.available, "needs root on a hybrid cgroup host"))
+@Suite(.serialized, .offPool, .enabled(if: LiveCgroup.available, "needs root on a hybrid cgroup host"))
 struct LiveCgroupTests {
     @Test func lifecycle() throws {
         let name = LiveCgroup.uniqueName()

@@ -2,11 +2,12 @@
 // works on plain files); the v1 route (eventfd on memory.oom_control) needs the kernel and is
 // exercised by RuntimeTests' OOM test on a real container.
 import Glibc
+import TestSupport
 import Testing
 
 @testable import Cgroups
 
-@Suite struct OOMWatcherTests {
+@Suite(.offPool) struct OOMWatcherTests {
     @Test func memoryEventsCounterRisesAreOOMKills() throws {
         let fixture = try Fixture()
         defer { fixture.remove() }

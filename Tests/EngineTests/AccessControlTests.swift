@@ -9,9 +9,10 @@ import Sys
 import Testing
 #if canImport(Glibc)
 import Glibc
+import TestSupport
 #endif
 
-@Suite(.serialized) struct AccessControlTests {
+@Suite(.serialized, .offPool) struct AccessControlTests {
     /// Runs PROGRAM ARGS as uid/gid 65534 (nobody) through setpriv, with `extra` setpriv options.
     func asNobody(_ extra: [String], _ program: String, _ arguments: [String], in work: String) throws -> CommandResult {
         let base = "\(work)/nobody-\(UInt32.random(in: 0...UInt32.max))"

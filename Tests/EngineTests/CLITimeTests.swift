@@ -2,9 +2,10 @@
 // and RFC 3339 with nanoseconds for JSON — computed in UTC without a DateFormatter.
 @testable import BerthCLI
 import Foundation
+import TestSupport
 import Testing
 
-@Suite struct CLITimeTests {
+@Suite(.offPool) struct CLITimeTests {
     @Test func timesAreShownAsDockerShowsThem() {
         // 2026-12-06 11:39:24.5 UTC
         let date = Date(timeIntervalSince1970: 1_796_557_164.5)

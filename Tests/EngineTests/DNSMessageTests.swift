@@ -3,9 +3,10 @@
 // looping or forward compression pointers, over-long labels and names, replies posing as queries,
 // random and mutated bytes all refused without a crash; the resolv.conf upstream list.
 @testable import EngineCore
+import TestSupport
 import Testing
 
-@Suite struct DNSMessageTests {
+@Suite(.offPool) struct DNSMessageTests {
     /// A query for `name`, type `type`, id 0x1234, RD set.
     static func query(_ name: String, type: UInt16 = 1) -> [UInt8] {
         var bytes: [UInt8] = [0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0]

@@ -3,12 +3,13 @@
 // engine socket's access: mode 0660 owned by --group, and no TCP listener (-H tcp:// refused).
 import Foundation
 import Sys
+import TestSupport
 import Testing
 #if canImport(Glibc)
 import Glibc
 #endif
 
-@Suite(.serialized) struct EngineActivationTests {
+@Suite(.serialized, .offPool) struct EngineActivationTests {
     @Test func socketActivationAndReadiness() async throws {
         let h = try EngineHarness()
         var pid: Int32 = 0

@@ -2,9 +2,10 @@
 // berth-supervisor started by the test, running real containers from the busybox test image:
 // output and exit codes, names, ps/logs/inspect/stop/kill/rm/wait, images, docker's spec defaults.
 import Foundation
+import TestSupport
 import Testing
 
-@Suite(.serialized) struct EngineCLITests {
+@Suite(.serialized, .offPool) struct EngineCLITests {
     @Test func runPrintsOutputAndExitsWithTheContainersStatus() async throws {
         try await withEngine { h in
             let run = try await h.berth(["run", "--rm", "busybox", "sh", "-c", "echo out; echo err >&2; exit 3"])

@@ -6,12 +6,13 @@
 // `start` cannot run it twice; an exec whose supervisor dies after making or starting it is
 // carried on by the restarted supervisor instead of failing "already exists".
 import Foundation
+import TestSupport
 import Testing
 #if canImport(Glibc)
 import Glibc
 #endif
 
-@Suite(.serialized) struct EngineChaosFixTests {
+@Suite(.serialized, .offPool) struct EngineChaosFixTests {
     @Test func aKilledShimEndsOnlyItsContainerAndTheEngineSaysWhy() async throws {
         try await withEngine { h in
             #expect(try await h.berth(["run", "-d", "--network", "none", "--name", "victim", "busybox", "sh", "-c", "echo up; sleep 1000"]).status == 0)

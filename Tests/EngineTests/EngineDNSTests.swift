@@ -9,12 +9,13 @@
 import API
 @testable import EngineCore
 import Foundation
+import TestSupport
 import Testing
 #if canImport(Glibc)
 import Glibc
 #endif
 
-@Suite(.serialized) struct EngineDNSTests {
+@Suite(.serialized, .offPool) struct EngineDNSTests {
     static func trimmed(_ text: String) -> String { text.trimmingCharacters(in: .whitespacesAndNewlines) }
 
     /// The gateway address of the test engine's network `name`.

@@ -4,12 +4,13 @@
 // them again; the engine neither starts another supervisor nor takes the running one down.
 import Foundation
 import Sys
+import TestSupport
 import Testing
 #if canImport(Glibc)
 import Glibc
 #endif
 
-@Suite struct EngineExternalSupervisorTests {
+@Suite(.offPool) struct EngineExternalSupervisorTests {
     /// Starts berth-supervisor on the harness's directories but listening where the engine would
     /// not look by itself, records its pid where cleanup() finds it, and returns the engine's flag
     /// and the pid.

@@ -14,9 +14,10 @@ import Sys
 import Testing
 #if canImport(Glibc)
 import Glibc
+import TestSupport
 #endif
 
-@Suite(.serialized) struct EngineFilesystemTests {
+@Suite(.serialized, .offPool) struct EngineFilesystemTests {
     @Test func copyBothWaysOnRunningStoppedAndNewContainers() async throws {
         try await withEngine { h in
             let run = try await h.berth(["run", "-d", "--name", "box", "busybox", "sh", "-c",
@@ -200,7 +201,7 @@ import Glibc
 }
 
 /// The rules alone, without an engine: docker's destinations and `import -c` forms.
-@Suite struct CopyRulesTests {
+@Suite(.offPool) struct CopyRulesTests {
     @Test func destinationsFollowDockersRules() throws {
         let file = CopySource.file("a.txt"), directory = CopySource.directory("d")
         #expect(try CopyDestination.plan(file, destination: "/x", exists: true, isDirectory: true) == CopyPlan(directory: "/x"))

@@ -3,12 +3,13 @@
 // keeps the json-file cache that attach and `logs` read (docker's dual logging).
 import Foundation
 import Sys
+import TestSupport
 import Testing
 #if canImport(Glibc)
 import Glibc
 #endif
 
-@Suite(.serialized) struct EngineJournalTests {
+@Suite(.serialized, .offPool) struct EngineJournalTests {
     @Test func linesReachTheJournalWithDockersFields() async throws {
         let h = try EngineHarness()
         do {

@@ -7,12 +7,13 @@
 // a DEL that finds no masquerade rules (an ADD cut short before making them) still releases the
 // attachment. Only the test engine's bridges, namespaces and loopback are touched.
 import Foundation
+import TestSupport
 import Testing
 #if canImport(Glibc)
 import Glibc
 #endif
 
-@Suite(.serialized) struct EngineNetworkChaosTests {
+@Suite(.serialized, .offPool) struct EngineNetworkChaosTests {
     static func trimmed(_ text: String) -> String { text.trimmingCharacters(in: .whitespacesAndNewlines) }
 
     /// iptables lines (filter and nat) of container `id` on any of the engine's networks: those

@@ -8,9 +8,10 @@ import Foundation
 import Testing
 #if canImport(Glibc)
 import Glibc
+import TestSupport
 #endif
 
-@Suite(.serialized) struct EngineNetworkTests {
+@Suite(.serialized, .offPool) struct EngineNetworkTests {
     static func trimmed(_ text: String) -> String { text.trimmingCharacters(in: .whitespacesAndNewlines) }
 
     /// The host's interface names and the iptables rules (both tables) naming `needles`.

@@ -4,12 +4,13 @@
 // shims; restart policies restart a failing container the allowed number of times; the
 // json-file log rotates and keeps its newest lines in order.
 import Foundation
+import TestSupport
 import Testing
 #if canImport(Glibc)
 import Glibc
 #endif
 
-@Suite(.serialized) struct EngineRestartTests {
+@Suite(.serialized, .offPool) struct EngineRestartTests {
     @Test func liveRestoreAfterTheEngineIsKilled() async throws {
         try await withEngine { h in
             #expect(try await h.berth(["run", "-d", "--name", "long", "busybox", "sh", "-c", "echo up; sleep 1000"]).status == 0)

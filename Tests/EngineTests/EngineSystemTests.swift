@@ -3,12 +3,13 @@
 // and the event stream a subscriber sees.
 import Foundation
 import Sys
+import TestSupport
 import Testing
 #if canImport(Glibc)
 import Glibc
 #endif
 
-@Suite(.serialized) struct EngineSystemTests {
+@Suite(.serialized, .offPool) struct EngineSystemTests {
     @Test func statsInfoAndLimits() async throws {
         try await withEngine { h in
             #expect(try await h.berth(["run", "-d", "--name", "busy", "--memory", "64m", "--pids-limit", "50", "busybox",

@@ -3,6 +3,7 @@
 // ctrl-p ctrl-q, reattach, exit with a status), `exec -it`, and stdin through a pipe with -i.
 import Foundation
 import Sys
+import TestSupport
 import Testing
 #if canImport(Glibc)
 import Glibc
@@ -81,12 +82,12 @@ final class TerminalSession {
     }
 }
 
-@Suite(.serialized) struct EngineTerminalTests {
+@Suite(.serialized, .offPool) struct EngineTerminalTests {
     @Test func runItTypesResizesDetachesAndReattaches() async throws {
         try await withEngine { h in
             let session = try TerminalSession(h, ["run", "-it", "--name", "shell", "busybox", "sh"])
             session.type("stty size; echo ready-$((6*7))\r")
-            #expect(await session.expect("30 100"))
+            #expect(await session.expect("30 100", timeout: .seconds(60)))  // includes the container's start
             #expect(await session.expect("ready-42"))
             session.resize(rows: 40, columns: 120)
             try await Task.sleep(for: .milliseconds(300))

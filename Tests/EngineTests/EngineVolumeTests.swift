@@ -9,9 +9,10 @@
 import API
 import Foundation
 import OCI
+import TestSupport
 import Testing
 
-@Suite(.serialized) struct EngineVolumeTests {
+@Suite(.serialized, .offPool) struct EngineVolumeTests {
     @Test func namedVolumeKeepsDataAndReadOnlyRefusesWrites() async throws {
         try await withEngine { h in
             #expect(try await h.berth(["volume", "create", "--label", "k=v", "data1"]).out == "data1\n")

@@ -9,6 +9,7 @@ import Sys
 import Testing
 #if canImport(Glibc)
 import Glibc
+import TestSupport
 #endif
 
 /// What lifts a probe's guard, to show the probe is real.
@@ -35,7 +36,7 @@ struct ProbeOutcome: CustomStringConvertible {
     var description: String { "\(verdict) \(detail)" }
 }
 
-@Suite(.serialized) struct EscapeProbeTests {
+@Suite(.serialized, .offPool) struct EscapeProbeTests {
     static var probeBinary: String? {
         EngineHarness.binDirectory.map { $0 + "/berth-probe" }.flatMap { FileManager.default.isExecutableFile(atPath: $0) ? $0 : nil }
     }

@@ -4,9 +4,10 @@ import API
 @testable import EngineCore
 import Foundation
 import SwiftProtobuf
+import TestSupport
 import Testing
 
-@Suite struct EventHistoryTests {
+@Suite(.offPool) struct EventHistoryTests {
     private static func event(_ i: Int) -> Engine_Event {
         var event = Engine_Event()
         event.type = "container"

@@ -12,9 +12,10 @@ import Sys
 import Testing
 #if canImport(Glibc)
 import Glibc
+import TestSupport
 #endif
 
-@Suite(.serialized) struct HostileImageTests {
+@Suite(.serialized, .offPool) struct HostileImageTests {
     /// What the case must end as: refused with words in the error, or created with the checks.
     enum Expectation {
         /// `berth load` refuses the image.

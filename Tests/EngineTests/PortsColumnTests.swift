@@ -2,9 +2,10 @@
 // consecutive ports, ports published elsewhere listed last, exposed-only ports, IPv6 brackets.
 import API
 @testable import BerthCLI
+import TestSupport
 import Testing
 
-@Suite struct PortsColumnTests {
+@Suite(.offPool) struct PortsColumnTests {
     static func port(_ container: String, _ hostIP: String = "", _ host: String = "") -> Engine_PortBinding {
         var binding = Engine_PortBinding()
         binding.containerPort = container

@@ -7,9 +7,10 @@
 @testable import EngineCore
 import Foundation
 import OCI
+import TestSupport
 import Testing
 
-@Suite(.serialized) struct SeccompTests {
+@Suite(.serialized, .offPool) struct SeccompTests {
     static let defaultCaps = DockerSpec.defaultCapabilities
 
     func allowed(_ profile: LinuxSeccomp) -> [String] {

@@ -5,6 +5,7 @@ import Archive
 import Digest
 import Errdefs
 import Foundation
+import TestSupport
 import Testing
 
 /// A scratch directory, removed afterwards; `run` runs a command line in it.
@@ -26,7 +27,7 @@ final class Scratch {
     func bytes(_ name: String) throws -> [UInt8] { [UInt8](try Data(contentsOf: URL(fileURLWithPath: "\(path)/\(name)"))) }
 }
 
-@Suite struct ArchiveTests {
+@Suite(.offPool) struct ArchiveTests {
     @Test func readsWhatGNUTarWrites() throws {
         let dir = try Scratch()
         let long = String(repeating: "d", count: 120)

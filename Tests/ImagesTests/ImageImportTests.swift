@@ -10,9 +10,10 @@ import Images
 import Testing
 #if canImport(Glibc)
 import Glibc
+import TestSupport
 #endif
 
-@Suite struct ImageImportTests {
+@Suite(.offPool) struct ImageImportTests {
     static func testImage() throws -> String {
         if let dir = ProcessInfo.processInfo.environment["BERTH_TEST_IMAGE"], !dir.isEmpty { return dir }
         var repository = URL(fileURLWithPath: #filePath)

@@ -11,6 +11,7 @@ import Sys
 import Testing
 #if canImport(Glibc)
 import Glibc
+import TestSupport
 #endif
 
 /// Builds ustar archives entry by entry (what GNU tar would refuse to write).
@@ -41,7 +42,7 @@ struct TestTar {
     var archive: [UInt8] { bytes + [UInt8](repeating: 0, count: 1024) }
 }
 
-@Suite struct LayerApplierTests {
+@Suite(.offPool) struct LayerApplierTests {
     @Test func busyboxLayerIsAppliedWithItsDiffID() throws {
         let dir = try Scratch()
         let store = try ContentStore(root: dir.path + "/content")

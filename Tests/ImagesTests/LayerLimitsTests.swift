@@ -8,6 +8,7 @@ import Digest
 import Errdefs
 import Foundation
 import Images
+import TestSupport
 import Testing
 
 /// An endless layer: `many/0`, `many/1`, … as empty files, or one file of endless zeros; counts
@@ -39,7 +40,7 @@ final class EndlessLayer: ByteSource {
     }
 }
 
-@Suite struct LayerLimitsTests {
+@Suite(.offPool) struct LayerLimitsTests {
     /// A layer tar of `count` empty files under many/.
     static func layer(files count: Int) -> [UInt8] {
         var tar = TestTar()

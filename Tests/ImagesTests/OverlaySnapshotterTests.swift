@@ -9,9 +9,10 @@ import Snapshots
 import Testing
 #if canImport(Glibc)
 import Glibc
+import TestSupport
 #endif
 
-@Suite struct OverlaySnapshotterTests {
+@Suite(.offPool) struct OverlaySnapshotterTests {
     @Test func layersMountAsOverlayAndWritesStayInTheActiveSnapshot() throws {
         let dir = try Scratch()
         let snapshotter = try OverlaySnapshotter(root: dir.path + "/snapshots")

@@ -8,6 +8,7 @@ import Foundation
 import RPC
 import RPCNIO
 import SwiftProtobuf
+import TestSupport
 import Testing
 
 /// Collects the envelopes a shim forwards.
@@ -18,7 +19,7 @@ actor EventLog {
     var topics: [String] { envelopes.map(\.topic) }
 }
 
-@Suite(.serialized) struct RealShimTests {
+@Suite(.serialized, .offPool) struct RealShimTests {
     static let shimBinary = "/usr/bin/containerd-shim-runc-v2"
 
     @Test func driveContainerdShimRuncV2() async throws {

@@ -6,11 +6,12 @@ import Glibc
 #endif
 import Errdefs
 import OCI
+import TestSupport
 import Testing
 
 @testable import RuntimeCore
 
-@Suite struct HookRunnerTests {
+@Suite(.offPool) struct HookRunnerTests {
     let state = ContainerState(id: "hooked-1", status: .created, pid: 4242, bundle: "/run/bundles/hooked-1",
                                rootfs: "/run/bundles/hooked-1/rootfs", annotations: ["k": "v"])
 

@@ -9,11 +9,12 @@ import Glibc
 import Errdefs
 import LinuxSecurity
 import OCI
+import TestSupport
 import Testing
 
 @testable import RuntimeCore
 
-@Suite struct ProcessSetupTests {
+@Suite(.offPool) struct ProcessSetupTests {
     // MARK: rlimits
 
     @Test func rlimitNamesMapToResourceNumbers() {

@@ -6,11 +6,12 @@ import Glibc
 #endif
 import Errdefs
 import Sys
+import TestSupport
 import Testing
 
 @testable import RuntimeCore
 
-@Suite struct ProtectedExecutableTests {
+@Suite(.offPool) struct ProtectedExecutableTests {
     /// Runs `fd` as a program through /proc/self/fd and returns its exit code.
     private func run(_ fd: FileDescriptor, _ args: [String]) throws -> Int32 {
         var spawn = Spawn(executable: "/proc/self/fd/\(fd.rawValue)", arguments: args, environment: [])

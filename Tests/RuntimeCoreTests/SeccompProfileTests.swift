@@ -8,11 +8,12 @@ import Glibc
 import Errdefs
 import LinuxSecurity
 import OCI
+import TestSupport
 import Testing
 
 @testable import RuntimeCore
 
-@Suite struct SeccompProfileTests {
+@Suite(.offPool) struct SeccompProfileTests {
     /// A Docker-like profile: deny by default with EPERM, allow a list, personality only with
     /// argument 0, clone only without namespace flags, one syscall name no libseccomp knows.
     static let dockerLike = LinuxSeccomp(

@@ -7,9 +7,10 @@ import Sys
 import Testing
 #if canImport(Glibc)
 import Glibc
+import TestSupport
 #endif
 
-@Suite(.serialized) struct EscapeProtectionTests {
+@Suite(.serialized, .offPool) struct EscapeProtectionTests {
     /// The attack, from the host's root (stronger than anything in a container): keep a handle on
     /// the init's /proc/<pid>/exe while it runs, then reopen that handle for writing once the
     /// container's program has replaced the init (the binary is no longer busy then). Without

@@ -5,9 +5,10 @@ import Foundation
 import Testing
 #if canImport(Glibc)
 import Glibc
+import TestSupport
 #endif
 
-@Suite(.serialized) struct ExecTests {
+@Suite(.serialized, .offPool) struct ExecTests {
     /// A running `sleep` container in its own cgroup; returns its id and cgroup path.
     func sleeper(_ rt: RuntimeHarness) throws -> (String, String) {
         let id = rt.newID()

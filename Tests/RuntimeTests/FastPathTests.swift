@@ -2,9 +2,10 @@
 // swift-argument-parser makes of the same arguments, and must hand everything else to it.
 import ArgumentParser
 @testable import RuntimeCLI
+import TestSupport
 import Testing
 
-@Suite struct FastPathTests {
+@Suite(.offPool) struct FastPathTests {
     /// Argument vectors as containerd's runc shim, dockerd, berth's tests and people write them.
     static let accepted: [[String]] = [
         ["state", "c1"],

@@ -6,9 +6,10 @@ import Foundation
 import Testing
 #if canImport(Glibc)
 import Glibc
+import TestSupport
 #endif
 
-@Suite(.serialized) struct HooksTests {
+@Suite(.serialized, .offPool) struct HooksTests {
     func hook(_ script: String) -> [String: Any] {
         ["path": "/bin/sh", "args": ["sh", "-c", script], "env": ["PATH=/usr/bin:/bin"]]
     }

@@ -2,9 +2,10 @@
 // pays for swift-argument-parser; anything else falls back to the full parser.
 @testable import RuntimeCLI
 @testable import RuntimeCore
+import TestSupport
 import Testing
 
-@Suite struct InitFastPathTests {
+@Suite(.offPool) struct InitFastPathTests {
     @Test func roundTripsEveryOption() {
         var exec = InitOptions(syncFD: 4, fifoFD: 5, consoleFD: 6, bundle: "/b", noPivot: true, preserveFDs: 1,
                                containerID: "x", newKeyring: true)

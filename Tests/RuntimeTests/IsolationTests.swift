@@ -5,9 +5,10 @@ import Foundation
 import Testing
 #if canImport(Glibc)
 import Glibc
+import TestSupport
 #endif
 
-@Suite(.serialized) struct IsolationTests {
+@Suite(.serialized, .offPool) struct IsolationTests {
     /// Runs `script` with /bin/sh in a fresh container made from the test bundle after `edit`.
     @Test func processIsPidOneWithTheSpecHostname() throws {
         try withRuntime { rt in

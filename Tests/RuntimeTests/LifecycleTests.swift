@@ -4,9 +4,10 @@ import Foundation
 import Testing
 #if canImport(Glibc)
 import Glibc
+import TestSupport
 #endif
 
-@Suite(.serialized) struct LifecycleTests {
+@Suite(.serialized, .offPool) struct LifecycleTests {
     @Test func createStartKillDelete() throws {
         try withRuntime { rt in
             let id = rt.newID()

@@ -6,9 +6,10 @@ import Sys
 import Testing
 #if canImport(Glibc)
 import Glibc
+import TestSupport
 #endif
 
-@Suite(.serialized) struct NamespaceTests {
+@Suite(.serialized, .offPool) struct NamespaceTests {
     @Test func userNamespaceWithMappings() throws {
         try withRuntime { rt in
             let r = try rt.inside("cat /proc/self/uid_map /proc/self/gid_map; id -u; echo $$") {
@@ -88,7 +89,7 @@ import Glibc
 }
 
 /// A user namespace made outside the runtime (as a pod sandbox would), joined by path.
-@Suite(.serialized) struct UserNamespaceByPathTests {
+@Suite(.serialized, .offPool) struct UserNamespaceByPathTests {
     @Test func userNamespaceJoinedByPath() throws {
         var holder = Spawn(executable: "/usr/bin/unshare", arguments: ["--user", "/bin/sleep", "60"],
                            environment: ["PATH=/usr/bin:/bin"])

@@ -5,9 +5,10 @@ import Foundation
 import Testing
 #if canImport(Glibc)
 import Glibc
+import TestSupport
 #endif
 
-@Suite(.serialized) struct OptionsTests {
+@Suite(.serialized, .offPool) struct OptionsTests {
     @Test func noPivotRunsInAChroot() throws {
         try withRuntime { rt in
             let bundle = try rt.bundle { $0.setProcess("args", ["/bin/sh", "-c", "cat /etc/passwd | head -1; echo $$"]) }

@@ -7,9 +7,10 @@ import Sys
 import Testing
 #if canImport(Glibc)
 import Glibc
+import TestSupport
 #endif
 
-@Suite(.serialized) struct UpdateTests {
+@Suite(.serialized, .offPool) struct UpdateTests {
     @Test func updateChangesLimitsAndEventsReportsUsage() throws {
         try withRuntime { rt in
             let id = rt.newID()

@@ -4,13 +4,14 @@
 // parsed from `json-file://` paths.
 import Errdefs
 import Foundation
+import TestSupport
 import Testing
 #if canImport(Glibc)
 import Glibc
 #endif
 @testable import ShimCore
 
-@Suite struct JSONFileLogTests {
+@Suite(.offPool) struct JSONFileLogTests {
     private func entry(_ text: String, _ seconds: Int, _ nanoseconds: Int, stream: String = "stdout") -> String {
         var out: [UInt8] = []
         JSONLogEntry.append(text: Array(text.utf8)[...], stream: stream, time: timespec(tv_sec: seconds, tv_nsec: nanoseconds), to: &out)

@@ -4,12 +4,13 @@
 // error and nothing is served to it; root, the shim's own uid, gets the same call answered.
 // The other uid is 65534 (nobody) through util-linux's setpriv running `berth-ctr shim … state`.
 import Foundation
+import TestSupport
 import Testing
 #if canImport(Glibc)
 import Glibc
 #endif
 
-@Suite(.serialized) struct ShimAccessTests {
+@Suite(.serialized, .offPool) struct ShimAccessTests {
     static let nobody: UInt32 = 65534
 
     /// berth-ctr, built next to berth-shim.

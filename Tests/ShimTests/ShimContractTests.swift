@@ -9,12 +9,13 @@ import RPC
 import RPCNIO
 import SwiftProtobuf
 import Sys
+import TestSupport
 import Testing
 #if canImport(Glibc)
 import Glibc
 #endif
 
-@Suite(.serialized) struct ShimContractTests {
+@Suite(.serialized, .offPool) struct ShimContractTests {
     @Test func startDetachesPrintsAndWritesTheAddress() async throws {
         try await withShim { h in
             let id = "contract"

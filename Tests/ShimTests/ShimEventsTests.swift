@@ -6,6 +6,7 @@ import Errdefs
 import Foundation
 import RPC
 import RPCNIO
+import TestSupport
 import Testing
 #if canImport(Glibc)
 import Glibc
@@ -47,7 +48,7 @@ final class EventsServer: @unchecked Sendable {
     }
 }
 
-@Suite(.serialized) struct ShimEventsTests {
+@Suite(.serialized, .offPool) struct ShimEventsTests {
     @Test func lifecycleEventsArriveInOrder() async throws {
         try await withShim { h in
             let events = EventsServer(path: "\(h.work)/events.ttrpc")

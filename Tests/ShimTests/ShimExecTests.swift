@@ -7,6 +7,7 @@ import Foundation
 import RPC
 import RPCNIO
 import SwiftProtobuf
+import TestSupport
 import Testing
 #if canImport(Glibc)
 import Glibc
@@ -50,7 +51,7 @@ struct ProcessRequestBytes {
     }
 }
 
-@Suite(.serialized) struct ShimExecTests {
+@Suite(.serialized, .offPool) struct ShimExecTests {
     @Test func execOutputStatusAndEvents() async throws {
         try await withShim { h in
             let events = EventsServer(path: "\(h.work)/events.ttrpc")

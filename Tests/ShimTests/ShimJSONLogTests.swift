@@ -4,9 +4,10 @@
 // that never stops writing leaves its shim free to answer.
 import API
 import Foundation
+import TestSupport
 import Testing
 
-@Suite struct ShimJSONLogTests {
+@Suite(.offPool) struct ShimJSONLogTests {
     /// Starts `args` in a container whose stdout and stderr both go to `uri`; returns its client.
     private func run(_ h: ShimHarness, _ id: String, _ args: [String], log uri: String) async throws -> TaskClient {
         let bundle = try h.bundle(id: id, args: args)

@@ -8,12 +8,13 @@ import Foundation
 import RPC
 import RPCNIO
 import Sys
+import TestSupport
 import Testing
 #if canImport(Glibc)
 import Glibc
 #endif
 
-@Suite(.serialized) struct ShimLifecycleTests {
+@Suite(.serialized, .offPool) struct ShimLifecycleTests {
     @Test func fullLifecycleWithFifoOutput() async throws {
         try await withShim { h in
             let id = "life"

@@ -7,6 +7,7 @@ import Foundation
 import RPC
 import SwiftProtobuf
 import Sys
+import TestSupport
 import Testing
 #if canImport(Glibc)
 import Glibc
@@ -55,7 +56,7 @@ func requestFrame(_ sid: UInt32, service: String = TaskAPI.serviceV2, method: St
     return try Frame(streamID: sid, type: .request, payload: try request.serializedBytes()).encoded()
 }
 
-@Suite(.serialized) struct ShimMalformedInputTests {
+@Suite(.serialized, .offPool) struct ShimMalformedInputTests {
     @Test func errorsAreRepliesAndTheShimStaysUp() async throws {
         try await withShim { h in
             let id = "garbage"

@@ -6,12 +6,13 @@ import Errdefs
 import Foundation
 import ShimCore
 import SwiftProtobuf
+import TestSupport
 import Testing
 #if canImport(Glibc)
 import Glibc
 #endif
 
-@Suite(.serialized) struct ShimResourcesTests {
+@Suite(.serialized, .offPool) struct ShimResourcesTests {
     func stats(_ task: TaskClient, id: String) async throws -> (v2: Bool, metrics: NumericMessage) {
         var request = Containerd_Task_V2_StatsRequest()
         request.id = id

@@ -5,12 +5,13 @@ import API
 import Errdefs
 import Foundation
 import Sys
+import TestSupport
 import Testing
 #if canImport(Glibc)
 import Glibc
 #endif
 
-@Suite(.serialized) struct ShimTerminalTests {
+@Suite(.serialized, .offPool) struct ShimTerminalTests {
     func resize(_ task: TaskClient, id: String, execID: String = "", width: UInt32, height: UInt32) async throws {
         var request = Containerd_Task_V2_ResizePtyRequest()
         request.id = id

@@ -7,9 +7,10 @@ import Foundation
 import RPC
 import ShimCore
 import Sys
+import TestSupport
 import Testing
 
-@Suite struct ShimUnitTests {
+@Suite(.offPool) struct ShimUnitTests {
     @Test func parsesContainerdsFlags() throws {
         let start = try ShimFlags(parsing: ["-namespace", "moby", "-address", "/run/containerd/containerd.sock",
                                             "-publish-binary", "/usr/bin/containerd", "-id", "abc", "-debug", "start"])

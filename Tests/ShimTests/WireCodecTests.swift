@@ -7,9 +7,10 @@ import Foundation
 import RPC
 import ShimCore
 import SwiftProtobuf
+import TestSupport
 import Testing
 
-@Suite struct WireCodecTests {
+@Suite(.offPool) struct WireCodecTests {
     @Test func readsCreateAsContainerdWritesIt() throws {
         var theirs = Containerd_Task_V2_CreateTaskRequest()
         theirs.id = "c1"
@@ -172,7 +173,7 @@ import Testing
     }
 }
 
-@Suite struct EventCodecTests {
+@Suite(.offPool) struct EventCodecTests {
     @Test func forwardRequestDecodesInSwiftProtobuf() throws {
         var create = TaskCreateEvent()
         create.containerID = "c1"

@@ -10,9 +10,10 @@ import Sys
 import Testing
 #if canImport(Glibc)
 import Glibc
+import TestSupport
 #endif
 
-@Suite struct CtrTests {
+@Suite(.offPool) struct CtrTests {
     /// Runs berth-ctr with `-a ADDRESS -n NAMESPACE` before `arguments`; returns (status, stdout, stderr).
     /// The namespace is the harness's own, so the cgroup parent `/NAMESPACE` that runs make is
     /// one the cleanup removes (and scripts/check-leftovers.sh would report). Its stdin is

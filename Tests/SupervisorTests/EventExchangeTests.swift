@@ -6,9 +6,10 @@ import Errdefs
 import Foundation
 import SupervisorCore
 import SwiftProtobuf
+import TestSupport
 import Testing
 
-@Suite struct EventExchangeTests {
+@Suite(.offPool) struct EventExchangeTests {
     @Test func filtersSelectLikeContainerds() throws {
         let filter = try EventFilter([#"topic~="^/tasks/",namespace==a"#, #"topic=="/images/create""#])
         #expect(filter.selects(topic: "/tasks/exit", namespace: "a"))

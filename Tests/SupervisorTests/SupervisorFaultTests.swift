@@ -5,12 +5,13 @@
 import API
 import Errdefs
 import Foundation
+import TestSupport
 import Testing
 #if canImport(Glibc)
 import Glibc
 #endif
 
-@Suite struct SupervisorFaultTests {
+@Suite(.offPool) struct SupervisorFaultTests {
     /// Nothing of task `id` is left: no bundle, no mount under the harness, no shim or container.
     func expectNoTrace(_ h: SupervisorHarness, _ client: SupervisorClient, _ id: String) async throws {
         #expect(try await client.listTasks().isEmpty)
@@ -62,6 +63,8 @@ import Glibc
     /// The supervisor killed while `shim start` runs — the shim's daemon spawned, its `address`
     /// not yet written — and restarted at once: no daemon may be left that no bundle names. The
     /// pause is long (5 s) so that a loaded machine still kills inside it; the test checks that it did.
+    /// The suite runs off the cooperative pool, so that other tests blocking it cannot hold this
+    /// one's polls past the pause.
     @Test func aShimStartOutlivingItsSupervisorLeavesNoShim() async throws {
         try await withSupervisor { h, client in
             let wrapper = "\(h.work)/slow-shim"
@@ -72,7 +75,8 @@ import Glibc
             var request = try h.taskRequest("slow")
             request.runtimePath = wrapper
             let creating = Task { try await client.createTask(request) }
-            #expect(await eventually { h.shimPID("slow") != nil })  // spawned; `address` comes 5 s later
+            // Spawned (a loaded machine may take well over 10 s to get there); `address` comes 5 s later.
+            #expect(await eventually(timeout: .seconds(90)) { h.shimPID("slow") != nil })
             let shim = try #require(h.shimPID("slow"))
             defer { kill(shim, SIGKILL) }
             h.killSupervisor()

@@ -6,12 +6,13 @@ import API
 import Errdefs
 import Foundation
 import RPCNIO
+import TestSupport
 import Testing
 #if canImport(Glibc)
 import Glibc
 #endif
 
-@Suite struct SupervisorRestartTests {
+@Suite(.offPool) struct SupervisorRestartTests {
     @Test func runningTasksSurviveASupervisorKill() async throws {
         try await withSupervisor { h, client in
             let pid = try await h.run(client, "stays", ["/bin/sleep", "1000"])
@@ -57,7 +58,7 @@ import Glibc
     }
 }
 
-@Suite struct SupervisorShimLossTests {
+@Suite(.offPool) struct SupervisorShimLossTests {
     @Test func aShimKilledUnderARunningSupervisorStopsOnlyItsTask() async throws {
         try await withSupervisor { h, client in
             let subscriber = SupervisorClient(rpc: try await RPCClient.connect(path: h.address), namespace: "test")

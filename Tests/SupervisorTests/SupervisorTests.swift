@@ -8,12 +8,13 @@ import Foundation
 import RPCNIO
 import SwiftProtobuf
 import Sys
+import TestSupport
 import Testing
 #if canImport(Glibc)
 import Glibc
 #endif
 
-@Suite struct SupervisorTests {
+@Suite(.offPool) struct SupervisorTests {
     @Test func namespacesAndContainerRecords() async throws {
         try await withSupervisor { h, client in
             try await client.createNamespace("team-a", labels: ["owner": "core"])
@@ -155,7 +156,7 @@ import Glibc
     }
 }
 
-@Suite struct SupervisorFailureTests {
+@Suite(.offPool) struct SupervisorFailureTests {
     @Test func aFailedCreateLeavesNothingBehind() async throws {
         try await withSupervisor { h, client in
             try await client.createContainer(try h.container("broken", ["/no/such/program"]))

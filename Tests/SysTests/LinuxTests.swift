@@ -3,9 +3,10 @@
 import Errdefs
 import Glibc
 import Sys
+import TestSupport
 import Testing
 
-@Suite("Linux")
+@Suite("Linux", .offPool)
 struct LinuxTests {
     /// Documents the rule that keeps namespace work out of multi-threaded processes: the kernel
     /// refuses a new user namespace once a process has several threads.

@@ -3,9 +3,10 @@
 import Errdefs
 import Glibc
 import Sys
+import TestSupport
 import Testing
 
-@Suite("Spawn")
+@Suite("Spawn", .offPool)
 struct SpawnTests {
     /// Runs `spawn` with stdout on a pipe and returns (output, exit status).
     private func run(_ spawn: Spawn) throws -> (String, Sys.ExitStatus) {
