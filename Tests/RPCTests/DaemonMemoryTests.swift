@@ -1,6 +1,6 @@
 // DaemonMemory's idle detection (QuietSpell, RPCActivity) and the releases it triggers, which must
 // leave a working process behind; and no timer of a finished call left to wake an idle daemon
-// or hold memory, on either side of the connection.
+// or hold memory, on either side of the connection. ProcessWideReleaseTests run apart (see there).
 import Errdefs
 import RPC
 @testable import RPCNIO
@@ -23,30 +23,6 @@ import Testing
         #expect(spell.observe(frames: 3, cpu: ms(31)) == true)   // quiet again
         #expect(spell.observe(frames: 4, cpu: ms(31)) == false)  // one frame is activity
         #expect(spell.observe(frames: 4, cpu: ms(31)) == true)
-    }
-
-    @Test func callsCountAsActivityAndWorkAfterARelease() async throws {
-        try await withServer(TransportTests.registry()) { server in
-            let client = try await RPCClient.connect(path: server.path)
-            defer { Task { await client.close() } }
-            let before = RPCActivity.count
-            #expect(try await client.unary(service: "t.S", method: "Echo", request: [1]) == [1])
-            #expect(RPCActivity.count > before)
-            // What DaemonMemory.releaseWhenIdle does; the code and heap fault back in on use.
-            #expect(ResidentMemory.releaseCode() > 0)
-            ResidentMemory.releaseFreeHeap()
-            #expect(try await client.unary(service: "t.S", method: "Echo", request: [2, 3]) == [2, 3])
-        }
-    }
-
-    @Test func releaseWhenIdleEndsWithItsTask() async {
-        let task = Task { await DaemonMemory.releaseWhenIdle(interval: .milliseconds(10)) }
-        try? await Task.sleep(for: .milliseconds(50))
-        task.cancel()
-        await task.value
-        let early = Task { await DaemonMemory.releaseWhenIdle(interval: .seconds(60)) }
-        early.cancel()  // before or after its thread starts waiting: it ends either way
-        await early.value
     }
 
     @Test func finishedCallsLeaveNoDeadlineTimer() async throws {
@@ -101,5 +77,35 @@ import Testing
             }
             #expect(DeadlineRace.armed.load(ordering: .relaxed) == 0)
         }
+    }
+}
+
+/// The releases themselves, made on this test process: its code pages and free heap given back
+/// while the process keeps working. They touch the whole process — trimming a test process's
+/// heap of hundreds of MB holds malloc's arena locks long enough to stall every other test
+/// running beside it (14 s seen) — so scripts/test.sh runs this suite in a `swift test` of its own.
+@Suite(.serialized) struct ProcessWideReleaseTests {
+    @Test func callsCountAsActivityAndWorkAfterARelease() async throws {
+        try await withServer(TransportTests.registry()) { server in
+            let client = try await RPCClient.connect(path: server.path)
+            defer { Task { await client.close() } }
+            let before = RPCActivity.count
+            #expect(try await client.unary(service: "t.S", method: "Echo", request: [1]) == [1])
+            #expect(RPCActivity.count > before)
+            // What DaemonMemory.releaseWhenIdle does; the code and heap fault back in on use.
+            #expect(ResidentMemory.releaseCode() > 0)
+            ResidentMemory.releaseFreeHeap()
+            #expect(try await client.unary(service: "t.S", method: "Echo", request: [2, 3]) == [2, 3])
+        }
+    }
+
+    @Test func releaseWhenIdleEndsWithItsTask() async {
+        let task = Task { await DaemonMemory.releaseWhenIdle(interval: .milliseconds(10)) }
+        try? await Task.sleep(for: .milliseconds(50))
+        task.cancel()
+        await task.value
+        let early = Task { await DaemonMemory.releaseWhenIdle(interval: .seconds(60)) }
+        early.cancel()  // before or after its thread starts waiting: it ends either way
+        await early.value
     }
 }
