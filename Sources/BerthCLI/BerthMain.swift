@@ -9,7 +9,8 @@ import Glibc
 import NIOCore
 
 public enum BerthMain {
-    /// Parses the command line and runs the command. A command that makes one engine call runs
+    /// Parses the command line and runs the command (`ps` usually without the argument parser:
+    /// PsOptions). A command that makes one engine call runs
     /// on this thread (EngineCall) and starts no other; the rest run as a task, which exits the
     /// process, while this thread waits in sigsuspend with no signal blocked, taking the
     /// process's signals as under dispatchMain. Not dispatchMain itself: it leaves the thread
@@ -18,6 +19,10 @@ public enum BerthMain {
     public static func main() -> Never {
         var arguments = Array(CommandLine.arguments.dropFirst())
         liftGlobalOptions(&arguments)
+        if arguments.first == "ps", let options = PsOptions.parse(arguments.dropFirst()) {
+            do { try options.run() } catch { fail(error, arguments) }
+            exit(0)
+        }
         let parsed: ParsableCommand
         do { parsed = try Berth.parseAsRoot(arguments) } catch { fail(error, arguments) }
         if let command = parsed as? AsyncParsableCommand {

@@ -1,6 +1,7 @@
 // PsCommand: `berth ps` — docker's table (CONTAINER ID, IMAGE, COMMAND, CREATED, STATUS, PORTS,
 // NAMES; PORTS as docker shows them, PortsColumn), -a, -q, -n/--last, -l/--latest, --filter, --format
-// ({{.Ports}}, {{.Networks}} among them), --no-trunc.
+// ({{.Ports}}, {{.Networks}} among them), --no-trunc. The usual command lines skip the argument
+// parser (PsOptions.parse, called from BerthMain); both run PsOptions.run.
 import API
 import ArgumentParser
 import Foundation
@@ -15,6 +16,14 @@ struct PsCommand: ParsableCommand {
     @Option(name: [.customShort("n"), .long], help: "Show n last created containers (includes all states).") var last: Int32 = -1
     @Flag(name: [.customShort("l"), .long], help: "Show the latest created container (includes all states).") var latest = false
 
+    var options: PsOptions {
+        PsOptions(all: all, quiet: quiet, filter: filter, format: format, noTrunc: noTrunc, last: last, latest: latest)
+    }
+
+    func run() throws { try options.run() }
+}
+
+extension PsOptions {
     static let headers = ["ID": "CONTAINER ID", "Image": "IMAGE", "Command": "COMMAND", "CreatedAt": "CREATED AT",
                           "RunningFor": "CREATED", "Status": "STATUS", "Ports": "PORTS", "Names": "NAMES", "State": "STATE",
                           "Labels": "LABELS", "Size": "SIZE", "Mounts": "MOUNTS", "Networks": "NETWORKS"]
