@@ -9,8 +9,10 @@ struct EngineConnection {
     let rpc: RPCClient
     let client: EngineClient
 
+    /// getenv, not ProcessInfo's environment: that builds a dictionary of every variable, whose
+    /// generic metadata costs a scan of the binary's conformance records on every `ps`.
     static var address: String {
-        ProcessInfo.processInfo.environment["BERTH_HOST"] ?? EngineAPI.defaultAddress
+        getenv("BERTH_HOST").map { String(cString: $0) } ?? EngineAPI.defaultAddress
     }
 
     /// The engine socket's path from `address`; only unix sockets are served.
