@@ -18,6 +18,13 @@ public struct OffPoolTrait: SuiteTrait, TestTrait, TestScoping {
     }
 }
 
+extension OffPoolTrait {
+    /// Whether the calling thread is one of the executor's own (what the trait's tests check).
+    public static var isCurrentThreadDedicated: Bool {
+        Thread.current.threadDictionary[ThreadPerJobExecutor.marker] != nil
+    }
+}
+
 extension Trait where Self == OffPoolTrait {
     /// Runs the tests on threads of their own, off the cooperative pool (see OffPool.swift).
     public static var offPool: Self { Self() }
@@ -30,6 +37,8 @@ extension Trait where Self == OffPoolTrait {
 /// that a busy test process contends for.
 final class ThreadPerJobExecutor: TaskExecutor, @unchecked Sendable {
     static let shared = ThreadPerJobExecutor()
+    /// The key its threads carry in their thread dictionary.
+    static let marker = "berth.TestSupport.ThreadPerJobExecutor"
 
     /// A thread waiting on its own semaphore for the job it is handed.
     private final class Worker: @unchecked Sendable {
@@ -55,6 +64,7 @@ final class ThreadPerJobExecutor: TaskExecutor, @unchecked Sendable {
 
     private func serve(_ worker: Worker) {
         let executor = asUnownedTaskExecutor()
+        Thread.current.threadDictionary[Self.marker] = true
         while true {
             worker.job.take()?.runSynchronously(on: executor)
             lock.withLock { idle.append(worker) }
