@@ -92,7 +92,8 @@ struct PsOptions: Equatable {
         case "all": all = true
         case "quiet": quiet = true
         case "no-trunc": noTrunc = true
-        default: latest = true
+        case "latest": latest = true
+        default: preconditionFailure("not a ps flag: \(name)")
         }
     }
 }

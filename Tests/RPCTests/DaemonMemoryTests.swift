@@ -82,8 +82,8 @@ import Testing
 
 /// The releases themselves, made on this test process: its code pages and free heap given back
 /// while the process keeps working. They touch the whole process — trimming a test process's
-/// heap of hundreds of MB holds malloc's arena locks long enough to stall every other test
-/// running beside it (14 s seen) — so scripts/test.sh runs this suite in a `swift test` of its own.
+/// heap of hundreds of MB takes malloc's arena locks, which the other tests running beside it
+/// then wait for — so scripts/test.sh runs this suite in a `swift test` of its own.
 @Suite(.serialized) struct ProcessWideReleaseTests {
     @Test func callsCountAsActivityAndWorkAfterARelease() async throws {
         try await withServer(TransportTests.registry()) { server in
