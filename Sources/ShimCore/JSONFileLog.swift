@@ -83,18 +83,19 @@ public final class JSONFileLog {
     public func append(_ bytes: ArraySlice<UInt8>, stream: String) {
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)
+        let suffix = JSONLogEntry.suffix(stream: stream, time: now)
         var carried = partial[stream] ?? []
         partial[stream] = nil
         var start = bytes.startIndex
         while start < bytes.endIndex {
             let room = Self.lineLimit - carried.count
             let window = bytes[start..<min(bytes.endIndex, start + room)]
-            if let newline = window.firstIndex(of: UInt8(ascii: "\n")) {
-                emit(carried, bytes[start...newline], stream: stream, time: now)
+            if let newline = Self.firstNewline(in: window) {
+                emit(carried, bytes[start...newline], suffix: suffix)
                 carried.removeAll(keepingCapacity: true)
                 start = newline + 1
             } else if window.count == room {
-                emit(carried, window, stream: stream, time: now)  // a piece of a long line
+                emit(carried, window, suffix: suffix)  // a piece of a long line
                 carried.removeAll(keepingCapacity: true)
                 start = window.endIndex
             } else {
@@ -111,8 +112,16 @@ public final class JSONFileLog {
         guard let carried = partial.removeValue(forKey: stream), !carried.isEmpty else { return }
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)
-        emit(carried, [], stream: stream, time: now)
+        emit(carried, [], suffix: JSONLogEntry.suffix(stream: stream, time: now))
         flush()
+    }
+
+    /// The index of the first "\n" in `window` (memchr: a log is mostly long runs without one).
+    private static func firstNewline(in window: ArraySlice<UInt8>) -> Int? {
+        window.withUnsafeBufferPointer { buffer -> Int? in
+            guard let base = buffer.baseAddress, let found = memchr(base, 0x0A, buffer.count) else { return nil }
+            return window.startIndex + (UnsafeRawPointer(found) - UnsafeRawPointer(base))
+        }
     }
 
     public func close() {
@@ -120,15 +129,15 @@ public final class JSONFileLog {
         try? file.close()
     }
 
-    private func emit(_ head: [UInt8], _ tail: ArraySlice<UInt8>, stream: String, time: timespec) {
+    private func emit(_ head: [UInt8], _ tail: ArraySlice<UInt8>, suffix: [UInt8]) {
         if options.maxSize > 0, size + Int64(pending.count) >= options.maxSize {
             flush()
             rotate()
         }
         if head.isEmpty {
-            JSONLogEntry.append(text: tail, stream: stream, time: time, to: &pending)
+            JSONLogEntry.append(text: tail, suffix: suffix, to: &pending)
         } else {
-            JSONLogEntry.append(text: (head + tail)[...], stream: stream, time: time, to: &pending)
+            JSONLogEntry.append(text: (head + tail)[...], suffix: suffix, to: &pending)
         }
     }
 

@@ -9,37 +9,69 @@ import Glibc
 public enum JSONLogEntry {
     /// Appends the entry for `text` (one line with its "\n", or a partial line without) to `out`.
     public static func append(text: ArraySlice<UInt8>, stream: String, time: timespec, to out: inout [UInt8]) {
-        out.append(contentsOf: #"{"log":""#.utf8)
-        appendEscaped(text, to: &out)
+        append(text: text, suffix: suffix(stream: stream, time: time), to: &out)
+    }
+
+    /// What follows the text in every entry of `stream` at `time`: `","stream":"…","time":"…"}` and
+    /// the newline. The lines of one read share it, so it is built once per read, not per line.
+    public static func suffix(stream: String, time: timespec) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(64)
         out.append(contentsOf: #"","stream":""#.utf8)
         out.append(contentsOf: stream.utf8)
         out.append(contentsOf: #"","time":""#.utf8)
         appendTimestamp(time, to: &out)
         out.append(contentsOf: "\"}\n".utf8)
+        return out
     }
 
+    /// Appends the entry for `text` ending with a `suffix` made by `suffix(stream:time:)`.
+    public static func append(text: ArraySlice<UInt8>, suffix: [UInt8], to out: inout [UInt8]) {
+        out.append(contentsOf: prefix)
+        appendEscaped(text, to: &out)
+        out.append(contentsOf: suffix)
+    }
+
+    private static let prefix: [UInt8] = Array(#"{"log":""#.utf8)
     private static let hex: [UInt8] = Array("0123456789abcdef".utf8)
     private static let replacement: [UInt8] = [0xEF, 0xBF, 0xBD]
 
+    /// Whether `byte` goes into a JSON string as it is: printable ASCII other than `"` and `\`.
+    @inline(__always)
+    private static func isPlain(_ byte: UInt8) -> Bool {
+        byte >= 0x20 && byte < 0x80 && byte != UInt8(ascii: "\"") && byte != UInt8(ascii: "\\")
+    }
+
     /// JSON string escaping of UTF-8 bytes; invalid sequences are replaced, one U+FFFD per bad byte.
+    /// Runs of plain bytes (nearly all of a log) are copied whole.
     static func appendEscaped(_ bytes: ArraySlice<UInt8>, to out: inout [UInt8]) {
         var i = bytes.startIndex
         let end = bytes.endIndex
         while i < end {
+            var run = i
+            bytes.withUnsafeBufferPointer { buffer in
+                let base = bytes.startIndex
+                while run < end && isPlain(buffer[run - base]) { run += 1 }
+            }
+            if run > i {
+                out.append(contentsOf: bytes[i..<run])
+                i = run
+                if i == end { break }
+            }
             let byte = bytes[i]
-            if byte >= 0x20 && byte < 0x80 {
-                if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { out.append(UInt8(ascii: "\\")) }
+            if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
+                out.append(UInt8(ascii: "\\"))
                 out.append(byte)
                 i += 1
                 continue
             }
             if byte < 0x20 {
                 switch byte {
-                case 0x0A: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
-                case 0x0D: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
-                case 0x09: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
+                case 0x0A: out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "n"))
+                case 0x0D: out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "r"))
+                case 0x09: out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "t"))
                 default:
-                    out.append(contentsOf: Array(#"\u00"#.utf8))
+                    out.append(contentsOf: #"\u00"#.utf8)
                     out.append(hex[Int(byte >> 4)])
                     out.append(hex[Int(byte & 0x0F)])
                 }

@@ -29,6 +29,11 @@ import Glibc
         // Every entry is valid JSON and decodes back to the same text.
         let decoded = try JSONSerialization.jsonObject(with: Data(tricky.utf8)) as? [String: String]
         #expect(decoded?["log"] == "q\"b\\t\tc\u{01}r\r é€😀\n")
+        // A slice in the middle of a read (what the log hands over) escapes the same.
+        let read = Array("pad\"q\"b\\t\tc\u{01}r\r é€😀\nrest".utf8)
+        var fromSlice: [UInt8] = []
+        JSONLogEntry.append(text: read[4..<(read.count - 4)], stream: "stdout", time: timespec(), to: &fromSlice)
+        #expect(String(decoding: fromSlice, as: UTF8.self) == tricky)
     }
 
     @Test func invalidUTF8BecomesReplacementCharacters() throws {
