@@ -74,7 +74,7 @@ public final class SupervisorProcess: Sendable {
         var spawn = Spawn(executable: config.supervisorBinary, arguments: [
             "--root", config.dataRoot + "/supervisor", "--state", directory,
             "--address", config.supervisorSocket,
-        ], environment: ProcessInfo.processInfo.environment.map { "\($0.key)=\($0.value)" })
+        ], environment: MallocThreadCache.environment(forDaemon: ProcessInfo.processInfo.environment.map { "\($0.key)=\($0.value)" }))
         spawn.fileDescriptors = [null, log >= 0 ? log : 2, log >= 0 ? log : 2]
         spawn.options = [.newSession]
         let pid = try spawn.start()

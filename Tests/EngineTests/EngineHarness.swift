@@ -228,10 +228,10 @@ final class Watchdog: @unchecked Sendable {
 /// Runs `body` with a started engine (busybox loaded), cleaning up afterwards whatever happens.
 /// `startArguments` prepares what the engine needs before it starts and gives its extra flags.
 func withEngine(loadBusybox: Bool = true, startArguments: (EngineHarness) throws -> [String] = { _ in [] },
-                _ body: (EngineHarness) async throws -> Void) async throws {
+                environment: [String] = [], _ body: (EngineHarness) async throws -> Void) async throws {
     let harness = try EngineHarness()
     do {
-        try await harness.start(extraArguments: try startArguments(harness))
+        try await harness.start(extraArguments: try startArguments(harness), environment: environment)
         if loadBusybox { try await harness.loadBusybox() }
         try await body(harness)
     } catch {

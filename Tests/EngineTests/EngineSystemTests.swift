@@ -31,6 +31,23 @@ import Glibc
         }
     }
 
+    /// The engine re-executes itself with glibc's per-thread malloc caches off, then puts the
+    /// caller's GLIBC_TUNABLES back: the supervisor it starts is handed the setting (so it need
+    /// not re-execute) and, to put back, the caller's value, not the engine's re-exec setting.
+    @Test func daemonsRunWithoutMallocThreadCaches() async throws {
+        try await withEngine(loadBusybox: false, environment: ["GLIBC_TUNABLES=glibc.malloc.trim_threshold=131072"]) { h in
+            // As the process was started; the loader cuts GLIBC_TUNABLES at each ':' as it reads it.
+            func environment(_ pid: Int32) throws -> [String] {
+                try String(contentsOfFile: "/proc/\(pid)/environ", encoding: .utf8).split(separator: "\0").map(String.init)
+            }
+            let engine = try environment(h.pid)
+            #expect(engine.contains("glibc.malloc.tcache_count=0"), "\(engine)")
+            let supervisor = try environment(try #require(h.supervisorPID))
+            #expect(supervisor.contains("glibc.malloc.tcache_count=0"), "\(supervisor)")
+            #expect(supervisor.contains("BERTH_SAVED_GLIBC_TUNABLES==glibc.malloc.trim_threshold=131072"), "\(supervisor)")
+        }
+    }
+
     @Test func tagHistorySaveLoadAndPrune() async throws {
         try await withEngine { h in
             #expect(try await h.berth(["tag", "busybox", "example/tool:1.0"]).status == 0)

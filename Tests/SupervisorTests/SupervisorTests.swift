@@ -82,6 +82,29 @@ import Glibc
         }
     }
 
+    /// The supervisor re-executes itself with glibc's per-thread malloc caches off (same pid),
+    /// keeping the caller's own tunables; its shims start with an environment of their own.
+    @Test func daemonRunsWithoutMallocThreadCachesAndItsShimsWith() async throws {
+        try await withSupervisor { h, _ in
+            h.killSupervisor()
+            let client = try await h.start(environment: ["GLIBC_TUNABLES=glibc.malloc.trim_threshold=131072"])
+            let own = try Self.environment(of: h.pid)
+            #expect(own.contains("glibc.malloc.tcache_count=0"), "\(own)")
+            #expect(own.contains("BERTH_SAVED_GLIBC_TUNABLES==glibc.malloc.trim_threshold=131072"), "\(own)")
+            try await h.run(client, "tunables", ["/bin/sleep", "30"])
+            let shim = try Self.environment(of: try #require(h.shimPID("tunables")))
+            #expect(!shim.contains { $0.hasPrefix("GLIBC_TUNABLES=") || $0.hasPrefix("BERTH_SAVED_GLIBC_TUNABLES=") }, "\(shim)")
+            try await client.kill("tunables", signal: SIGKILL)
+            _ = try await client.wait("tunables")
+        }
+    }
+
+    /// The environment `pid` was started with (/proc/PID/environ, as its last execve set it and
+    /// the loader left it: it cuts GLIBC_TUNABLES at each ':' as it reads it).
+    private static func environment(of pid: Int32) throws -> [String] {
+        try String(contentsOfFile: "/proc/\(pid)/environ", encoding: .utf8).split(separator: "\0").map(String.init)
+    }
+
     @Test func readinessIsNotifiedThroughNotifySocket() async throws {
         try await withSupervisor { h, _ in
             h.killSupervisor()
