@@ -11,33 +11,8 @@ public actor EventExchange {
 
     private var subscribers: [UUID: (filter: EventFilter, continuation: AsyncStream<Containerd_Types_Envelope>.Continuation)] = [:]
     private var observers: [Observer] = []
-    /// Fingerprints of recently forwarded envelopes: a shim retransmits one whose acknowledgement
-    /// it missed (delivery is at least once), and subscribers should see it once. A fingerprint
-    /// (the envelope's timestamp and a hash of the rest) is 24 bytes where the envelope was
-    /// hundreds, so the window costs little memory when it is full after a busy spell.
-    private var recent: Set<Fingerprint> = []
-    /// The same, oldest first from `recentHead` on (the spent front is dropped now and then, not
-    /// moved on every envelope).
-    private var recentOrder: [Fingerprint] = []
-    private var recentHead = 0
-    private static let recentLimit = 4096
-
-    struct Fingerprint: Hashable {
-        var seconds: Int64
-        var nanos: Int32
-        var digest: Int
-
-        init(_ envelope: Containerd_Types_Envelope) {
-            seconds = envelope.timestamp.seconds
-            nanos = envelope.timestamp.nanos
-            var hasher = Hasher()
-            hasher.combine(envelope.namespace)
-            hasher.combine(envelope.topic)
-            hasher.combine(envelope.event.typeURL)
-            hasher.combine(envelope.event.value)
-            digest = hasher.finalize()
-        }
-    }
+    /// Envelopes shims forwarded lately: a retransmission of one of them is not delivered again.
+    private var recent = RecentEnvelopes(limit: 4096)
 
     public init() {}
 
@@ -58,17 +33,7 @@ public actor EventExchange {
 
     /// Delivers an envelope a shim forwarded, unless it is a retransmission of one delivered lately.
     public func forwarded(_ envelope: Containerd_Types_Envelope) async {
-        let fingerprint = Fingerprint(envelope)
-        guard recent.insert(fingerprint).inserted else { return }
-        recentOrder.append(fingerprint)
-        if recentOrder.count - recentHead > Self.recentLimit {
-            recent.remove(recentOrder[recentHead])
-            recentHead += 1
-            if recentHead >= Self.recentLimit {
-                recentOrder.removeFirst(recentHead)
-                recentHead = 0
-            }
-        }
+        guard recent.insert(envelope) else { return }
         await publish(envelope)
     }
 

@@ -9,7 +9,8 @@
 # by how much), the time the engine itself took
 # to answer those `ps` calls (from its debug log of served calls), and the VmRSS of engine +
 # supervisor (with its anonymous and file-backed parts) before, at the peak, and 30 s after the
-# load ends (it should return to its baseline). LOAD_ROUNDS=R repeats the load R times, 30 s
+# load ends (it should return to its baseline), also per daemon; LOAD_INSPECT=DIR keeps each
+# daemon's smaps from before and after in DIR. LOAD_ROUNDS=R repeats the load R times, 30 s
 # apart, and prints VmRSS after each: memory that grows round after round is a leak. berth is
 # the release build as it ships (scripts/bench/build-release.sh), or the executables in
 # BERTH_BIN. Placement follows a systemd machine: the engine in a cpu cgroup of its own, as
@@ -189,9 +190,33 @@ rss_split() {  # RssAnon and RssFile of the two daemons: heap and stacks, and co
   echo "anon $(mib "$anon"), file $(mib "$file")"
 }
 
+each_daemon() {  # VmRSS and RssAnon of each daemon: which of the two kept what
+  local out=() pid v a i=0 name
+  for pid in $(daemons); do
+    i=$((i + 1)); name=${names%%+*}; [ "$i" = 2 ] && name=${names#*+}
+    v=$(awk '/^VmRSS:/ {print $2}' "/proc/$pid/status" 2>/dev/null); a=$(awk '/^RssAnon:/ {print $2}' "/proc/$pid/status" 2>/dev/null)
+    out+=("$name $(mib "${v:-0}") (anon $(mib "${a:-0}"))")
+  done
+  printf '%s' "${out[0]}"; [ "${#out[@]}" -gt 1 ] && printf ', %s' "${out[@]:1}"; echo
+}
+snapshot() {  # snapshot NAME: with LOAD_INSPECT=DIR, each daemon's smaps into DIR/NAME-PID.smaps
+  # and, with gdb, its malloc_stats (heap in use) into DIR/NAME-PID.malloc
+  [ -n "${LOAD_INSPECT:-}" ] || return 0
+  mkdir -p "$LOAD_INSPECT"
+  local pid log
+  for pid in $(daemons); do
+    cat "/proc/$pid/smaps" >"$LOAD_INSPECT/$1-$pid.smaps" 2>/dev/null
+    command -v gdb >/dev/null || continue
+    log=$(readlink "/proc/$pid/fd/2")
+    [ -f "$log" ] || continue
+    gdb -p "$pid" -batch -ex 'call (void)malloc_stats()' >/dev/null 2>&1
+    tail -n 12 "$log" | grep -E "Arena|system bytes|in use bytes|Total|max mmap" >"$LOAD_INSPECT/$1-$pid.malloc"
+  done
+}
+
 b run --rm --network "$network" busybox true >/dev/null  # warm-up: first run, seccomp cache
 sleep 10  # idle as it stays: past the second release (DaemonMemory: 8 quiet seconds)
-before=$(rss); before_split=$(rss_split)
+before=$(rss); before_split=$(rss_split); before_each=$(each_daemon); snapshot before
 # Times in µs from bash's own clock ($EPOCHREALTIME, dot removed): no process to start.
 t0=${EPOCHREALTIME//[.,]/}; for _ in 1 2 3 4 5; do "${cli[@]}" ps >/dev/null; done
 idle=$(( (${EPOCHREALTIME//[.,]/} - t0) / 5 ))  # µs, idle engine
@@ -252,7 +277,7 @@ for round in $(seq "$R"); do
   afters+=("$(mib "$(rss)")")
 done
 peak=$(cat "$work/peak" 2>/dev/null || echo 0)
-after=$(rss); after_split=$(rss_split)
+after=$(rss); after_split=$(rss_split); after_each=$(each_daemon); snapshot after
 
 read -r ok failed < <(awk '{ o += $1; f += $2 } END { print o + 0, f + 0 }' "$work/runs")
 pct() { awk -v p="$1" -v n="$samples" 'NR == (int(n * p / 100 + 0.999) > 0 ? int(n * p / 100 + 0.999) : 1) { printf "%.1f ms", $1 / 1000 }' "$work/ps-sorted"; }
@@ -272,6 +297,7 @@ n=$(echo "$served" | grep -c .)
 spct() { echo "$served" | awk -v p="$1" -v n="$n" 'NR == (int(n * p / 100 + 0.999) > 0 ? int(n * p / 100 + 0.999) : 1) { printf "%.1f ms", $1 }'; }
 [ "$peer" = berth ] && echo "load: the engine's own time for those $n calls: p50 $(spct 50), p99 $(spct 99), max $(spct 100)"
 echo "load: $names VmRSS before $(mib "$before") ($before_split), peak $(mib "$peak"), 30 s after $(mib "$after") ($after_split)"
+echo "load:   each: before $before_each; after $after_each"
 [ "$R" -gt 1 ] && echo "load: VmRSS 30 s after each round: ${afters[*]}"
 [ "$failed" -gt 0 ] && { echo "load: first errors:"; sort "$work/errors" | uniq -c | sort -rn | head -5; }
 left=$(b ps -aq | wc -l)
