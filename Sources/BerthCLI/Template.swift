@@ -18,19 +18,19 @@ struct Template {
         if text == "json" { text = "{{json .}}" }
         isTable = text.hasPrefix("table ")
         if isTable { text.removeFirst("table ".count) }
-        text = text.replacingOccurrences(of: "\\t", with: "\t").replacingOccurrences(of: "\\n", with: "\n")
+        text = Self.unescapingTabsAndNewlines(text)
         var parts: [Part] = []
         var rest = Substring(text)
-        while let open = rest.range(of: "{{") {
+        while let open = Self.firstRange(of: "{{", in: rest) {
             if open.lowerBound > rest.startIndex { parts.append(.text(String(rest[..<open.lowerBound]))) }
-            guard let close = rest[open.upperBound...].range(of: "}}") else {
+            guard let close = Self.firstRange(of: "}}", in: rest[open.upperBound...]) else {
                 throw CLIError(message: "template: unclosed action in \"\(format)\"", code: 125)
             }
-            var action = rest[open.upperBound..<close.lowerBound].trimmingCharacters(in: .whitespaces)
+            var action = Self.trimmingSpaces(rest[open.upperBound..<close.lowerBound])
             var json = false
             if action.hasPrefix("json ") {
                 json = true
-                action = action.dropFirst(5).trimmingCharacters(in: .whitespaces)
+                action = Self.trimmingSpaces(action.dropFirst(5))
             }
             guard action.hasPrefix(".") else {
                 throw CLIError(message: "template: unsupported action \"{{\(action)}}\" (fields like {{.ID}} and {{json .}} are supported)", code: 125)
@@ -40,6 +40,45 @@ struct Template {
         }
         if !rest.isEmpty { parts.append(.text(String(rest))) }
         self.parts = parts
+    }
+
+    // The command line's strings are handled with the standard library alone: Foundation's string
+    // methods start CoreFoundation and bridge through NSString, which cost `berth ps` a part of
+    // its start-up on every call.
+
+    /// The two-character sequences `\t` and `\n` of a format as a tab and a newline.
+    static func unescapingTabsAndNewlines(_ text: String) -> String {
+        var out = ""
+        var escaped = false
+        for character in text {
+            if escaped {
+                escaped = false
+                switch character {
+                case "t": out.append("\t"); continue
+                case "n": out.append("\n"); continue
+                default: out.append("\\")
+                }
+            }
+            if character == "\\" { escaped = true } else { out.append(character) }
+        }
+        if escaped { out.append("\\") }
+        return out
+    }
+
+    static func firstRange(of needle: String, in text: Substring) -> Range<Substring.Index>? {
+        var index = text.startIndex
+        while index < text.endIndex {
+            if text[index...].hasPrefix(needle) { return index..<text.index(index, offsetBy: needle.count) }
+            index = text.index(after: index)
+        }
+        return nil
+    }
+
+    static func trimmingSpaces(_ text: Substring) -> String {
+        var trimmed = text
+        while trimmed.first?.isWhitespace == true { trimmed.removeFirst() }
+        while trimmed.last?.isWhitespace == true { trimmed.removeLast() }
+        return String(trimmed)
     }
 
     func render(_ value: [String: Any]) throws -> String {
@@ -74,8 +113,8 @@ struct Template {
 
     static func plain(_ value: Any?) -> String {
         switch value {
+        case let string as String: return string  // first: most values are, and it is the cheapest test
         case nil, is NSNull: return "<no value>"
-        case let string as String: return string
         case let bool as Bool: return bool ? "true" : "false"
         case let array as [Any]: return "[" + array.map { plain($0) }.joined(separator: " ") + "]"
         case let dictionary as [String: Any]:
@@ -92,21 +131,28 @@ struct Template {
         return String(decoding: data, as: UTF8.self)
     }
 
-    /// Aligns tab-separated cells like Go's tabwriter with padding 3 (docker's tables).
+    /// Aligns tab-separated cells like Go's tabwriter with padding 3 (docker's tables); a cell's
+    /// width is its count of Unicode scalars, as tabwriter counts runes.
     static func align(_ lines: [String]) -> String {
-        let rows = lines.map { $0.components(separatedBy: "\t") }
+        let rows = lines.map { $0.split(separator: "\t", omittingEmptySubsequences: false) }
         var widths: [Int] = []
         for row in rows {
             for (index, cell) in row.enumerated().dropLast() {
                 if widths.count <= index { widths.append(0) }
-                widths[index] = max(widths[index], cell.count)
+                widths[index] = max(widths[index], cell.unicodeScalars.count)
             }
         }
-        return rows.map { row in
-            row.enumerated().map { index, cell in
-                index == row.count - 1 ? cell : cell.padding(toLength: widths[index] + 3, withPad: " ", startingAt: 0)
-            }.joined()
-        }.map { $0 + "\n" }.joined()
+        var out = ""
+        for row in rows {
+            for (index, cell) in row.enumerated() {
+                out.append(contentsOf: cell)
+                if index < row.count - 1 {
+                    out.append(contentsOf: String(repeating: " ", count: widths[index] + 3 - cell.unicodeScalars.count))
+                }
+            }
+            out.append("\n")
+        }
+        return out
     }
 }
 

@@ -19,7 +19,7 @@ public enum ClientEvent: Sendable, Equatable {
 public struct ClientConnection: Sendable {
     private var nextStreamID: UInt32 = 1
     private var decoder = FrameDecoder()
-    private var open: Set<UInt32> = []
+    private var open = OpenStreams()
 
     public init() {}
 
@@ -70,6 +70,16 @@ public struct ClientConnection: Sendable {
     /// Feeds received bytes; returns what happened to which stream.
     public mutating func receive<Bytes: Collection>(_ bytes: Bytes) -> [ClientEvent] where Bytes.Element == UInt8 {
         decoder.append(bytes)
+        return decodeEvents()
+    }
+
+    /// The same for a slice of an array (FrameDecoder's concrete append).
+    public mutating func receive(_ bytes: ArraySlice<UInt8>) -> [ClientEvent] {
+        decoder.append(bytes)
+        return decodeEvents()
+    }
+
+    private mutating func decodeEvents() -> [ClientEvent] {
         var events: [ClientEvent] = []
         while let decoded = decoder.next() {
             switch decoded {
@@ -77,7 +87,7 @@ public struct ClientConnection: Sendable {
                 events.append(.protocolError(reason: reason))
                 return events
             case .oversized(let sid, _, let length):
-                if open.remove(sid) != nil {
+                if open.remove(sid) {
                     events.append(.response(streamID: sid, .failure(CoreError(.resourceExhausted,
                         "message length \(length) exceed maximum message size of \(TTRPC.maxMessageSize)"))))
                 }

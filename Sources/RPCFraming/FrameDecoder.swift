@@ -26,15 +26,25 @@ public struct FrameDecoder: Sendable {
     public var bufferedByteCount: Int { buffer.count - readIndex }
 
     public mutating func append<Bytes: Collection>(_ bytes: Bytes) where Bytes.Element == UInt8 {
-        guard !poisoned else { return }
-        var slice = bytes[...]
-        // Skip what belongs to an oversized frame without storing it.
-        if discardRemaining > 0 {
-            let skip = min(discardRemaining, slice.count)
-            discardRemaining -= skip
-            slice = slice.dropFirst(skip)
-        }
-        if !slice.isEmpty { buffer.append(contentsOf: slice) }
+        guard let skip = skipping(bytes.count), skip < bytes.count else { return }
+        buffer.append(contentsOf: bytes.dropFirst(skip))
+    }
+
+    /// The same for a slice of an array, what the CLI's and the shim's reads fill: not generic, so
+    /// a process that makes one call does not look up the generic's witnesses at run time (a scan
+    /// of every conformance in the binary, the first time).
+    public mutating func append(_ bytes: ArraySlice<UInt8>) {
+        guard let skip = skipping(bytes.count), skip < bytes.count else { return }
+        buffer.append(contentsOf: bytes.dropFirst(skip))
+    }
+
+    /// How many of `count` new bytes belong to an oversized frame and are skipped without being
+    /// stored; nil once the stream is poisoned.
+    private mutating func skipping(_ count: Int) -> Int? {
+        guard !poisoned else { return nil }
+        let skip = min(discardRemaining, count)
+        discardRemaining -= skip
+        return skip
     }
 
     public mutating func next() -> DecodedFrame? {
