@@ -4,8 +4,8 @@
 // pages resident, where malloc_trim cannot give them back. glibc reads the setting only from
 // GLIBC_TUNABLES when a program starts, so the daemon re-executes itself once (same pid, argv,
 // descriptors) with `glibc.malloc.tcache_count=0` added, and the re-executed image puts the
-// caller's GLIBC_TUNABLES back at once, so that the processes it starts (shims, runtimes,
-// containers' hooks) keep glibc's defaults.
+// caller's GLIBC_TUNABLES back at once, so that the processes it starts keep glibc's defaults.
+// The saved variable also ends it: a re-executed image never re-executes again.
 import Glibc
 
 public enum MallocThreadCache {
