@@ -77,6 +77,9 @@ import Testing
             let id = "flood"
             let path = "\(h.work)/\(id)-json.log"
             let task = try await run(h, id, ["/bin/yes"], log: "json-file://\(path)?max-size=1m&max-file=2")
+            // The calls below are made while the flood is under way: once the log has rotated.
+            let rotated = await eventually(timeout: .seconds(60)) { FileManager.default.fileExists(atPath: path + ".1") }
+            #expect(rotated, "yes wrote less than 1 MiB of log in 60 s")
             #expect(try await task.state(id: id).status == .running)
             try await task.kill(id: id, signal: SIGKILL)
             #expect(try await task.wait(id: id).exitStatus == 137)
