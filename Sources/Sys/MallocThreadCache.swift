@@ -23,25 +23,36 @@ public enum MallocThreadCache {
             return
         }
         let current = getenv("GLIBC_TUNABLES").map { String(cString: $0) }
-        if let current, current.contains("glibc.malloc.tcache_count=") { return }
-        let saved = current.map { "=" + $0 } ?? "-"
-        setenv(savedVariable, saved, 1)
-        setenv("GLIBC_TUNABLES", current.map { $0.isEmpty ? tunable : $0 + ":" + tunable } ?? tunable, 1)
+        if choosesItsOwn(current) { return }
+        setenv(savedVariable, saved(current), 1)
+        setenv("GLIBC_TUNABLES", adding(to: current), 1)
         execv("/proc/self/exe", CommandLine.unsafeArgv)
-        restore(saved)
+        restore(saved(current))
     }
 
     /// The environment of a child that is itself a daemon calling disable() (the engine's own
     /// supervisor): the setting already made, so the child does not re-execute. `environment`
     /// is "KEY=value" strings, this process's own.
     public static func environment(forDaemon environment: [String]) -> [String] {
-        var result = environment.filter { !$0.hasPrefix("GLIBC_TUNABLES=") && !$0.hasPrefix(savedVariable + "=") }
         let current = environment.last { $0.hasPrefix("GLIBC_TUNABLES=") }.map { String($0.dropFirst("GLIBC_TUNABLES=".count)) }
-        if let current, current.contains("glibc.malloc.tcache_count=") { return environment }
-        result.append("\(savedVariable)=" + (current.map { "=" + $0 } ?? "-"))
-        result.append("GLIBC_TUNABLES=" + (current.map { $0.isEmpty ? tunable : $0 + ":" + tunable } ?? tunable))
-        return result
+        if choosesItsOwn(current) { return environment }
+        return environment.filter { !$0.hasPrefix("GLIBC_TUNABLES=") && !$0.hasPrefix(savedVariable + "=") }
+            + ["\(savedVariable)=" + saved(current), "GLIBC_TUNABLES=" + adding(to: current)]
     }
+
+    /// Whether the caller's GLIBC_TUNABLES already sets the cache's size (then it is left alone).
+    private static func choosesItsOwn(_ current: String?) -> Bool {
+        current?.contains("glibc.malloc.tcache_count=") ?? false
+    }
+
+    /// The caller's GLIBC_TUNABLES with the tunable added.
+    private static func adding(to current: String?) -> String {
+        guard let current, !current.isEmpty else { return tunable }
+        return current + ":" + tunable
+    }
+
+    /// What savedVariable holds for the caller's GLIBC_TUNABLES.
+    private static func saved(_ current: String?) -> String { current.map { "=" + $0 } ?? "-" }
 
     private static func restore(_ saved: String) {
         if saved.hasPrefix("=") {
