@@ -155,8 +155,10 @@ final class ShimHarness: @unchecked Sendable {
 
     /// `<work>/<ns>/<id>`: the test bundle running `args` (the bundle's basename is the id, as
     /// containerd lays bundles out).
-    /// With `terminal`, the process gets a tty (24 rows, 80 columns).
-    func bundle(id: String, args: [String], terminal: Bool = false) throws -> String {
+    /// With `terminal`, the process gets a tty (24 rows, 80 columns). With `cpus`, the container
+    /// may use that share of one CPU (a CFS quota): writers that flood their shim on purpose must
+    /// not take a core from the rest of the suite.
+    func bundle(id: String, args: [String], terminal: Bool = false, cpus: Double? = nil) throws -> String {
         let path = "\(work)/\(namespace)/\(id)"
         try FileManager.default.copyItem(atPath: try Self.testImage() + "/bundle", toPath: path)
         let url = URL(fileURLWithPath: path + "/config.json")
@@ -168,6 +170,13 @@ final class ShimHarness: @unchecked Sendable {
             process["consoleSize"] = ["height": 24, "width": 80]
         }
         config["process"] = process
+        if let cpus {
+            var linux = config["linux"] as! [String: Any]
+            var resources = linux["resources"] as? [String: Any] ?? [:]
+            resources["cpu"] = ["quota": Int(cpus * 100_000), "period": 100_000]
+            linux["resources"] = resources
+            config["linux"] = linux
+        }
         try JSONSerialization.data(withJSONObject: config).write(to: url)
         lock.withLock { containers.append((id, path)) }
         return path

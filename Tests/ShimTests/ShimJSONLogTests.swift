@@ -9,8 +9,10 @@ import Testing
 
 @Suite(.offPool) struct ShimJSONLogTests {
     /// Starts `args` in a container whose stdout and stderr both go to `uri`; returns its client.
+    /// The container gets a fifth of a CPU: still many times what the debug shim logs per second,
+    /// so a flood stays a flood, without taking a core from the tests running beside it.
     private func run(_ h: ShimHarness, _ id: String, _ args: [String], log uri: String) async throws -> TaskClient {
-        let bundle = try h.bundle(id: id, args: args)
+        let bundle = try h.bundle(id: id, args: args, cpus: 0.2)
         let shim = try await h.startShim(id: id, bundle: bundle)
         let task = try await h.client(shim.address)
         _ = try await task.create(h.createRequest(id: id, bundle: bundle, stdout: uri, stderr: uri), timeout: .seconds(30))
