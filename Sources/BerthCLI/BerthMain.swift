@@ -11,7 +11,8 @@ import NIOCore
 public enum BerthMain {
     /// Parses the command line and runs the command (`ps` usually without the argument parser:
     /// PsOptions). A command that makes one engine call runs
-    /// on this thread (EngineCall) and starts no other; the rest run as a task, which exits the
+    /// on this thread (EngineCall) and starts no other, as does a CallingThreadCommand that
+    /// can (`run` without -i or -t); the rest run as a task, which exits the
     /// process, while this thread waits in sigsuspend with no signal blocked, taking the
     /// process's signals as under dispatchMain. Not dispatchMain itself: it leaves the thread
     /// with pthread_exit, whose unwinding makes the static binary sort every frame description
@@ -25,6 +26,9 @@ public enum BerthMain {
         }
         let parsed: ParsableCommand
         do { parsed = try Berth.parseAsRoot(arguments) } catch { fail(error, arguments) }
+        if let command = parsed as? CallingThreadCommand {
+            do { if try command.runOnCallingThread() { exit(0) } } catch { fail(error, arguments) }
+        }
         if let command = parsed as? AsyncParsableCommand {
             NIOSingletons.groupLoopCountSuggestion = 1  // one connection: one event loop thread, not one per core
             let task = UncheckedBox(command)
@@ -106,4 +110,10 @@ struct Berth: AsyncParsableCommand {
             CopyCommand.self, ExportCommand.self, ImportCommand.self, VolumeCommand.self,
             NetworkCommand.self, PortCommand.self,
         ])
+}
+
+/// A command that may run wholly on the calling thread, with no event loop or task pool; it
+/// returns false when these arguments need its async `run()`.
+protocol CallingThreadCommand {
+    func runOnCallingThread() throws -> Bool
 }

@@ -1,7 +1,8 @@
 // RunCommand: `berth run` and `berth create`. run creates the container, and unless -d attaches
 // to its output (replayed from its log, so nothing printed before the attach is missed), starts
 // it, and exits with its status; with --rm the engine removes it after the exit. An executable
-// that is missing or cannot be run gives docker's 127 and 126; any other refusal 125.
+// that is missing or cannot be run gives docker's 127 and 126; any other refusal 125. Without -i
+// and -t it runs on the calling thread (PlainRun); with them, through NIO here.
 import API
 import ArgumentParser
 import Errdefs
@@ -11,11 +12,19 @@ import RPCNIO
 import SwiftProtobuf
 import Sys
 
-struct RunCommand: AsyncParsableCommand {
+struct RunCommand: AsyncParsableCommand, CallingThreadCommand {
     static let configuration = CommandConfiguration(commandName: "run", abstract: "Create and run a new container from an image.",
                                                     helpNames: [.long])
     @Flag(name: .shortAndLong, help: "Run container in background and print container ID.") var detach = false
     @OptionGroup var flags: ContainerFlags
+
+    /// Without -i or -t, the whole run happens on this thread (PlainRun); those two take `run()`.
+    func runOnCallingThread() throws -> Bool {
+        guard !flags.interactive && !flags.tty else { return false }
+        let status = try PlainRun.run(try flags.request(), detach: detach, remove: flags.rm)
+        if status != 0 { throw ExitCode(status) }
+        return true
+    }
 
     func run() async throws {
         var request = try flags.request()
@@ -64,14 +73,23 @@ struct RunCommand: AsyncParsableCommand {
     }
 
     static func create(_ request: Engine_CreateContainerRequest, on connection: EngineConnection) async throws -> String {
-        do {
-            let response = try await connection.client.create(request)
-            for warning in response.warnings { FileHandle.standardError.write(Data("WARNING: \(warning)\n".utf8)) }
-            return response.id
-        } catch let error as CoreError where error.code == .notFound && error.message.hasPrefix("No such image") {
-            FileHandle.standardError.write(Data("Unable to find image '\(request.config.image)' locally\n".utf8))
-            throw CLIError(message: "berth: Error response from daemon: \(error.message) (berth has no registry pull yet: `berth load -i` an archive).\nSee 'berth run --help'.", code: 125)
+        let response: Engine_CreateContainerResponse
+        do { response = try await connection.client.create(request) } catch {
+            throw createFailure(error, image: request.config.image)
         }
+        printWarnings(response.warnings)
+        return response.id
+    }
+
+    /// What a refused Create becomes: an image that is not here gets docker's words and a hint.
+    static func createFailure(_ error: any Error, image: String) -> any Error {
+        guard let error = error as? CoreError, error.code == .notFound, error.message.hasPrefix("No such image") else { return error }
+        FileHandle.standardError.write(Data("Unable to find image '\(image)' locally\n".utf8))
+        return CLIError(message: "berth: Error response from daemon: \(error.message) (berth has no registry pull yet: `berth load -i` an archive).\nSee 'berth run --help'.", code: 125)
+    }
+
+    static func printWarnings(_ warnings: [String]) {
+        for warning in warnings { FileHandle.standardError.write(Data("WARNING: \(warning)\n".utf8)) }
     }
 
     /// Starts `id`; an executable that is missing exits 127, one that cannot be run 126 (docker's codes).
@@ -80,11 +98,17 @@ struct RunCommand: AsyncParsableCommand {
             try await connection.client.start(id)
         } catch let error as CoreError {
             if remove { try? await connection.client.remove(id, force: true) }
-            let text = error.message.lowercased()
-            let code: Int32 = text.contains("permission denied") ? 126
-                : (text.contains("no such file") || text.contains("not found") || text.contains("enoent")) ? 127 : 125
-            throw CLIError(message: "berth: Error response from daemon: failed to create task for container: \(error.message)", code: code)
+            throw startFailure(error)
         }
+    }
+
+    /// What a refused Start becomes: docker's words, and 127 for an executable that is missing,
+    /// 126 for one that cannot be run, 125 for anything else.
+    static func startFailure(_ error: CoreError) -> CLIError {
+        let text = error.message.lowercased()
+        let code: Int32 = text.contains("permission denied") ? 126
+            : (text.contains("no such file") || text.contains("not found") || text.contains("enoent")) ? 127 : 125
+        return CLIError(message: "berth: Error response from daemon: failed to create task for container: \(error.message)", code: code)
     }
 }
 

@@ -2,6 +2,7 @@
 // berth-supervisor started by the test, running real containers from the busybox test image:
 // output and exit codes, names, ps/logs/inspect/stop/kill/rm/wait, images, docker's spec defaults.
 import Foundation
+import Sys
 import TestSupport
 import Testing
 
@@ -85,6 +86,33 @@ import Testing
             #expect(try await h.berth(["create", "--name", "once", "busybox", "sh", "-c", "echo attached; exit 4"]).status == 0)
             let attached = try await h.berth(["start", "-a", "once"])
             #expect(attached.status == 4 && attached.out == "attached\n")
+        }
+    }
+
+    /// `run` without -i or -t works on the calling thread alone (PlainRun): while its container
+    /// runs, the CLI has one thread, the output it copied is whole and in order, and a kill of the
+    /// container ends the CLI with docker's 137.
+    @Test func plainRunCopiesOutputOnOneThread() async throws {
+        try await withEngine { h in
+            let outPath = "\(h.work)/plain.out"
+            let out = open(outPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+            let input = open("/dev/null", O_RDONLY | O_CLOEXEC)
+            defer { close(out); close(input); unlink(outPath) }
+            var spawn = Spawn(executable: "\(h.bin)/berth", arguments: ["-H", "unix://\(h.socket)", "run", "--rm", "--name", "plain",
+                                                                         "busybox", "sh", "-c", "seq 1 20000; sleep 60"],
+                              environment: ["PATH=/usr/bin:/bin"])
+            spawn.fileDescriptors = [input, out, out]
+            let cli = try spawn.start()
+            var reaped = false
+            defer { if !reaped { kill(cli, SIGKILL); _ = try? Spawn.waitForExit(cli) } }
+            let expected = (1...20000).map { "\($0)\n" }.joined()
+            #expect(await eventually(timeout: .seconds(30)) { (try? String(contentsOfFile: outPath, encoding: .utf8)) == expected })
+            let threads = try FileManager.default.contentsOfDirectory(atPath: "/proc/\(cli)/task")
+            #expect(threads.count == 1, "berth run has threads \(threads)")
+            #expect(try await h.berth(["kill", "plain"]).status == 0)
+            let status = try Spawn.waitForExit(cli)
+            reaped = true
+            #expect(status == .exited(137))
         }
     }
 
