@@ -221,10 +221,12 @@ before=$(rss); before_split=$(rss_split); before_each=$(each_daemon); snapshot b
 t0=${EPOCHREALTIME//[.,]/}; for _ in 1 2 3 4 5; do "${cli[@]}" ps >/dev/null; done
 idle=$(( (${EPOCHREALTIME//[.,]/} - t0) / 5 ))  # µs, idle engine
 
-client() {
+client() {  # client END: runs until bash's own clock ($EPOCHREALTIME, µs) passes END
+  # (`date` in the loop added two process starts per run to the clients' session: the load is
+  # the clients' berth commands, not the script's clock)
   local end=$1 ok=0 failed=0
   [ -n "$clients_cgroup" ] && echo "$BASHPID" >"$clients_cgroup/cgroup.procs"
-  while [ "$(now_ms)" -lt "$end" ]; do
+  while [ "${EPOCHREALTIME//[.,]/}" -lt "$end" ]; do
     if b run --rm --network "$network" busybox true >/dev/null 2>>"$work/errors"; then ok=$((ok + 1)); else failed=$((failed + 1)); fi
   done
   echo "$ok $failed" >>"$work/runs"
@@ -266,7 +268,7 @@ for round in $(seq "$R"); do
   sampler ps-us "$clients_cgroup" &
   sampler_pid=$!
   if [ -n "$session_cgroup" ]; then (sleep 0.5; sampler ps-session-us "$session_cgroup") & session_pid=$!; fi
-  end=$(( $(now_ms) + D * 1000 ))
+  end=$(( ${EPOCHREALTIME//[.,]/} + D * 1000000 ))
   clients=()
   for _ in $(seq "$C"); do client "$end" & clients+=($!); done
   wait "${clients[@]}"
