@@ -101,12 +101,12 @@ enum PlainRun {
         try write(chunk.data, to: chunk.fd == 2 ? standardError : standardOutput)
     }
 
-    /// Writes all of `data` to `out`.
+    /// Writes all of `data` to `out`; a failure is the CLI's own (125), not the engine's.
     private static func write(_ data: Data, to out: FileDescriptor) throws {
         do {
             try data.withUnsafeBytes { (buffer: UnsafeRawBufferPointer) throws in try out.write(buffer) }
         } catch let error as CoreError {
-            throw CoreError(error.code, "\(out === standardError ? "stderr" : "stdout"): \(error.message)", cause: error.cause)
+            throw CLIError(message: "berth: \(out === standardError ? "stderr" : "stdout"): \(error.message)", code: 125)
         }
     }
 }

@@ -91,7 +91,7 @@ import Testing
 
     /// `run` without -i or -t works on the calling thread alone (PlainRun): while its container
     /// runs, the CLI has one thread, the output it copied is whole and in order, and a kill of the
-    /// container ends the CLI with docker's 137.
+    /// container ends the CLI with docker's 137; output it cannot write ends it with 125.
     @Test func plainRunCopiesOutputOnOneThread() async throws {
         try await withEngine { h in
             let outPath = "\(h.work)/plain.out"
@@ -113,6 +113,19 @@ import Testing
             let status = try Spawn.waitForExit(cli)
             reaped = true
             #expect(status == .exited(137))
+
+            // A stdout that cannot take the output is the CLI's own error (125), and says so.
+            let full = open("/dev/full", O_WRONLY | O_CLOEXEC)
+            let errPath = "\(h.work)/plain.err"
+            let err = open(errPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+            defer { close(full); close(err); unlink(errPath) }
+            var toFull = Spawn(executable: "\(h.bin)/berth", arguments: ["-H", "unix://\(h.socket)", "run", "--rm", "busybox", "echo", "hello"],
+                               environment: ["PATH=/usr/bin:/bin"])
+            toFull.fileDescriptors = [input, full, err]
+            let fullStatus = try Spawn.waitForExit(try toFull.start())
+            let message = try String(contentsOfFile: errPath, encoding: .utf8)
+            #expect(fullStatus == .exited(125), "\(message)")
+            #expect(message.contains("stdout") && message.contains("No space left on device") && !message.contains("daemon"), "\(message)")
         }
     }
 
