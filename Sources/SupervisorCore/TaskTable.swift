@@ -149,16 +149,19 @@ public actor TaskTable {
     }
 
     /// Waits (up to 3 s, then SIGKILL) until the shim has gone: a shim removes its socket as it
-    /// exits, and a new task with the same id must not find the old shim still serving there.
+    /// exits, and a new task with the same id must not find the old shim still serving there. A
+    /// shim that died without removing it (SIGKILL) ends the wait at once: its socket is unlinked.
     private func waitForShimExit(_ entry: TaskEntry) async {
         guard let socket = entry.socketPath else { return }
+        let pid = (try? String(contentsOfFile: "\(entry.bundle)/shim.pid", encoding: .utf8))
+            .flatMap { Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) }.flatMap { $0 > 1 ? $0 : nil }
+        let alive = { pid.map { kill($0, 0) == 0 || errno != ESRCH } ?? true }
         let deadline = ContinuousClock.now + .seconds(3)
-        while access(socket, F_OK) == 0 && ContinuousClock.now < deadline {
+        while access(socket, F_OK) == 0 && alive() && ContinuousClock.now < deadline {
             try? await Task.sleep(for: .milliseconds(2))
         }
         guard access(socket, F_OK) == 0 else { return }
-        if let text = try? String(contentsOfFile: "\(entry.bundle)/shim.pid", encoding: .utf8),
-           let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)), pid > 1 {
+        if let pid, alive() {
             logger.warning("shim did not exit after shutdown; killing it", metadata: ["id": "\(entry.id)", "pid": "\(pid)"])
             kill(pid, SIGKILL)
         }
