@@ -14,7 +14,7 @@ import Sys
 struct EngineSession {
     private let socket: FileDescriptor  // closed when the last copy of the session goes
     private var connection = ClientConnection()
-    /// Events read while the caller waited for another stream's, oldest first.
+    /// Events of the last read not yet handed out, oldest first.
     private var queued: [ClientEvent] = []
     private var next = 0
     private var buffer = [UInt8](repeating: 0, count: 64 << 10)
@@ -55,11 +55,10 @@ struct EngineSession {
     /// The next event of any stream, reading from the engine when none is waiting.
     mutating func nextEvent() throws -> ClientEvent {
         while next == queued.count {
-            queued.removeAll(keepingCapacity: true)
-            next = 0
             let count = try buffer.withUnsafeMutableBytes { bytes throws(CoreError) in try socket.read(into: bytes) }
             guard count > 0 else { throw CLIError(message: "berth: the engine closed the connection before answering", code: 1) }
             queued = connection.receive(buffer[..<count])
+            next = 0
         }
         defer { next += 1 }
         if case .protocolError(let reason) = queued[next] { throw CoreError(.internal, "ttrpc: \(reason)") }
@@ -77,7 +76,7 @@ struct EngineSession {
         }
     }
 
-    /// `reply` decoded as `Response`, or the error a garbled reply of `call` is.
+    /// `reply` (a reply or a streamed message of `call`) decoded as `Response`, or the error a garbled one is.
     static func decode<Response: Message>(_ reply: [UInt8], _ call: String) throws -> Response {
         do { return try Response(serializedBytes: reply) } catch {
             throw CoreError(.internal, "ttrpc: unmarshal reply of \(call): \(error)")

@@ -55,10 +55,7 @@ enum PlainRun {
         while !outputEnded || status == nil || held != nil {
             switch try session.nextEvent() {
             case .data(attach, let payload):
-                let chunk: Engine_StdioChunk
-                do { chunk = try Engine_StdioChunk(serializedBytes: payload) } catch {
-                    throw CoreError(.internal, "ttrpc: unmarshal output of /\(EngineAPI.containers)/Attach: \(error)")
-                }
+                let chunk: Engine_StdioChunk = try EngineSession.decode(payload, "/\(EngineAPI.containers)/Attach")
                 if held != nil { held?.append(chunk) } else { try write(chunk) }
             case .endOfStream(attach):
                 outputEnded = true
