@@ -296,12 +296,9 @@ daemons="$(cat "$work/engine.pid" 2>/dev/null) $(cat "$work/run/supervisor/super
 # Zombies our daemons did not reap (children of the engine or supervisor, or berth processes
 # under any parent but PID 1: killed engines and shims are reparented to init, which reaps them).
 zombies=$(ps -eo stat=,ppid=,comm= | awk -v d=" $daemons " '$1 ~ /^Z/ && (index(d, " " $2 " ") || ($3 ~ /^berth-/ && $2 != 1))' | count)
-# A supervisor still cleaning up after a shim it saw die may finish a task's bundle a few seconds
-# after the engine reported the container removed (seen in CI: a bundle marked "deleting", gone
-# 5 s later): allow it 10 s, as the shims above, and name whatever is still there.
-runtime_state() { { ls "$tasks" 2>/dev/null; ls "$rtroot" 2>/dev/null | grep -v '^seccomp$'; } | count; }
-for _ in $(seq 1 100); do [ "$(runtime_state)" -eq 0 ] && break; sleep 0.1; done
-state=$(runtime_state)
+# Every container was removed, and a task's Delete answers only once its bundle is gone: no task
+# bundle and no runtime state may be left, not even for a moment. What is left is named.
+state=$({ ls "$tasks" 2>/dev/null; ls "$rtroot" 2>/dev/null | grep -v '^seccomp$'; } | count)
 [ "$state" -gt 0 ] && log "runtime state left: tasks [$(ls "$tasks" 2>/dev/null | tr '\n' ' ')] runtime [$(ls "$rtroot" 2>/dev/null | grep -v '^seccomp$' | tr '\n' ' ')]"
 netns=$(ls "$work/run/netns" 2>/dev/null | count)
 leaked=$(( left + mounts + cgroups + procs + shims + supervisors + zombies + state + netns ))

@@ -51,6 +51,9 @@ public final class RPCClient: Sendable {
         try? await channel.close()
     }
 
+    /// False once the connection has closed.
+    public var isOpen: Bool { channel.isActive }
+
     /// Completes when the connection is gone, for whatever reason.
     public var closed: EventLoopFuture<Void> { channel.closeFuture }
 

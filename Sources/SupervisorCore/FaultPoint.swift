@@ -1,5 +1,5 @@
 // FaultPoint: the supervisor's test-only crash points (Sys.FaultInjection does the killing when
-// $BERTH_FAULT names one).
+// $BERTH_FAULT names one) and pause points ($BERTH_FAULT_PAUSE=POINT:MS widens a race window).
 import Sys
 
 enum FaultPoint: String {
@@ -10,6 +10,9 @@ enum FaultPoint: String {
     case execAfterShimExec = "task-exec-after-shim-exec"
     case execAfterShimStart = "task-exec-after-shim-start"
     case startAfterShimStart = "task-start-after-shim-start"
+    case discardBeforeRemove = "task-discard-before-remove"
+    case shimLostBeforeDelete = "task-shim-lost-before-delete"
 
     func hit() { FaultInjection.hit(rawValue) }
+    func pause() async { await FaultInjection.pause(rawValue) }
 }

@@ -16,6 +16,12 @@ public actor TaskTable {
     struct Key: Hashable { var namespace: String, id: String }
 
     private var entries: [Key: TaskEntry] = [:]
+    /// Init deletes under way: a second Delete of the same task waits for the first one's answer.
+    private var deletions: [Key: Task<Supervisor_DeleteTaskResponse, any Error>] = [:]
+    /// Shim losses being handled (reconnect, or `shim delete` and the exit it reports).
+    private var losses: [Key: Task<Void, Never>] = [:]
+    /// Tasks whose shim and bundle are being discarded: their closing connection is no loss.
+    private var discarding: Set<Key> = []
     private let stateDirectory: String
     private let launcher: ShimLauncher
     private let shims: ShimResolver
@@ -88,45 +94,97 @@ public actor TaskTable {
             logger.info("task created", metadata: ["namespace": "\(namespace)", "id": "\(container.id)", "pid": "\(created.pid)"])
             return response
         } catch {
-            entries[key] = nil
-            await discard(entry, failedCreate: true)
+            await remove(key, failedCreate: true)
             throw error
         }
     }
 
-    /// Deletes the init (removing the task, its shim and its bundle) or one exec process.
+    /// Deletes the init (removing the task, its shim and its bundle) or one exec process. A Delete
+    /// of an init already being deleted waits for that one and gets its answer.
     public func delete(namespace: String, id: String, execID: String) async throws -> Supervisor_DeleteTaskResponse {
         let key = Key(namespace: namespace, id: id)
-        guard let entry = entries[key] else { throw Self.noTask(namespace, id) }
+        guard execID.isEmpty else { return try await deleteExec(key, execID) }
+        if let deletion = deletions[key] { return try await deletion.value }
+        guard entries[key] != nil else { throw Self.noTask(namespace, id) }
+        let deletion = Task { try await self.deleteInit(key) }
+        deletions[key] = deletion
+        return try await deletion.value
+    }
+
+    private func deleteExec(_ key: Key, _ execID: String) async throws -> Supervisor_DeleteTaskResponse {
+        guard let entry = entries[key] else { throw Self.noTask(key.namespace, key.id) }
+        guard let client = entry.client else { throw CoreError(.notFound, "exec \(execID) of \(key.id): its shim is gone") }
+        var request = Containerd_Task_V2_DeleteRequest()
+        request.id = key.id
+        request.execID = execID
+        let deleted = try await client.delete(request, timeout: .seconds(60))
         var response = Supervisor_DeleteTaskResponse()
-        response.id = execID.isEmpty ? id : execID
-        if execID.isEmpty { entry.mark(TaskEntry.deletingMarker) }
-        if let client = entry.client {
-            var request = Containerd_Task_V2_DeleteRequest()
-            request.id = id
-            request.execID = execID
-            let deleted: Containerd_Task_V2_DeleteResponse
-            do { deleted = try await client.delete(request, timeout: .seconds(60)) } catch {
-                // Refused (still running, say): the task stays, so must the restart's view of it.
-                unlink("\(entry.bundle)/\(TaskEntry.deletingMarker)")
-                throw error
-            }
-            response.pid = deleted.pid
-            response.exitStatus = deleted.exitStatus
-            response.exitedAt = deleted.exitedAt
-            if execID.isEmpty { FaultPoint.deleteAfterShimDelete.hit() }
-        } else if let exit = entry.finalExit, execID.isEmpty {
-            response.exitStatus = exit.status
-            response.exitedAt = exit.at
-        } else {
-            throw CoreError(.notFound, "exec \(execID) of \(id): its shim is gone")
+        response.id = execID
+        response.pid = deleted.pid
+        response.exitStatus = deleted.exitStatus
+        response.exitedAt = deleted.exitedAt
+        return response
+    }
+
+    /// The init's delete: its exit from the shim (or the one a lost shim left), then the shim and
+    /// the bundle go, and only then the task leaves the table — until the bundle is gone the task
+    /// is still there for a container Delete to refuse and a Create to find.
+    private func deleteInit(_ key: Key) async throws -> Supervisor_DeleteTaskResponse {
+        defer { deletions[key] = nil }
+        guard let entry = entries[key] else { throw Self.noTask(key.namespace, key.id) }
+        entry.mark(TaskEntry.deletingMarker)
+        var response = Supervisor_DeleteTaskResponse()
+        response.id = key.id
+        do {
+            (response.pid, response.exitStatus, response.exitedAt) = try await initExit(key)
+        } catch {
+            // Refused (still running, say): the task stays, so must the restart's view of it.
+            unlink("\(entry.bundle)/\(TaskEntry.deletingMarker)")
+            throw error
         }
-        guard execID.isEmpty else { return response }
+        FaultPoint.deleteAfterShimDelete.hit()
+        // From here the task is stopped with this exit, and calls no longer reach its shim.
+        let live = entries[key]
+        entries[key]?.client = nil
+        entries[key]?.connection = nil
+        entries[key]?.finalExit = (response.exitStatus, response.exitedAt, live?.finalExit?.reason ?? "")
+        await remove(key, live)
+        logger.info("task deleted", metadata: ["namespace": "\(key.namespace)", "id": "\(key.id)", "exit": "\(response.exitStatus)"])
+        return response
+    }
+
+    /// The init's exit as the shim's Delete reports it. When its shim is gone — found so, or dying
+    /// under the call — the exit `shim delete` reported, once the loss has been handled.
+    private func initExit(_ key: Key) async throws -> (pid: UInt32, status: UInt32, at: Google_Protobuf_Timestamp) {
+        if let loss = losses[key] { await loss.value }
+        guard let entry = entries[key] else { throw Self.noTask(key.namespace, key.id) }
+        if let client = entry.client, let connection = entry.connection {
+            var request = Containerd_Task_V2_DeleteRequest()
+            request.id = key.id
+            do {
+                let deleted = try await client.delete(request, timeout: .seconds(60))
+                return (deleted.pid, deleted.exitStatus, deleted.exitedAt)
+            } catch {
+                guard !connection.isOpen else { throw error }
+                await connectionClosed(key, connection)  // the shim died under the call
+                guard entries[key]?.finalExit != nil else { throw error }
+            }
+        }
+        guard let exit = entries[key]?.finalExit else {
+            throw CoreError(.unavailable, "task \(key.id): its shim is gone and its exit could not be read")
+        }
+        return (0, exit.status, exit.at)
+    }
+
+    /// Discards the task's shim and bundle, then frees its id. A shim loss being handled is let
+    /// finish first; its closing connection (shutdown closes it) is no loss.
+    private func remove(_ key: Key, _ entry: TaskEntry? = nil, failedCreate: Bool = false) async {
+        discarding.insert(key)
+        if let loss = losses[key] { await loss.value }
+        if let entry = entry ?? entries[key] { await discard(entry, failedCreate: failedCreate) }
+        discarding.remove(key)
         entries[key] = nil
         if entries.isEmpty { entries = [:] }  // the last task gone: give back the table a busy spell grew
-        await discard(entry)
-        logger.info("task deleted", metadata: ["namespace": "\(namespace)", "id": "\(id)", "exit": "\(response.exitStatus)"])
-        return response
     }
 
     /// Shuts the shim down (if still connected) and removes the bundle. After a failed create,
@@ -141,6 +199,7 @@ public actor TaskTable {
         await entry.connection?.close()
         await waitForShimExit(entry)
         shimLogs.forget(namespace: entry.namespace, id: entry.id)
+        await FaultPoint.discardBeforeRemove.pause()
         if failedCreate {
             _ = try? await launcher.delete(shim: entry.shim, namespace: entry.namespace, id: entry.id, bundle: entry.bundle)
         }
@@ -175,10 +234,20 @@ public actor TaskTable {
         }
     }
 
-    /// A shim connection closed under a task we still hold: unless the shim still answers (then
-    /// reconnect), it is gone — `shim delete` cleans up, and the task becomes stopped with the
-    /// exit that reports, which `onShimLost` publishes.
+    /// A shim connection closed under a task we still hold and are not discarding: handled once,
+    /// and whoever else finds the shim gone (a Delete) waits for that handling.
     private func connectionClosed(_ key: Key, _ connection: RPCClient) async {
+        if let loss = losses[key] { return await loss.value }
+        guard !discarding.contains(key), entries[key]?.connection === connection else { return }
+        let loss = Task { await self.shimLost(key, connection) }
+        losses[key] = loss
+        await loss.value
+    }
+
+    /// Unless the shim still answers (then reconnect), it is gone — `shim delete` cleans up, and
+    /// the task becomes stopped with the exit that reports, which `onShimLost` publishes.
+    private func shimLost(_ key: Key, _ connection: RPCClient) async {
+        defer { losses[key] = nil }
         guard var entry = entries[key], entry.connection === connection else { return }
         if let socket = entry.socketPath, let again = try? await RPCClient.connect(path: socket) {
             let client = TaskClient(rpc: again, namespace: key.namespace)
@@ -197,8 +266,9 @@ public actor TaskTable {
         entry.connection = nil
         entry.client = nil
         entries[key] = entry  // calls now see "shim gone" while the cleanup runs
+        await FaultPoint.shimLostBeforeDelete.pause()
         let exit = await exitOfGoneShim(entry)
-        guard entries[key] != nil else { return }
+        guard entries[key] != nil, !discarding.contains(key) else { return }
         entry.finalExit = exit
         entries[key] = entry
         logger.error("shim died; task stopped", metadata: ["namespace": "\(key.namespace)", "id": "\(key.id)", "exit": "\(exit.status)"])
@@ -209,7 +279,9 @@ public actor TaskTable {
 
     /// The live client of the shim running `id`; FailedPrecondition when that shim is gone.
     func client(_ namespace: String, _ id: String) throws(CoreError) -> TaskClient {
-        guard let entry = entries[Key(namespace: namespace, id: id)] else { throw Self.noTask(namespace, id) }
+        let key = Key(namespace: namespace, id: id)
+        guard let entry = entries[key] else { throw Self.noTask(namespace, id) }
+        if deletions[key] != nil { throw CoreError(.failedPrecondition, "task \(id) is being deleted") }
         guard let client = entry.client else {
             throw CoreError(.failedPrecondition, "task \(id) has stopped: its shim is gone; delete it")
         }

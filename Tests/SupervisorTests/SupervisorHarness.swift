@@ -183,10 +183,11 @@ final class SupervisorHarness: @unchecked Sendable {
     }
 }
 
-func withSupervisor(_ body: (SupervisorHarness, SupervisorClient) async throws -> Void) async throws {
+func withSupervisor(environment: [String] = [],
+                    _ body: (SupervisorHarness, SupervisorClient) async throws -> Void) async throws {
     let harness = try SupervisorHarness()
     do {
-        try await body(harness, try await harness.start())
+        try await body(harness, try await harness.start(environment: environment))
     } catch {
         let log = harness.supervisorLog
         await harness.cleanup()
