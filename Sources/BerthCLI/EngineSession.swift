@@ -52,6 +52,12 @@ struct EngineSession {
     /// Ends the client's side of `streamID`.
     func closeSend(_ streamID: UInt32) throws { try write(ClientConnection.closeSend(streamID: streamID)) }
 
+    /// Whether an event of the last read is still waiting (then `nextEvent` does not read).
+    var hasEventWaiting: Bool { next < queued.count }
+
+    /// The connection's descriptor, for a caller that polls it beside others.
+    var descriptor: Int32 { socket.rawValue }
+
     /// The next event of any stream, reading from the engine when none is waiting.
     mutating func nextEvent() throws -> ClientEvent {
         while next == queued.count {

@@ -14,7 +14,10 @@ import Sys
 
 enum PlainRun {
     /// Runs `request`'s container; returns its exit status (0 with `detach`, once it started).
-    static func run(_ request: Engine_CreateContainerRequest, detach: Bool, remove: Bool) throws -> Int32 {
+    /// With `proxySignals` (docker's --sig-proxy), signals sent to the CLI while it is attached go
+    /// to the container.
+    static func run(_ request: Engine_CreateContainerRequest, detach: Bool, remove: Bool,
+                    proxySignals: Bool = true) throws -> Int32 {
         var session = try EngineSession()
         let created: Engine_CreateContainerResponse
         do { created = try session.unary(EngineAPI.containers, "Create", request) } catch {
@@ -47,12 +50,25 @@ enum PlainRun {
         let wait = try session.start(EngineAPI.containers, "Wait", waitRequest, timeout: .seconds(365 * 24 * 3600))
         let start = try session.start(EngineAPI.containers, "Start", startRequest)
 
+        let proxy = proxySignals ? try SignalProxy() : nil
+
         // Output is held until the start is answered, as RunCommand's path does: a start that
         // fails prints its error alone.
         var held: [Engine_StdioChunk]? = []
         var outputEnded = false
         var status: Int32?
         while !outputEnded || status == nil || held != nil {
+            if let proxy, !session.hasEventWaiting {
+                let caught = try proxy.wait(readable: session.descriptor)
+                for signal in caught {
+                    // Its answer is not waited for: a container that has just exited refuses it, as docker ignores.
+                    var kill = Engine_KillContainerRequest()
+                    kill.id = id
+                    kill.signal = "\(signal)"
+                    _ = try session.start(EngineAPI.containers, "Kill", kill)
+                }
+                if !caught.isEmpty { continue }
+            }
             switch try session.nextEvent() {
             case .data(attach, let payload):
                 let chunk: Engine_StdioChunk = try EngineSession.decode(payload, "/\(EngineAPI.containers)/Attach")

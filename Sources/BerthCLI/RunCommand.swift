@@ -16,12 +16,13 @@ struct RunCommand: AsyncParsableCommand, CallingThreadCommand {
     static let configuration = CommandConfiguration(commandName: "run", abstract: "Create and run a new container from an image.",
                                                     helpNames: [.long])
     @Flag(name: .shortAndLong, help: "Run container in background and print container ID.") var detach = false
+    @Option(name: .customLong("sig-proxy"), help: "Proxy received signals to the process (without -t).") var sigProxy = true
     @OptionGroup var flags: ContainerFlags
 
     /// Without -i or -t, the whole run happens on this thread (PlainRun); those two take `run()`.
     func runOnCallingThread() throws -> Bool {
         guard !flags.interactive && !flags.tty else { return false }
-        let status = try PlainRun.run(try flags.request(), detach: detach, remove: flags.rm)
+        let status = try PlainRun.run(try flags.request(), detach: detach, remove: flags.rm, proxySignals: sigProxy)
         if status != 0 { throw ExitCode(status) }
         return true
     }
@@ -46,10 +47,9 @@ struct RunCommand: AsyncParsableCommand, CallingThreadCommand {
         }
     }
 
-    /// Attaches (stdin with `stdin`, a raw terminal with `tty`), runs `start`, relays until the
-    /// container exits, and returns its status; the detach keys leave it running (exit 0).
-    /// Attaches, runs `start`, copies the output until the container's next exit and returns its
-    /// status. The wait is made before the start (a `--rm` container is gone once it exits)
+    /// Attaches (stdin with `stdin`, a raw terminal with `tty`), runs `start`, copies the output
+    /// until the container's next exit and returns its status; the detach keys leave it running
+    /// (exit 0). The wait is made before the start (a `--rm` container is gone once it exits)
     /// unless `waitAfterOutput`: a container restarted by `start -a` still shows its previous
     /// exit until the output ends with the new one.
     static func attachAndRun(_ id: String, stdin: Bool, tty: Bool, logs: Bool, waitAfterOutput: Bool = false,
