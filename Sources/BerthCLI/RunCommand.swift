@@ -16,7 +16,7 @@ struct RunCommand: AsyncParsableCommand, CallingThreadCommand {
     static let configuration = CommandConfiguration(commandName: "run", abstract: "Create and run a new container from an image.",
                                                     helpNames: [.long])
     @Flag(name: .shortAndLong, help: "Run container in background and print container ID.") var detach = false
-    @Option(name: .customLong("sig-proxy"), help: "Proxy received signals to the process (without -t).") var sigProxy = true
+    @Option(name: .customLong("sig-proxy"), help: "Proxy received signals to the process (not yet with -i or -t).") var sigProxy = true
     @OptionGroup var flags: ContainerFlags
 
     /// Without -i or -t, the whole run happens on this thread (PlainRun); those two take `run()`.
