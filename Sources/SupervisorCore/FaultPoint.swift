@@ -1,5 +1,6 @@
 // FaultPoint: the supervisor's test-only crash points (Sys.FaultInjection does the killing when
-// $BERTH_FAULT names one) and pause points ($BERTH_FAULT_PAUSE=POINT:MS widens a race window).
+// $BERTH_FAULT names one) and pause points ($BERTH_FAULT_PAUSE=POINT:MS, or POINT:/GATE while
+// that file exists, holds a race window open for a test).
 import Sys
 
 enum FaultPoint: String {
