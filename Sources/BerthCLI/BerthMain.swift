@@ -31,12 +31,15 @@ public enum BerthMain {
         }
         if let command = parsed as? AsyncParsableCommand {
             NIOSingletons.groupLoopCountSuggestion = 1  // one connection: one event loop thread, not one per core
+            let relays = (parsed as? SignalProxying)?.proxiesSignals == true
+            if relays { SignalRelay.prepare() }  // before the first thread starts
             let task = UncheckedBox(command)
             Task {
                 var command = task.value
                 do { try await command.run() } catch { fail(error, arguments) }
                 exit(0)
             }
+            if relays { SignalRelay.serve() }
             var none = sigset_t()
             sigemptyset(&none)
             while true { sigsuspend(&none) }

@@ -34,11 +34,13 @@ func stopContainer(_ name: String, timeout: Int32?, signal: String?, on connecti
     let _: Google_Protobuf_Empty = try await connection.client.call(EngineAPI.containers, "Stop", request)
 }
 
-struct StartCommand: AsyncParsableCommand {
+struct StartCommand: AsyncParsableCommand, SignalProxying {
     static let configuration = CommandConfiguration(commandName: "start", abstract: "Start one or more stopped containers.")
     @Flag(name: .shortAndLong, help: "Attach STDOUT/STDERR and forward signals.") var attach = false
     @Flag(name: .shortAndLong, help: "Attach container's STDIN.") var interactive = false
     @Argument var containers: [String]
+
+    var proxiesSignals: Bool { attach || interactive }  // as docker: always when attached, unless a terminal
 
     func run() async throws {
         if attach || interactive {
@@ -59,10 +61,13 @@ struct StartCommand: AsyncParsableCommand {
     }
 }
 
-struct AttachCommand: AsyncParsableCommand {
+struct AttachCommand: AsyncParsableCommand, SignalProxying {
     static let configuration = CommandConfiguration(commandName: "attach", abstract: "Attach local standard input, output, and error streams to a running container.")
     @Flag(name: .customLong("no-stdin"), help: "Do not attach STDIN.") var noStdin = false
+    @Option(name: .customLong("sig-proxy"), help: "Proxy all received signals to the process (without a terminal).") var sigProxy = true
     @Argument var container: String
+
+    var proxiesSignals: Bool { sigProxy }
 
     func run() async throws {
         let status: Int32 = try await withEngine { connection in

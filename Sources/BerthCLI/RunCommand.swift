@@ -12,12 +12,14 @@ import RPCNIO
 import SwiftProtobuf
 import Sys
 
-struct RunCommand: AsyncParsableCommand, CallingThreadCommand {
+struct RunCommand: AsyncParsableCommand, CallingThreadCommand, SignalProxying {
     static let configuration = CommandConfiguration(commandName: "run", abstract: "Create and run a new container from an image.",
                                                     helpNames: [.long])
     @Flag(name: .shortAndLong, help: "Run container in background and print container ID.") var detach = false
-    @Option(name: .customLong("sig-proxy"), help: "Proxy received signals to the process (not yet with -i or -t).") var sigProxy = true
+    @Option(name: .customLong("sig-proxy"), help: "Proxy received signals to the process (without -t).") var sigProxy = true
     @OptionGroup var flags: ContainerFlags
+
+    var proxiesSignals: Bool { sigProxy && !detach && !flags.tty }
 
     /// Without -i or -t, the whole run happens on this thread (PlainRun); those two take `run()`.
     func runOnCallingThread() throws -> Bool {
@@ -61,6 +63,8 @@ struct RunCommand: AsyncParsableCommand, CallingThreadCommand {
         defer { input.restore() }
         let forwarder = Task { try await forwardOrDetach(input, to: call) }
         defer { forwarder.cancel() }
+        if !tty { SignalRelay.attach(id, connection) }  // with a terminal, ^C goes through it
+        defer { SignalRelay.detach() }
         do {
             try await start()
         } catch {

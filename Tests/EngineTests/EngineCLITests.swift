@@ -129,7 +129,7 @@ import Testing
         }
     }
 
-    @Test func plainRunForwardsSignalsToItsContainer() async throws {
+    @Test func attachedRunsForwardSignalsToTheirContainer() async throws {
         try await withEngine { h in
             let script = #"trap "echo got-USR1" USR1; trap "echo got-TERM; exit 3" TERM; echo ready; while true; do sleep 0.1; done"#
             let input = open("/dev/null", O_RDONLY | O_CLOEXEC)
@@ -139,16 +139,16 @@ import Testing
                 for pid in running { kill(pid, SIGKILL); _ = try? Spawn.waitForExit(pid) }
             }
             let output = { (path: String) in (try? String(contentsOfFile: path, encoding: .utf8)) ?? "" }
-            /// Starts `berth run OPTIONS busybox sh -c SCRIPT`, its output in `outPath`, once its traps are set.
-            func run(_ options: [String], _ outPath: String) async throws -> Int32 {
+            /// Starts `berth ARGUMENTS`, its output in `outPath`, once the container's traps are set.
+            func berth(_ arguments: [String], _ outPath: String) async throws -> Int32 {
                 let out = open(outPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
                 defer { close(out) }
-                var spawn = Spawn(executable: "\(h.bin)/berth", arguments: ["-H", "unix://\(h.socket)", "run"] + options + ["busybox", "sh", "-c", script],
+                var spawn = Spawn(executable: "\(h.bin)/berth", arguments: ["-H", "unix://\(h.socket)"] + arguments,
                                   environment: ["PATH=/usr/bin:/bin"])
                 spawn.fileDescriptors = [input, out, out]
                 let pid = try spawn.start()
                 running.insert(pid)
-                #expect(await eventually(timeout: .seconds(30)) { output(outPath).contains("ready") })
+                #expect(await eventually(timeout: .seconds(30)) { output(outPath).contains("ready") }, "\(arguments)")
                 return pid
             }
             func reap(_ pid: Int32) throws -> Sys.ExitStatus {
@@ -157,24 +157,32 @@ import Testing
             }
 
             // docker's --sig-proxy (on by default): what the CLI is sent, its container gets, and
-            // the CLI ends with the container's own status.
-            let proxiedOut = "\(h.work)/proxied.out"
-            let cli = try await run(["--rm", "--name", "proxied"], proxiedOut)
-            kill(cli, SIGUSR1)
-            #expect(await eventually { output(proxiedOut).contains("got-USR1") }, "\(output(proxiedOut))")
-            #expect(kill(cli, 0) == 0, "the CLI did not outlive a signal it forwarded")
-            kill(cli, SIGTERM)
-            let status = try reap(cli)
-            #expect(status == .exited(3) && output(proxiedOut).contains("got-TERM"), "\(status) \(output(proxiedOut))")
+            // the CLI ends with the container's own status — on the calling thread (plain run),
+            // through NIO (-i) and for `start -a`.
+            #expect(try await h.berth(["create", "--name", "started", "busybox", "sh", "-c", script]).status == 0)
+            for (name, arguments) in [("plain", ["run", "--rm", "busybox", "sh", "-c", script]),
+                                      ("stdin", ["run", "-i", "--rm", "busybox", "sh", "-c", script]),
+                                      ("start", ["start", "-a", "started"])] {
+                let outPath = "\(h.work)/\(name).out"
+                let cli = try await berth(arguments, outPath)
+                kill(cli, SIGUSR1)
+                #expect(await eventually { output(outPath).contains("got-USR1") }, "\(name): \(output(outPath))")
+                #expect(kill(cli, 0) == 0, "\(name): the CLI did not outlive a signal it forwarded")
+                kill(cli, SIGTERM)
+                let status = try reap(cli)
+                #expect(status == .exited(3) && output(outPath).contains("got-TERM"), "\(name): \(status) \(output(outPath))")
+            }
 
             // --sig-proxy=false: the signal ends the CLI, and the container runs on.
-            let plainOut = "\(h.work)/plain.out"
-            let plain = try await run(["--sig-proxy=false", "--name", "unproxied"], plainOut)
-            kill(plain, SIGTERM)
-            #expect(try reap(plain) == .signaled(SIGTERM))
-            #expect(try await h.berth(["inspect", "-f", "{{.State.Running}}", "unproxied"]).out == "true\n")
-            #expect(!output(plainOut).contains("got-TERM"))
-            #expect(try await h.berth(["rm", "-f", "unproxied"]).status == 0)
+            for (name, stdin) in [("unproxied", false), ("unproxied-i", true)] {
+                let outPath = "\(h.work)/\(name).out"
+                let cli = try await berth(["run"] + (stdin ? ["-i"] : []) + ["--sig-proxy=false", "--name", name, "busybox", "sh", "-c", script], outPath)
+                kill(cli, SIGTERM)
+                #expect(try reap(cli) == .signaled(SIGTERM), "\(name)")
+                #expect(try await h.berth(["inspect", "-f", "{{.State.Running}}", name]).out == "true\n", "\(name)")
+                #expect(!output(outPath).contains("got-TERM"))
+                #expect(try await h.berth(["rm", "-f", name]).status == 0)
+            }
         }
     }
 
