@@ -60,13 +60,8 @@ enum PlainRun {
         while !outputEnded || status == nil || held != nil {
             if let proxy, !session.hasEventWaiting {
                 let caught = try proxy.wait(readable: session.descriptor)
-                for signal in caught {
-                    // Its answer is not waited for: a container that has just exited refuses it, as docker ignores.
-                    var kill = Engine_KillContainerRequest()
-                    kill.id = id
-                    kill.signal = "\(signal)"
-                    _ = try session.start(EngineAPI.containers, "Kill", kill)
-                }
+                // Each answer is not waited for: a container that has just exited refuses the Kill, as docker ignores.
+                for signal in caught { _ = try session.start(EngineAPI.containers, "Kill", SignalProxy.kill(id, signal)) }
                 if !caught.isEmpty { continue }
             }
             switch try session.nextEvent() {

@@ -4,6 +4,7 @@
 // CLI lives on until the container itself exits. Not forwarded, as docker does not: SIGCHLD and
 // SIGPIPE (the CLI's own business), SIGURG; nor SIGWINCH, which an attached terminal's resizing
 // (InteractiveInput) must still get; SIGKILL and SIGSTOP cannot be caught.
+import API
 import Errdefs
 import Glibc
 import Sys
@@ -20,6 +21,22 @@ struct SignalProxy {
     init() throws {
         try Linux.blockSignals(Self.forwarded)
         signals = try Linux.signalDescriptor(for: Self.forwarded)
+    }
+
+    /// Lets the forwarded signals through again (on the calling thread).
+    static func unblock() {
+        var mask = sigset_t()
+        sigemptyset(&mask)
+        for signal in forwarded { sigaddset(&mask, signal) }
+        pthread_sigmask(SIG_UNBLOCK, &mask, nil)
+    }
+
+    /// The Kill that forwards `signal` to container `id`.
+    static func kill(_ id: String, _ signal: Int32) -> Engine_KillContainerRequest {
+        var request = Engine_KillContainerRequest()
+        request.id = id
+        request.signal = "\(signal)"
+        return request
     }
 
     /// Waits until `socket` (if any) has something to read or signals came; returns those

@@ -1,9 +1,9 @@
-// SignalRelay: docker's --sig-proxy for a run that copies stdin (`run -i` without -t), which
-// works through NIO and Swift's task pool: many threads, any of which a signal may pick. So
+// SignalRelay: docker's --sig-proxy for the attached commands that work through NIO and Swift's
+// task pool (`run -i`, `start -a`, `attach`): many threads, any of which a signal may pick. So
 // BerthMain blocks the forwarded signals before the first thread starts (every later thread
 // inherits the mask) and the main thread, idle otherwise, reads them from a signalfd. While a
-// container is attached (`target`), each goes to it as a Kill; before and after, a signal takes
-// its default action, as if it had never been blocked.
+// container without a terminal is attached (`target`), each goes to it as a Kill; before and
+// after, a signal takes its default action, as if it had never been blocked.
 import API
 import Glibc
 import SwiftProtobuf
@@ -17,7 +17,7 @@ protocol SignalProxying {
 
 enum SignalRelay {
     /// The attached container and the connection to send its Kills on; nil when none is attached.
-    static let target = Mutex<(id: String, connection: EngineConnection)?>(nil)
+    private static let target = Mutex<(id: String, connection: EngineConnection)?>(nil)
 
     private static let proxy = Mutex<SignalProxy?>(nil)
 
@@ -28,27 +28,27 @@ enum SignalRelay {
         proxy.withLock { $0 = made }
     }
 
-    /// Serves the signals `prepare` blocked, on the calling thread, for good.
+    /// Serves the signals `prepare` blocked, on the calling thread, for good. Should reading them
+    /// ever fail, they are unblocked and take their default actions from then on.
     static func serve() -> Never {
-        guard let proxy = proxy.withLock({ $0 }) else {
-            var none = sigset_t()
-            sigemptyset(&none)
-            while true { sigsuspend(&none) }
-        }
-        while true {
-            for signal in (try? proxy.wait()) ?? [] {
-                if let (id, connection) = target.withLock({ $0 }) {
+        if let proxy = proxy.withLock({ $0 }) {
+            while let signals = try? proxy.wait() {
+                for signal in signals {
+                    guard let (id, connection) = target.withLock({ $0 }) else {
+                        defaultAction(signal)
+                        continue
+                    }
                     Task {
-                        var request = Engine_KillContainerRequest()
-                        request.id = id
-                        request.signal = "\(signal)"
+                        let request = SignalProxy.kill(id, signal)
                         let _: Google_Protobuf_Empty? = try? await connection.client.call(EngineAPI.containers, "Kill", request)
                     }
-                } else {
-                    defaultAction(signal)
                 }
             }
+            SignalProxy.unblock()
         }
+        var none = sigset_t()
+        sigemptyset(&none)
+        while true { sigsuspend(&none) }
     }
 
     /// Forwards the signals to `id` from now on (nothing happens unless `prepare` ran).

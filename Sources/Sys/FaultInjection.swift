@@ -39,7 +39,11 @@ extension FaultInjection {
             usleep(milliseconds * 1_000)
         case .gate(let path)?:
             arrive(at: path)
-            for _ in 0..<12_000 where access(path, F_OK) == 0 { usleep(5_000) }
+            var waited = 0
+            while access(path, F_OK) == 0 && waited < 60_000 {  // milliseconds
+                usleep(5_000)
+                waited += 5
+            }
         case nil:
             return
         }
